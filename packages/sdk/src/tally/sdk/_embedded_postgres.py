@@ -1,0 +1,244 @@
+"""A real PostgreSQL server, run from the binaries in the `pgserver` wheel on a free TCP port.
+
+Its state lives under `<state_dir>/postgres`: the cluster in `data` (created by initdb once),
+`postgres.log`, and `server.json` (pid, port, url), through which a later process attaches to a
+server that is still running. pgserver's own Python API is not used: it listens on a unix
+socket only and registers atexit hooks; importing it even warns when XDG_RUNTIME_DIR is unset.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import signal
+import stat
+import subprocess
+from pathlib import Path
+from types import TracebackType
+
+from tally.sdk._errors import InfrastructureError
+from tally.sdk._server_process import (
+    ServerRecord,
+    free_port,
+    log_tail,
+    pid_alive,
+    read_record,
+    retry_on_port_clash,
+    spawn,
+    state_lock,
+    stop_process,
+    wait_until_ready,
+    write_record,
+)
+
+# pgserver's own choice of name, so both share one system user on a machine.
+_SYSTEM_USER = "pgserver"
+_STOP_TIMEOUT = 15.0
+_INITDB_TIMEOUT = 120.0
+_SETTINGS = ("max_connections=200", "shared_buffers=128MB", "unix_socket_directories=")
+# Losing the last transactions on a crash is fine for a test database, never for the demo.
+_FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL 16 server whose cluster is kept in `state_dir/postgres/data`.
+
+    `start()` attaches to the server already running for this `state_dir` if there is one
+    (then `owned` is False and `stop()` leaves it running), otherwise it starts a new one.
+    `fast=True` trades durability for speed (fsync off): for test fixtures only.
+    """
+
+    def __init__(
+        self, state_dir: Path, *, fast: bool = False, startup_timeout: float = 20.0
+    ) -> None:
+        self.directory = state_dir.resolve() / "postgres"
+        self.owned = False
+        self._fast = fast
+        self._startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._record: ServerRecord | None = None
+
+    @property
+    def url(self) -> str:
+        """`postgresql://postgres@127.0.0.1:PORT/postgres` of the running server."""
+        return self._running().url
+
+    @property
+    def pid(self) -> int:
+        """Process id of the running server (the postmaster)."""
+        return self._running().pid
+
+    def start(self) -> str:
+        """Attach to this state folder's running server or start one; returns its URL."""
+        if self._record is not None:
+            return self._record.url
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with state_lock(self.directory):
+            record = read_record(self._record_path)
+            if record is not None and self._is_ours(record):
+                self._record, self.owned = record, False
+                return record.url
+            user = _system_user()
+            self._data.mkdir(mode=0o700, exist_ok=True)
+            if user is not None:
+                _hand_over(self._data, user)
+            self._initdb(user)
+            return retry_on_port_clash(lambda: self._launch(user))
+
+    def stop(self) -> None:
+        """Stop the server if this instance started it (fast shutdown, SIGKILL after a timeout)."""
+        if self._process is not None:
+            # SIGINT is what `pg_ctl stop -m fast` sends; we hold the process, so we send it and
+            # reap it ourselves. (SIGTERM would wait for every client to disconnect.)
+            stop_process(self._process, stop_signal=signal.SIGINT, timeout=_STOP_TIMEOUT)
+            self._record_path.unlink(missing_ok=True)
+        self._process, self._record, self.owned = None, None, False
+
+    def __enter__(self) -> EmbeddedPostgres:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def _record_path(self) -> Path:
+        return self.directory / "server.json"
+
+    @property
+    def _data(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def _log_path(self) -> Path:
+        return self.directory / "postgres.log"
+
+    def _running(self) -> ServerRecord:
+        if self._record is None:
+            raise InfrastructureError(f"the PostgreSQL server for {self.directory} is not started")
+        return self._record
+
+    def _initdb(self, user: str | None) -> None:
+        if (self._data / "PG_VERSION").exists():
+            return
+        argv = [str(_binary("initdb")), "-D", str(self._data), "--auth=trust", "-U", "postgres"]
+        argv += ["--encoding=UTF8", "--locale=C", *(["--no-sync"] if self._fast else [])]
+        process, offset = spawn(
+            argv,
+            log_path=self._log_path,
+            death_signal=signal.SIGTERM,
+            cwd=self.directory,
+            user=user,
+        )
+        code: int | None = None
+        try:
+            code = process.wait(_INITDB_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:  # after a timeout or Ctrl-C too; initdb removes its half-made cluster itself
+            stop_process(process, stop_signal=signal.SIGTERM, timeout=_STOP_TIMEOUT)
+        if code != 0:
+            outcome = f"failed with code {code}" if code else f"took over {_INITDB_TIMEOUT:.0f} s"
+            raise InfrastructureError(
+                f"initdb of {self._data} {outcome}; "
+                f"last lines of {self._log_path}:\n{log_tail(self._log_path, offset)}"
+            )
+
+    def _launch(self, user: str | None) -> str:
+        port = free_port()
+        argv = [str(_binary("postgres")), "-D", str(self._data), "-h", "127.0.0.1", "-p", str(port)]
+        for setting in _SETTINGS + (_FAST_SETTINGS if self._fast else ()):
+            argv += ["-c", setting]
+        # SIGINT is a fast shutdown: should we die, our clients are gone and nobody is waited for.
+        process, offset = spawn(
+            argv, log_path=self._log_path, death_signal=signal.SIGINT, cwd=self.directory, user=user
+        )
+        try:
+            wait_until_ready(
+                lambda: _is_ready(port),
+                process=process,
+                what=f"postgres on port {port}",
+                log_path=self._log_path,
+                log_offset=offset,
+                timeout=self._startup_timeout,
+            )
+        except BaseException:  # also Ctrl-C: never leave a half-started server behind
+            stop_process(process, stop_signal=signal.SIGKILL, timeout=_STOP_TIMEOUT)
+            raise
+        record = ServerRecord(process.pid, port, f"postgresql://postgres@127.0.0.1:{port}/postgres")
+        write_record(self._record_path, record)
+        self._process, self._record, self.owned = process, record, True
+        return record.url
+
+    def _is_ours(self, record: ServerRecord) -> bool:
+        # A recorded pid may have been reused by another process, so postmaster.pid must name it
+        # and the server on the recorded port must say that its data directory is ours.
+        try:
+            postmaster_pid = int((self._data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return False
+        if postmaster_pid != record.pid or not pid_alive(record.pid):
+            return False
+        show = [str(_binary("psql")), "-X", "-w", "-h", "127.0.0.1", "-p", str(record.port)]
+        show += ["-U", "postgres", "-d", "postgres", "-At", "-c", "SHOW data_directory"]
+        try:
+            answer = subprocess.run(show, capture_output=True, text=True, timeout=5, check=False)
+        except subprocess.TimeoutExpired:
+            return False
+        return answer.returncode == 0 and Path(answer.stdout.strip()) == self._data
+
+
+def _binary(name: str) -> Path:
+    # Found without importing pgserver, whose import has side effects (see the module docstring).
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise InfrastructureError(
+            "the `pgserver` package is not installed; install it "
+            "or set TALLY_DATABASE_URL to a running PostgreSQL server"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name
+    if not path.exists():
+        raise InfrastructureError(f"{name} not found at {path}: the pgserver install is incomplete")
+    return path
+
+
+def _is_ready(port: int) -> bool:
+    check = [str(_binary("pg_isready")), "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "1"]
+    return subprocess.run(check, check=False).returncode == 0
+
+
+def _system_user() -> str | None:
+    """The user to run PostgreSQL as: None (ourselves) unless we are root, which it refuses."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(_SYSTEM_USER)
+    except KeyError:
+        create = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin"]
+        done = subprocess.run([*create, _SYSTEM_USER], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise InfrastructureError(
+                f"PostgreSQL does not run as root and creating the system user {_SYSTEM_USER!r} "
+                f"failed: {done.stderr.strip()}; run as an ordinary user instead"
+            ) from None
+    return _SYSTEM_USER
+
+
+def _hand_over(data: Path, user: str) -> None:
+    """Give `data` to `user`, and let it traverse the folders above (pytest makes them 0700).
+
+    Done at every start: postgres changes into `data` when it starts, and the folders above may
+    have been tightened again since (pytest resets its base folder to 0700 each session).
+    """
+    entry = pwd.getpwnam(user)
+    os.chown(data, entry.pw_uid, entry.pw_gid)
+    for folder in data.parents:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            folder.chmod(mode | stat.S_IXOTH)

@@ -1,0 +1,124 @@
+"""Hosting a service in this process: start it in order, stop it in the reverse order.
+
+Start: declare streams → build Deps → open HTTP → start consumers (ready).
+Stop:  not ready → consumers stop fetching, finish and settle in-flight batches → HTTP drains
+       → Deps closed. The broker and database belong to the caller, who closes them last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from contextlib import AsyncExitStack
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from tally.sdk._broker import DEAD_LETTER_STREAM, Broker
+from tally.sdk._consumer_loop import ConsumerLoop
+from tally.sdk._database import Database
+from tally.sdk._http import build_app, http_server, listening_socket
+from tally.sdk._metrics import ServiceMetrics
+from tally.sdk._service import Runtime, Service
+from tally.sdk._topics import Stream
+
+S = TypeVar("S", bound=msgspec.Struct)
+D = TypeVar("D")
+
+_log = logging.getLogger("tally.sdk.host")
+
+
+class ServiceHost(Generic[S, D]):
+    """One running instance of a service, on a broker and database given by the caller."""
+
+    def __init__(
+        self,
+        service: Service[S, D],
+        settings: S,
+        *,
+        broker: Broker,
+        database: Database | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.metrics = ServiceMetrics(service.name)
+        self._broker = broker
+        self._database = database
+        self._host, self._requested_port = host, port
+        self._stack = AsyncExitStack()
+        self._stopping = asyncio.Event()
+        self._loops: list[ConsumerLoop[D, Any]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._server_task: asyncio.Task[None] | None = None
+        self._draining = False
+        self.port = 0
+        self.deps: D | None = None
+
+    async def start(self) -> None:
+        service = self.service
+        for stream in self._streams():
+            await self._broker.ensure_stream(stream)
+        runtime = Runtime(service.name, self._broker, self._database, self.metrics)
+        self.deps = deps = await self._stack.enter_async_context(
+            service.deps(runtime, self.settings)
+        )
+        routes = service.routes(deps) if service.routes else ()
+        sock = listening_socket(self._host, self._requested_port)
+        self.port = sock.getsockname()[1]
+        server = http_server(build_app(routes, self.metrics, self._readiness))
+        self._server = server
+        self._server_task = asyncio.create_task(server.serve(sockets=[sock]))
+        # uvicorn offers no "started" event; its flag flips within a few loop turns.
+        while not server.started and not self._server_task.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        for consumer in service.consumers:
+            loop: ConsumerLoop[D, Any] = ConsumerLoop(consumer, deps, self._broker, self.metrics)
+            self._loops.append(loop)
+            self._tasks.append(asyncio.create_task(loop.run(self._stopping)))
+        _log.info("service %s started on port %d", service.name, self.port)
+
+    async def stop(self) -> None:
+        """Graceful stop, bounded by the service's drain time."""
+        self._draining = True
+        self._stopping.set()
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=self.service.drain_seconds)
+            for task in pending:
+                _log.error("consumer did not drain in %ss; cancelling", self.service.drain_seconds)
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    _log.error("consumer ended with an error", exc_info=task.exception())
+        if self._server_task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server_task, self.service.drain_seconds)
+        await self._stack.aclose()
+        _log.info("service %s stopped", self.service.name)
+
+    @property
+    def failed(self) -> BaseException | None:
+        """The error of a consumer loop that ended on its own, if any."""
+        for task in self._tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                return task.exception()
+        return None
+
+    async def _readiness(self) -> dict[str, bool]:
+        checks = {
+            "serving": not self._draining,
+            "broker": self._broker.connected,
+            "consumers": all(loop.running for loop in self._loops) and self.failed is None,
+        }
+        if self._database is not None:
+            checks["database"] = await self._database.ping()
+        return checks
+
+    def _streams(self) -> list[Stream]:
+        streams = {DEAD_LETTER_STREAM.name: DEAD_LETTER_STREAM}
+        for topic in [*self.service.publishes, *(c.topic for c in self.service.consumers)]:
+            streams[topic.stream.name] = topic.stream
+        return list(streams.values())

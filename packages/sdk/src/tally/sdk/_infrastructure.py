@@ -1,0 +1,39 @@
+"""The NATS and PostgreSQL servers a tally process talks to: given by URL, or embedded.
+
+Each URL that is given is used as is; for each missing one a real server is started under the
+state folder, and stopped again when the `infrastructure()` block ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tally.sdk._embedded_nats import EmbeddedNats
+from tally.sdk._embedded_postgres import EmbeddedPostgres
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the broker and the database are."""
+
+    nats_url: str
+    database_url: str
+
+
+@contextlib.contextmanager
+def infrastructure(
+    state_dir: Path, *, nats_url: str | None, database_url: str | None, fast: bool = False
+) -> Iterator[Endpoints]:
+    """Yield the endpoints, starting embedded servers under `state_dir` for the missing URLs.
+
+    `fast=True` runs an embedded PostgreSQL without fsync: for tests, never for real data.
+    """
+    with contextlib.ExitStack() as started:
+        if nats_url is None:
+            nats_url = started.enter_context(EmbeddedNats(state_dir)).url
+        if database_url is None:
+            database_url = started.enter_context(EmbeddedPostgres(state_dir, fast=fast)).url
+        yield Endpoints(nats_url=nats_url, database_url=database_url)

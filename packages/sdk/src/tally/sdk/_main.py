@@ -1,0 +1,141 @@
+"""`python -m tally.<service>`: read settings, connect, host the service until SIGTERM.
+
+    usage: python -m tally.recorder [--workers N] [--port PORT]
+
+Settings common to every service come from TALLY_* (see `RuntimeSettings`); the service's own
+from TALLY_<SERVICE>_*. A missing or garbled setting stops start-up with the variable's name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from typing import TypeVar
+
+import msgspec
+
+from tally.sdk._database import Database
+from tally.sdk._errors import InfrastructureError, SettingsError
+from tally.sdk._host import ServiceHost
+from tally.sdk._logs import configure_logging
+from tally.sdk._nats_broker import BrokerUnavailable, NatsBroker
+from tally.sdk._service import Service
+from tally.sdk._settings import load_settings
+from tally.sdk._workers import supervise
+
+S = TypeVar("S", bound=msgspec.Struct)
+D = TypeVar("D")
+
+_log = logging.getLogger("tally.sdk.main")
+
+
+class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Settings every service reads, from TALLY_*."""
+
+    nats_url: str
+    database_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    log_level: str = "info"
+    db_pool_size: int = 10
+    # How long to keep trying to reach NATS and PostgreSQL at start-up before giving up.
+    connect_seconds: float = 30.0
+
+
+def run_service(service: Service[S, D], argv: list[str] | None = None) -> None:
+    """The `main` of a service module; exits with 2 on bad settings, 1 on failure."""
+    parser = argparse.ArgumentParser(prog=f"python -m tally.{service.name}")
+    parser.add_argument("--workers", type=int, default=1, help="processes sharing the consumers")
+    parser.add_argument("--port", type=int, default=None, help="HTTP port (TALLY_HTTP_PORT)")
+    args = parser.parse_args(argv)
+    try:
+        runtime = load_settings(RuntimeSettings, "TALLY_")
+        settings = load_settings(service.settings, service.settings_prefix)
+    except SettingsError as error:
+        print(f"tally {service.name}: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    configure_logging(service.name, runtime.log_level)
+    port = args.port if args.port is not None else (runtime.http_port or service.default_port)
+    if args.workers > 1:
+        raise SystemExit(supervise(service.name, args.workers, port))
+    try:
+        _run(serve(service, runtime, settings, port=port))
+    except InfrastructureError as error:
+        _log.error("%s", error)
+        raise SystemExit(1) from error
+
+
+def _run(main: object) -> None:
+    try:
+        import uvloop
+
+        uvloop.run(main)  # type: ignore[arg-type]
+    except ImportError:
+        asyncio.run(main)  # type: ignore[arg-type]
+
+
+async def serve(
+    service: Service[S, D], runtime: RuntimeSettings, settings: S, *, port: int
+) -> None:
+    """Connect, host the service, and stop gracefully on SIGTERM or SIGINT."""
+    broker = await _connect_broker(service.name, runtime)
+    database = None
+    try:
+        if service.uses_database:
+            database = await _connect_database(service.name, runtime)
+        host = ServiceHost(
+            service,
+            settings,
+            broker=broker,
+            database=database,
+            host=runtime.http_host,
+            port=port,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await host.start()
+        await stop.wait()
+        _log.info("stop requested; draining")
+        await host.stop()
+    finally:
+        if database is not None:
+            await database.close()
+        await broker.close()
+
+
+async def _connect_broker(name: str, runtime: RuntimeSettings) -> NatsBroker:
+    deadline = time.monotonic() + runtime.connect_seconds
+    while True:
+        try:
+            return await NatsBroker.connect(runtime.nats_url, name=f"tally-{name}")
+        except BrokerUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            _log.warning("NATS at %s not reachable yet; retrying", runtime.nats_url)
+            await asyncio.sleep(1.0)
+
+
+async def _connect_database(name: str, runtime: RuntimeSettings) -> Database:
+    if runtime.database_url is None:
+        raise InfrastructureError(
+            f"service {name} uses the database: set TALLY_DATABASE_URL (postgresql://...)"
+        )
+    deadline = time.monotonic() + runtime.connect_seconds
+    while True:
+        try:
+            return await Database.connect(
+                runtime.database_url, max_size=runtime.db_pool_size, application_name=name
+            )
+        except (OSError, ConnectionError) as error:
+            if time.monotonic() > deadline:
+                raise InfrastructureError(
+                    f"cannot reach PostgreSQL at {runtime.database_url}: {error!r}"
+                ) from error
+            _log.warning("PostgreSQL not reachable yet; retrying")
+            await asyncio.sleep(1.0)

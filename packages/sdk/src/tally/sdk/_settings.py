@@ -1,0 +1,52 @@
+"""Typed settings read from the environment, once, at start-up.
+
+A settings class is a frozen msgspec Struct; each field is read from ``PREFIX + FIELD`` (upper
+case). A missing required setting or an unreadable value stops the service at start-up with the
+variable's name — never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TypeVar
+
+import msgspec
+
+from tally.sdk._errors import SettingsError
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def load_settings(kind: type[S], prefix: str, environ: Mapping[str, str] | None = None) -> S:
+    """Build `kind` from environment variables named ``{prefix}{FIELD}``."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    missing: list[str] = []
+    for field in msgspec.structs.fields(kind):
+        variable = f"{prefix}{field.name.upper()}"
+        value = env.get(variable)
+        if value is not None and value != "":
+            raw[field.name] = value
+        elif field.required:
+            missing.append(f"{variable} ({_type_name(field.type)})")
+    if missing:
+        raise SettingsError(f"missing required setting(s): {', '.join(missing)}")
+    try:
+        return msgspec.convert(raw, kind, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_explain(error, prefix, raw)) from error
+
+
+def _explain(error: msgspec.ValidationError, prefix: str, raw: Mapping[str, str]) -> str:
+    # msgspec names the path as "$.field"; name the variable and the offending value instead.
+    message = str(error)
+    if " - at `$." in message:
+        reason, _, path = message.partition(" - at `$.")
+        name = path.rstrip("`").split(".")[0].split("[")[0]
+        return f"{prefix}{name.upper()}={raw.get(name, '')!r} is not valid: {reason}"
+    return f"settings with prefix {prefix}: {message}"
+
+
+def _type_name(kind: object) -> str:
+    return getattr(kind, "__name__", None) or str(kind)

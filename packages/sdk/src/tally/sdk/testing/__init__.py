@@ -1,0 +1,10 @@
+"""Testing support for tally services.
+
+Installing tally-sdk registers the pytest plugin `tally.sdk.testing.pytest_plugin`, whose
+session fixtures `nats_url` and `database_url` give tests a real NATS JetStream and a fresh
+PostgreSQL database: embedded servers, or the ones named by TALLY_NATS_URL / TALLY_DATABASE_URL.
+"""
+
+from tally.sdk.testing._helpers import DeadLetter, dead_letters, eventually
+
+__all__ = ["DeadLetter", "dead_letters", "eventually"]

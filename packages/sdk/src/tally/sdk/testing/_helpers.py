@@ -1,0 +1,49 @@
+"""Helpers for tests of services: wait for an outcome, read dead letters back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tally.sdk._broker import (
+    CONSUMER_HEADER,
+    DEAD_LETTER_STREAM,
+    REASON_HEADER,
+    SUBJECT_HEADER,
+    Broker,
+)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead-lettered message: the original bytes, why, and who gave up on it."""
+
+    reason: str
+    consumer: str
+    subject: str
+    data: bytes
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until `check()` holds; fail the test with AssertionError after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {seconds}s")
+        await asyncio.sleep(0.02)
+
+
+async def dead_letters(broker: Broker, consumer: str, tenant: str = "*") -> list[DeadLetter]:
+    """The dead letters a consumer produced, oldest first."""
+    stored = await broker.browse(DEAD_LETTER_STREAM, f"deadletter.{tenant}.{consumer}")
+    return [
+        DeadLetter(
+            reason=m.headers[REASON_HEADER],
+            consumer=m.headers[CONSUMER_HEADER],
+            subject=m.headers[SUBJECT_HEADER],
+            data=m.data,
+        )
+        for m in stored
+    ]

@@ -1,0 +1,165 @@
+"""The embedded NATS and PostgreSQL servers, and the pytest fixtures built on them: real servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+import nats
+import pytest
+
+from tally.sdk._embedded_nats import EmbeddedNats
+from tally.sdk._embedded_postgres import EmbeddedPostgres
+from tally.sdk._errors import InfrastructureError
+
+pytestmark = pytest.mark.integration
+
+_SYSTEM_PORTS = {4222, 8222, 5432}
+
+
+def _port(url: str) -> int:
+    port = urlsplit(url).port
+    assert port is not None
+    assert port not in _SYSTEM_PORTS
+    return port
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _assert_gone(pid: int, port: int) -> None:
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert _port_is_free(port)
+
+
+async def _stored_messages(url: str) -> int:
+    connection = await nats.connect(url)
+    try:
+        info = await connection.jetstream().stream_info("ORDERS")
+        return info.state.messages
+    finally:
+        await connection.close()
+
+
+async def test_nats_stores_messages_and_keeps_them_across_restarts(tmp_path: Path) -> None:
+    with EmbeddedNats(tmp_path) as server:
+        assert server.owned
+        port, pid = _port(server.url), server.pid
+        connection = await nats.connect(server.url)
+        jetstream = connection.jetstream()
+        await jetstream.add_stream(name="ORDERS", subjects=["orders.>"])
+        await jetstream.publish("orders.1", b"first")
+        await connection.close()
+        assert await _stored_messages(server.url) == 1
+    _assert_gone(pid, port)
+
+    with EmbeddedNats(tmp_path) as restarted:
+        assert await _stored_messages(restarted.url) == 1
+
+
+async def test_nats_second_instance_attaches_to_the_running_server(tmp_path: Path) -> None:
+    with EmbeddedNats(tmp_path) as first:
+        second = EmbeddedNats(tmp_path)
+        assert second.start() == first.url
+        assert (second.owned, second.pid) == (False, first.pid)
+        second.stop()
+        connection = await nats.connect(first.url)  # still running: the attached one let it be
+        await connection.close()
+
+
+def test_nats_starts_afresh_when_its_record_is_stale(tmp_path: Path) -> None:
+    with EmbeddedNats(tmp_path) as crashed:
+        os.kill(crashed.pid, signal.SIGKILL)
+        while not _port_is_free(_port(crashed.url)):
+            time.sleep(0.02)
+        with EmbeddedNats(tmp_path) as fresh:
+            assert fresh.owned
+            assert fresh.pid != crashed.pid
+
+
+def test_nats_failure_names_the_cause_with_the_log(tmp_path: Path) -> None:
+    (tmp_path / "nats").mkdir()
+    (tmp_path / "nats" / "jetstream").write_text("a file where the store folder belongs")
+    with pytest.raises(InfrastructureError, match=r"nats-server .*nats\.log"):
+        EmbeddedNats(tmp_path, startup_timeout=5).start()
+
+
+_STARTER = """
+import sys, time
+from pathlib import Path
+from tally.sdk._embedded_nats import EmbeddedNats
+print(EmbeddedNats(Path(sys.argv[1])).start(), flush=True)
+time.sleep(60)
+"""
+
+# Kills the starter with SIGKILL, then reaps every orphan it left: this only ends once the
+# server has exited too. As the orphans' subreaper it reaps them where init might not.
+_SUPERVISOR = """
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+starter = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]], stdout=subprocess.PIPE)
+print(starter.stdout.readline().decode().strip(), flush=True)
+starter.kill()
+while True:
+    try:
+        os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux only")
+def test_nats_server_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    supervisor = [sys.executable, "-c", _SUPERVISOR, _STARTER, str(tmp_path)]
+    done = subprocess.run(supervisor, capture_output=True, text=True, timeout=15, check=True)
+    assert _port_is_free(_port(done.stdout.strip()))
+
+
+async def test_postgres_keeps_tables_across_restarts(tmp_path: Path) -> None:
+    with EmbeddedPostgres(tmp_path, fast=True) as server:
+        assert server.owned
+        port, pid = _port(server.url), server.pid
+        connection = await asyncpg.connect(server.url)
+        await connection.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)")
+        await connection.close()
+    _assert_gone(pid, port)
+
+    with EmbeddedPostgres(tmp_path, fast=True) as restarted:
+        assert restarted.owned
+        connection = await asyncpg.connect(restarted.url)
+        assert await connection.fetchval("SELECT n FROM kept") == 7
+        # Attaching needs no new server: same pid, and stop() leaves it running.
+        attached = EmbeddedPostgres(tmp_path)
+        assert attached.start() == restarted.url
+        assert (attached.owned, attached.pid) == (False, restarted.pid)
+        attached.stop()
+        assert await connection.fetchval("SELECT 1") == 1
+        await connection.close()
+
+
+async def test_database_url_is_a_database_of_its_own(database_url: str) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        name = await connection.fetchval("SELECT current_database()")
+    finally:
+        await connection.close()
+    assert name.startswith("tally_test_")
+
+
+async def test_nats_url_answers_with_jetstream(nats_url: str) -> None:
+    connection = await nats.connect(nats_url)
+    try:
+        info = await connection.jetstream().account_info()
+    finally:
+        await connection.close()
+    assert info.limits is not None
