@@ -8,6 +8,7 @@ import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import assert_type
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
@@ -20,19 +21,20 @@ from tally.sdk._queries import command, query
 
 pytestmark = pytest.mark.integration
 
-_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 _ROLES = Path(__file__).parents[3] / "db" / "migrations" / "0001_roles.sql"
 
 
-# TEMP local fixture: delete once the tally pytest plugin provides `database_url`.
 @pytest.fixture
-async def database_url() -> AsyncIterator[str]:
-    name = f"tally_dbtest_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(_ADMIN_URL)
+async def scratch_url(database_url: str) -> AsyncIterator[str]:
+    """A database of this test's own on the server of `database_url`, which tests share."""
+    name = f"tally_scratch_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(database_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield _ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        try:
+            yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
+        finally:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         await admin.close()
 
@@ -84,16 +86,16 @@ async def admin_execute(url: str, sql: str) -> None:
 
 
 @pytest.fixture
-async def db(database_url: str, tmp_path: Path) -> AsyncIterator[Database]:
+async def db(scratch_url: str, tmp_path: Path) -> AsyncIterator[Database]:
     # Only the roles migration: later files in db/migrations are other modules' business.
     shutil.copy(_ROLES, tmp_path / _ROLES.name)
-    await migrate(database_url, tmp_path)
+    await migrate(scratch_url, tmp_path)
     await admin_execute(
-        database_url,
+        scratch_url,
         "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL);"
         "INSERT INTO counters VALUES (1, 0), (2, 0);",
     )
-    async with await Database.connect(database_url, max_size=4) as database:
+    async with await Database.connect(scratch_url, max_size=4) as database:
         yield database
 
 
@@ -133,6 +135,8 @@ async def test_copy_records_returns_count(db: Database) -> None:
 
 async def test_role_survives_the_pool_reset(db: Database) -> None:
     async def whoami(tx: Tx) -> str:
+        # Not even RESET ROLE falls back to the (superuser) login user.
+        await tx.connection.execute("RESET ROLE")
         return str(await tx.connection.fetchval("SELECT current_user"))
 
     # asyncpg runs RESET ALL on release; the role must still hold on the reused connection.
@@ -201,7 +205,7 @@ async def terminate(url: str, pid: int, *, after: float = 0.0) -> None:
 
 @pytest.mark.parametrize("busy", [False, True], ids=["between-statements", "mid-statement"])
 async def test_killed_backend_is_retried_on_a_fresh_connection(
-    db: Database, database_url: str, busy: bool
+    db: Database, scratch_url: str, busy: bool
 ) -> None:
     pids: list[int] = []
 
@@ -209,13 +213,13 @@ async def test_killed_backend_is_retried_on_a_fresh_connection(
         pids.append(int(await tx.connection.fetchval("SELECT pg_backend_pid()")))
         await tx.execute(bump(1))
         if len(pids) == 1 and busy:
-            killer = asyncio.create_task(terminate(database_url, pids[0], after=0.2))
+            killer = asyncio.create_task(terminate(scratch_url, pids[0], after=0.2))
             try:
                 await tx.connection.execute("SELECT pg_sleep(30)")
             finally:
                 await killer
         elif len(pids) == 1:
-            await terminate(database_url, pids[0])
+            await terminate(scratch_url, pids[0])
         return await tx.fetch_one(counter(1))
 
     assert await db.transaction(work) == CounterRow(id=1, n=1)
@@ -266,14 +270,14 @@ async def test_empty_tenant_is_refused(db: Database) -> None:
         await db.transaction(work, tenant="")
 
 
-async def test_unknown_role_fails_clearly(database_url: str) -> None:
+async def test_unknown_role_fails_clearly(scratch_url: str) -> None:
     with pytest.raises(InfrastructureError, match="SET ROLE tally_no_such_role"):
-        await Database.connect(database_url, role="tally_no_such_role")
+        await Database.connect(scratch_url, role="tally_no_such_role")
 
 
-async def test_row_level_security_scopes_each_transaction(db: Database, database_url: str) -> None:
+async def test_row_level_security_scopes_each_transaction(db: Database, scratch_url: str) -> None:
     await admin_execute(
-        database_url,
+        scratch_url,
         """
         CREATE TABLE notes (tenant text NOT NULL, body text NOT NULL);
         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;

@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +24,13 @@ from tally.sdk._errors import InfrastructureError
 pytestmark = pytest.mark.integration
 
 _SYSTEM_PORTS = {4222, 8222, 5432}
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    """A state folder outside pytest's tmp_path, for the reason given in the pytest plugin."""
+    with tempfile.TemporaryDirectory(prefix="tally-test-", ignore_cleanup_errors=True) as folder:
+        yield Path(folder)
 
 
 def _port(url: str) -> int:
@@ -51,8 +60,8 @@ async def _stored_messages(url: str) -> int:
         await connection.close()
 
 
-async def test_nats_stores_messages_and_keeps_them_across_restarts(tmp_path: Path) -> None:
-    with EmbeddedNats(tmp_path) as server:
+async def test_nats_stores_messages_and_keeps_them_across_restarts(state_dir: Path) -> None:
+    with EmbeddedNats(state_dir) as server:
         assert server.owned
         port, pid = _port(server.url), server.pid
         connection = await nats.connect(server.url)
@@ -63,13 +72,13 @@ async def test_nats_stores_messages_and_keeps_them_across_restarts(tmp_path: Pat
         assert await _stored_messages(server.url) == 1
     _assert_gone(pid, port)
 
-    with EmbeddedNats(tmp_path) as restarted:
+    with EmbeddedNats(state_dir) as restarted:
         assert await _stored_messages(restarted.url) == 1
 
 
-async def test_nats_second_instance_attaches_to_the_running_server(tmp_path: Path) -> None:
-    with EmbeddedNats(tmp_path) as first:
-        second = EmbeddedNats(tmp_path)
+async def test_nats_second_instance_attaches_to_the_running_server(state_dir: Path) -> None:
+    with EmbeddedNats(state_dir) as first:
+        second = EmbeddedNats(state_dir)
         assert second.start() == first.url
         assert (second.owned, second.pid) == (False, first.pid)
         second.stop()
@@ -77,21 +86,21 @@ async def test_nats_second_instance_attaches_to_the_running_server(tmp_path: Pat
         await connection.close()
 
 
-def test_nats_starts_afresh_when_its_record_is_stale(tmp_path: Path) -> None:
-    with EmbeddedNats(tmp_path) as crashed:
+def test_nats_starts_afresh_when_its_record_is_stale(state_dir: Path) -> None:
+    with EmbeddedNats(state_dir) as crashed:
         os.kill(crashed.pid, signal.SIGKILL)
         while not _port_is_free(_port(crashed.url)):
             time.sleep(0.02)
-        with EmbeddedNats(tmp_path) as fresh:
+        with EmbeddedNats(state_dir) as fresh:
             assert fresh.owned
             assert fresh.pid != crashed.pid
 
 
-def test_nats_failure_names_the_cause_with_the_log(tmp_path: Path) -> None:
-    (tmp_path / "nats").mkdir()
-    (tmp_path / "nats" / "jetstream").write_text("a file where the store folder belongs")
+def test_nats_failure_names_the_cause_with_the_log(state_dir: Path) -> None:
+    (state_dir / "nats").mkdir()
+    (state_dir / "nats" / "jetstream").write_text("a file where the store folder belongs")
     with pytest.raises(InfrastructureError, match=r"nats-server .*nats\.log"):
-        EmbeddedNats(tmp_path, startup_timeout=5).start()
+        EmbeddedNats(state_dir, startup_timeout=5).start()
 
 
 _STARTER = """
@@ -119,14 +128,14 @@ while True:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux only")
-def test_nats_server_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
-    supervisor = [sys.executable, "-c", _SUPERVISOR, _STARTER, str(tmp_path)]
+def test_nats_server_dies_with_the_process_that_started_it(state_dir: Path) -> None:
+    supervisor = [sys.executable, "-c", _SUPERVISOR, _STARTER, str(state_dir)]
     done = subprocess.run(supervisor, capture_output=True, text=True, timeout=15, check=True)
     assert _port_is_free(_port(done.stdout.strip()))
 
 
-async def test_postgres_keeps_tables_across_restarts(tmp_path: Path) -> None:
-    with EmbeddedPostgres(tmp_path, fast=True) as server:
+async def test_postgres_keeps_tables_across_restarts(state_dir: Path) -> None:
+    with EmbeddedPostgres(state_dir, fast=True) as server:
         assert server.owned
         port, pid = _port(server.url), server.pid
         connection = await asyncpg.connect(server.url)
@@ -134,12 +143,12 @@ async def test_postgres_keeps_tables_across_restarts(tmp_path: Path) -> None:
         await connection.close()
     _assert_gone(pid, port)
 
-    with EmbeddedPostgres(tmp_path, fast=True) as restarted:
+    with EmbeddedPostgres(state_dir, fast=True) as restarted:
         assert restarted.owned
         connection = await asyncpg.connect(restarted.url)
         assert await connection.fetchval("SELECT n FROM kept") == 7
         # Attaching needs no new server: same pid, and stop() leaves it running.
-        attached = EmbeddedPostgres(tmp_path)
+        attached = EmbeddedPostgres(state_dir)
         assert attached.start() == restarted.url
         assert (attached.owned, attached.pid) == (False, restarted.pid)
         attached.stop()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import assert_type
 
@@ -21,21 +19,6 @@ from tally.sdk._queries import (
     query,
     registered_statements,
 )
-
-_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-# TEMP local fixture: delete once the tally pytest plugin provides `database_url`.
-@pytest.fixture
-async def database_url() -> AsyncIterator[str]:
-    name = f"tally_dbtest_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield _ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 class MachineRow(msgspec.Struct, frozen=True):

@@ -57,7 +57,9 @@ def test_mismatches_fail_to_type_check_for_the_right_reason(case: Path) -> None:
     expected = _expected(case)
     assert expected, f"{case.name} marks no expected error"
     reported = _mypy(case)
-    assert [(line, code) for line, code, _ in reported] == [(l, c) for l, c, _ in expected]
+    assert [(line, code) for line, code, _ in reported] == [
+        (line, code) for line, code, _ in expected
+    ]
     for (_, _, message), (_, _, fragment) in zip(reported, expected, strict=True):
         if fragment:
             assert fragment in message

@@ -32,7 +32,15 @@ from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
 from tally.sdk._migrations import migrate
 from tally.sdk._nats_broker import BrokerUnavailable, NatsBroker
-from tally.sdk._queries import Command, Query, command, query, registered_statements
+from tally.sdk._queries import (
+    Bound,
+    BoundCommand,
+    Command,
+    Query,
+    command,
+    query,
+    registered_statements,
+)
 from tally.sdk._service import NoSettings, Runtime, Service
 from tally.sdk._settings import load_settings
 from tally.sdk._topics import Stream, Topic
@@ -40,6 +48,8 @@ from tally.sdk._topics import Stream, Topic
 __all__ = [
     "DEAD_LETTER_STREAM",
     "Backoff",
+    "Bound",
+    "BoundCommand",
     "Broker",
     "BrokerUnavailable",
     "Command",

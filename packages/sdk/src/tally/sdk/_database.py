@@ -1,23 +1,16 @@
 """The database: one asyncpg pool per process, and transactions that retry what is transient.
 
-A service builds one `Database` at start-up and runs all its SQL through `Database.transaction`,
-whose `work` function receives a `Tx` and uses typed statements from `tally.sdk._queries`::
+    async with await Database.connect(url) as db:           # once per process, at start-up
+        async def work(tx: Tx) -> list[MachineRow]:
+            return await tx.fetch(machines_of_site("acme", "plant-1"))   # typed statements
+        rows = await db.transaction(work, tenant="acme")
 
-    async def record(tx: Tx) -> list[MachineRow]:
-        await tx.execute(forget_machine("acme", "slicer-7"))
-        return await tx.fetch(machines_of_site("acme", "plant-1"))
+After a serialization failure, a deadlock or a lost connection the whole `work` runs again on a
+fresh connection, so it must have no effects outside the database; other errors propagate. No
+client can tell whether a COMMIT cut off mid-way took effect, so a retry may repeat committed
+work: tally's writers are idempotent by message identity, which makes that harmless.
 
-    async with await Database.connect(url) as db:
-        rows = await db.transaction(record, tenant="acme")
-
-The whole `work` function is run again (on a fresh connection and transaction) after a
-serialization failure, a deadlock or a lost connection, so it must not have side effects outside
-the database; anything else it raises propagates at once. One caveat no client can remove: when
-the connection drops during COMMIT the transaction may have committed, so the retry may apply
-the work twice. tally's writers are idempotent by message identity, which makes that harmless.
-
-Tenant isolation is PostgreSQL row-level security, set per transaction. The convention for every
-tenant table (in its migration)::
+Tenants are isolated by row-level security, set per transaction. Every tenant table follows::
 
     CREATE TABLE notes (tenant text NOT NULL, ...);
     ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
@@ -27,9 +20,9 @@ tenant table (in its migration)::
         WITH CHECK (tenant = current_setting('tally.tenant', true));
 
 `transaction(..., tenant=...)` sets `tally.tenant` for that transaction only. Without a tenant,
-`current_setting` yields NULL (or '' on a connection that had one set before), which matches no
-row: the safe default. Superusers and roles with BYPASSRLS ignore every policy, which is why each
-pooled connection runs `SET ROLE tally_app` (created by db/migrations/0001_roles.sql) first.
+`current_setting` yields NULL (or '' on a connection that had one before): no row matches, the
+safe default. Superusers and BYPASSRLS roles skip all policies, hence every pooled connection
+acts as role `tally_app` (made by db/migrations/0001_roles.sql).
 """
 
 from __future__ import annotations
@@ -37,8 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from types import TracebackType
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal, NamedTuple, Self, TypeVar
 
 import asyncpg
@@ -53,8 +46,7 @@ R = TypeVar("R", bound=msgspec.Struct)
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
-# serialization_failure, deadlock_detected, and the server shutting down or restarting.
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03"})
+_COLLISIONS = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 _SET_TENANT = "SELECT set_config('tally.tenant', $1, true)"
 _BACKOFF_BASE = 0.05
 _BACKOFF_CAP = 2.0
@@ -68,9 +60,8 @@ class NoRowFound(TallyError):
 class PoolStats(NamedTuple):
     """The pool's connections right now, for metrics."""
 
-    size: int
+    size: int  # open connections, busy or idle
     idle: int
-    min_size: int
     max_size: int
 
 
@@ -107,9 +98,7 @@ class Tx:
     async def fetch_optional(self, bound: Bound[R]) -> R | None:
         """Run a query and return its first row, or None when there is none."""
         record = await self.connection.fetchrow(bound.query.sql, *bound.args)
-        if record is None:
-            return None
-        return bound.query.rows([record])[0]
+        return None if record is None else bound.query.rows([record])[0]
 
     async def execute(self, bound: BoundCommand) -> str:
         """Run a command and return its status, such as ``"UPDATE 3"``."""
@@ -122,11 +111,10 @@ class Tx:
     async def copy_records(
         self, table: str, columns: Sequence[str], records: Iterable[Sequence[object]]
     ) -> int:
-        """Bulk-load records with binary COPY; return how many were copied.
+        """Bulk-load records by binary COPY into `table` (or `schema.table`); return the count.
 
-        `table` may be schema-qualified (``"raw.datapoints"``). PostgreSQL refuses COPY FROM
-        into a table whose row-level security applies to the current role, so for tenant tables
-        use `execute_many` or an INSERT ... SELECT FROM unnest($1::text[], ...) instead.
+        PostgreSQL refuses COPY FROM into tables under row-level security (all tenant tables):
+        use `execute_many` or INSERT ... SELECT FROM unnest($1::text[], ...) for those.
         """
         schema, _, name = table.rpartition(".")
         status = await self.connection.copy_records_to_table(
@@ -140,11 +128,7 @@ class Tx:
 
 
 class Database:
-    """The process's connection pool and the one way to run transactions on it.
-
-    Build it once at start-up (`await Database.connect(url)`) and share it; never open a
-    connection per message.
-    """
+    """The process's connection pool: build one at start-up and share it, never one per message."""
 
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
         """Wrap a ready pool; use `Database.connect` instead."""
@@ -160,18 +144,19 @@ class Database:
         role: str | None = "tally_app",
         application_name: str = "tally",
     ) -> Database:
-        """Open the pool. Each connection switches to `role` so row-level security applies.
+        """Open the pool. Each connection acts as `role`, so row-level security applies.
 
         Pass `role=None` only for tools that must act as the URL's user (e.g. administration).
         """
-        init = None if role is None else _set_role(role)
+        settings = {"application_name": application_name}
+        if role is not None:
+            # The `role` startup parameter is SET ROLE at session start, without a round trip;
+            # it is also the session's reset value, so neither asyncpg's RESET ALL on release
+            # nor a stray RESET ROLE falls back to the (often superuser) login user.
+            settings["role"] = role
         try:
             pool = await asyncpg.create_pool(
-                url,
-                min_size=min_size,
-                max_size=max_size,
-                init=init,
-                server_settings={"application_name": application_name},
+                url, min_size=min_size, max_size=max_size, server_settings=settings
             )
         except (asyncpg.InvalidParameterValueError, asyncpg.InsufficientPrivilegeError) as exc:
             raise InfrastructureError(
@@ -190,33 +175,22 @@ class Database:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def ping(self) -> bool:
         """Whether a pooled connection answers within two seconds (for readiness probes)."""
         try:
             async with asyncio.timeout(_PING_SECONDS), self._pool.acquire() as conn:
-                await conn.fetchval("SELECT 1")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            return False  # TimeoutError is an OSError
-        return True
+                return bool(await conn.fetchval("SELECT true"))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):  # TimeoutError: OSError
+            return False
 
     @property
     def pool_stats(self) -> PoolStats:
         """How many connections the pool holds and how many of them are idle."""
         pool = self._pool
-        return PoolStats(
-            size=pool.get_size(),
-            idle=pool.get_idle_size(),
-            min_size=pool.get_min_size(),
-            max_size=pool.get_max_size(),
-        )
+        return PoolStats(pool.get_size(), pool.get_idle_size(), pool.get_max_size())
 
     async def transaction(
         self,
@@ -252,16 +226,12 @@ class Database:
                 attempt += 1
 
     async def _attempt(
-        self,
-        work: Callable[[Tx], Awaitable[T]],
-        tenant: str | None,
-        isolation: Isolation,
-        readonly: bool,
+        self, work: Callable[[Tx], Awaitable[T]], tenant: str | None, isolation: Isolation, ro: bool
     ) -> T:
         conn = await self._pool.acquire()
         tx = Tx(conn)
         try:
-            async with conn.transaction(isolation=isolation, readonly=readonly):
+            async with conn.transaction(isolation=isolation, readonly=ro):
                 if tenant is not None:
                     await conn.execute(_SET_TENANT, tenant)
                 return await work(tx)
@@ -279,43 +249,41 @@ class Database:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Whether running the transaction again may succeed (the error is transient).
+    """Whether running the transaction again may succeed: a collision or a lost connection.
 
-    Looks through the exception's cause and context too: asyncpg reports a connection that
-    died mid-transaction as an `InterfaceError` raised while rolling back, with the real
-    failure as its context.
+    Looks at causes and contexts too: asyncpg reports a connection that died mid-transaction as
+    an `InterfaceError` from the rollback, with the real failure as its context.
     """
-    return _in_chain(exc, _retryable_itself)
+    return _in_chain(exc, lambda e: _collided(e) or _connection_lost(e))
 
 
 def _in_chain(exc: BaseException, predicate: Callable[[BaseException], bool]) -> bool:
-    seen: set[int] = set()
     current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for _ in range(8):  # bounded: a chain may loop
+        if current is None:
+            return False
         if predicate(current):
             return True
         current = current.__cause__ or current.__context__
     return False
 
 
-def _retryable_itself(exc: BaseException) -> bool:
-    if isinstance(exc, asyncpg.PostgresError):
-        sqlstate = exc.sqlstate
-        # Class 08 covers asyncpg's own ConnectionDoesNotExistError.
-        return sqlstate in _RETRYABLE_SQLSTATES or sqlstate.startswith("08")
-    return _connection_lost(exc)
+def _collided(exc: BaseException) -> bool:
+    return isinstance(exc, asyncpg.PostgresError) and exc.sqlstate in _COLLISIONS
 
 
 def _connection_lost(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.PostgresError):
-        return exc.sqlstate.startswith("08") or exc.sqlstate.startswith("57P")
+        # Class 08 (asyncpg's ConnectionDoesNotExistError too) and 57P0x: server shut down,
+        # crashed or still starting; pg_terminate_backend gives 57P01.
+        return exc.sqlstate.startswith(("08", "57P"))
     if isinstance(exc, asyncpg.InterfaceError):
         # asyncpg's words when the socket closed under a running transaction.
         message = str(exc)
         return "connection is closed" in message or "released back to the pool" in message
-    # A timeout is an OSError too, but says nothing about the connection being gone.
-    return isinstance(exc, OSError) and not isinstance(exc, TimeoutError)
+    # Socket errors only: OSError subclasses such as FileNotFoundError or TimeoutError raised by
+    # `work` say nothing about the connection. asyncio reports failed connects as plain OSError.
+    return isinstance(exc, ConnectionError | socket.gaierror) or type(exc) is OSError
 
 
 def _backoff(attempt: int) -> float:
@@ -329,16 +297,3 @@ def _checked_tenant(tenant: str) -> str:
     if not tenant:
         raise ValueError("tenant must be a non-empty string")
     return tenant
-
-
-def _set_role(
-    role: str,
-) -> Callable[[asyncpg.Connection[asyncpg.Record]], Coroutine[Any, Any, None]]:
-    statement = 'SET ROLE "{}"'.format(role.replace('"', '""'))
-
-    async def init(conn: asyncpg.Connection[asyncpg.Record]) -> None:
-        # Session-level on purpose: asyncpg's reset on release runs RESET ALL, which does not
-        # reset the role, so the role holds for the connection's life.
-        await conn.execute(statement)
-
-    return init

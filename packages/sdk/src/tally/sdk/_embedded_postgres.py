@@ -233,8 +233,9 @@ def _system_user() -> str | None:
 def _hand_over(data: Path, user: str) -> None:
     """Give `data` to `user`, and let it traverse the folders above (pytest makes them 0700).
 
-    Done at every start: postgres changes into `data` when it starts, and the folders above may
-    have been tightened again since (pytest resets its base folder to 0700 each session).
+    Done at every start, as the folders above may have been tightened since. Nothing stops
+    them being tightened while the server runs, though, which it would not survive: pytest
+    does that to its base folder whenever a session starts, hence no servers in tmp_path.
     """
     entry = pwd.getpwnam(user)
     os.chown(data, entry.pw_uid, entry.pw_gid)

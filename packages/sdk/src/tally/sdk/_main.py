@@ -16,6 +16,7 @@ import sys
 import time
 from typing import TypeVar
 
+import asyncpg
 import msgspec
 
 from tally.sdk._database import Database
@@ -86,7 +87,7 @@ async def serve(
     database = None
     try:
         if service.uses_database:
-            database = await _connect_database(service.name, runtime)
+            database = await _connect_database(service.name, service.database_role, runtime)
         host = ServiceHost(
             service,
             settings,
@@ -121,7 +122,7 @@ async def _connect_broker(name: str, runtime: RuntimeSettings) -> NatsBroker:
             await asyncio.sleep(1.0)
 
 
-async def _connect_database(name: str, runtime: RuntimeSettings) -> Database:
+async def _connect_database(name: str, role: str, runtime: RuntimeSettings) -> Database:
     if runtime.database_url is None:
         raise InfrastructureError(
             f"service {name} uses the database: set TALLY_DATABASE_URL (postgresql://...)"
@@ -130,9 +131,13 @@ async def _connect_database(name: str, runtime: RuntimeSettings) -> Database:
     while True:
         try:
             return await Database.connect(
-                runtime.database_url, max_size=runtime.db_pool_size, application_name=name
+                runtime.database_url,
+                max_size=runtime.db_pool_size,
+                role=role,
+                application_name=name,
             )
-        except (OSError, ConnectionError) as error:
+        # 57P03 ("the database system is starting up") is no OSError but just as transient.
+        except (OSError, asyncpg.CannotConnectNowError) as error:
             if time.monotonic() > deadline:
                 raise InfrastructureError(
                     f"cannot reach PostgreSQL at {runtime.database_url}: {error!r}"

@@ -71,6 +71,9 @@ class Service(Generic[S, D]):
     # Topics this service publishes to, so the service graph is known without running it.
     publishes: Sequence[Topic[Any]] = ()
     uses_database: bool = False
+    # The role the service's connections switch to; `tally_app` is subject to row-level
+    # security. Only a trusted multi-tenant writer may use another (see 0003_datapoints.sql).
+    database_role: str = "tally_app"
     default_port: int = 8000
     # Time allowed for in-flight batches and requests to finish after SIGTERM.
     drain_seconds: float = 20.0

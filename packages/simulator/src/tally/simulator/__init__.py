@@ -1,1 +1,71 @@
-"""placeholder"""
+"""tally.simulator: the seeded machine fleet, with its ground truth.
+
+    build_fleet     a deterministic fleet of vendors, sites, lines, machines and articles
+    Simulation      runs it in real time, accelerated, or as a backfill of past days
+    HttpSender      uploads to the gateway as machines do (MemorySender records, for tests)
+    Truth           what was really generated, per tenant, machine and production day
+    limits          the ℮ weight law: TNE, T1, T2 for a nominal quantity
+
+Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong) and
+DeliveryFailed (an upload ran out of attempts).
+"""
+
+from tally.simulator._errors import DeliveryFailed, GatewayRejected, SimulatorError
+from tally.simulator._fleet import (
+    ArticleSpec,
+    Fleet,
+    LineSpec,
+    MachineSpec,
+    MachineType,
+    Placement,
+    SiteSpec,
+    TenantSpec,
+    build_fleet,
+)
+from tally.simulator._http import HttpSender
+from tally.simulator._retry import RetryPolicy
+from tally.simulator._run import Simulation
+from tally.simulator._senders import MemorySender, Sender, SendResult, SentUpload
+from tally.simulator._shifts import BreakSpec, ShiftModel, ShiftSpec
+from tally.simulator._stats import TenantStats
+from tally.simulator._transport import TransportProfile
+from tally.simulator._truth import Truth, read_truth, write_truth
+from tally.simulator._truth_file import ArticleDayTruth, MachineDayTruth, TenantTruth, TruthFile
+from tally.simulator._weight_law import WeightLimits, limits, tne_g
+
+__all__ = [
+    "ArticleDayTruth",
+    "ArticleSpec",
+    "BreakSpec",
+    "DeliveryFailed",
+    "Fleet",
+    "GatewayRejected",
+    "HttpSender",
+    "LineSpec",
+    "MachineDayTruth",
+    "MachineSpec",
+    "MachineType",
+    "MemorySender",
+    "Placement",
+    "RetryPolicy",
+    "SendResult",
+    "Sender",
+    "SentUpload",
+    "ShiftModel",
+    "ShiftSpec",
+    "Simulation",
+    "SimulatorError",
+    "SiteSpec",
+    "TenantSpec",
+    "TenantStats",
+    "TenantTruth",
+    "TransportProfile",
+    "Truth",
+    "TruthFile",
+    "WeightLimits",
+    "build_fleet",
+    "limits",
+    "read_truth",
+    "tne_g",
+    "write_truth",
+]

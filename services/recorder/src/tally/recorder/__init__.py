@@ -1,1 +1,4 @@
-"""placeholder"""
+"""tally.recorder: broker → raw datapoint store, batched and idempotent.
+
+A service: run it with ``python -m tally.recorder``; nothing here is imported by other members.
+"""

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -20,14 +22,20 @@ from tally.sdk._infrastructure import Endpoints, infrastructure
 
 
 @pytest.fixture(scope="session")
-def tally_endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
+def tally_endpoints() -> Iterator[Endpoints]:
     """The session's NATS and PostgreSQL servers: from the environment, or embedded."""
-    with infrastructure(
-        tmp_path_factory.mktemp("tally-servers"),
-        nats_url=os.environ.get("TALLY_NATS_URL") or None,
-        database_url=os.environ.get("TALLY_DATABASE_URL") or None,
-        fast=True,
-    ) as endpoints:
+    # Not under pytest's tmp_path: run by root, PostgreSQL runs as another user, who must be able
+    # to traverse every folder above its data, and each new pytest session (any other one running
+    # on this machine too) resets pytest's base folder to 0700.
+    with (
+        tempfile.TemporaryDirectory(prefix="tally-servers-", ignore_cleanup_errors=True) as folder,
+        infrastructure(
+            Path(folder),
+            nats_url=os.environ.get("TALLY_NATS_URL") or None,
+            database_url=os.environ.get("TALLY_DATABASE_URL") or None,
+            fast=True,
+        ) as endpoints,
+    ):
         yield endpoints
 
 

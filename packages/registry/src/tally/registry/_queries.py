@@ -1,0 +1,125 @@
+"""The registry's SQL. Writes are upserts, so provisioning the same fleet twice is harmless."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import msgspec
+
+from tally.sdk import command, query
+
+
+@command(
+    """
+    INSERT INTO tenants (tenant, name, rate_per_second, retention_days) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (tenant) DO UPDATE SET name = excluded.name,
+        rate_per_second = excluded.rate_per_second, retention_days = excluded.retention_days
+    """
+)
+def upsert_tenant(tenant: str, name: str, rate_per_second: int, retention_days: int) -> None: ...
+
+
+@command(
+    """
+    INSERT INTO sites (tenant, site, name, timezone, day_start) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (tenant, site) DO UPDATE SET name = excluded.name,
+        timezone = excluded.timezone, day_start = excluded.day_start
+    """
+)
+def upsert_site(tenant: str, site: str, name: str, timezone: str, day_start: time) -> None: ...
+
+
+@command(
+    """
+    INSERT INTO lines (tenant, line, site, name) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (tenant, line) DO UPDATE SET site = excluded.site, name = excluded.name
+    """
+)
+def upsert_line(tenant: str, line: str, site: str, name: str) -> None: ...
+
+
+@command(
+    """
+    INSERT INTO machines (tenant, machine, line, kind, position, state_model, counter_rollover)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (tenant, machine) DO UPDATE SET line = excluded.line, kind = excluded.kind,
+        position = excluded.position, state_model = excluded.state_model,
+        counter_rollover = excluded.counter_rollover
+    """
+)
+def upsert_machine(
+    tenant: str,
+    machine: str,
+    line: str,
+    kind: str,
+    position: int,
+    state_model: str,
+    counter_rollover: int,
+) -> None: ...
+
+
+@command(
+    """
+    INSERT INTO articles (tenant, article, name, nominal_g, t1_g, t2_g, ideal_rate_ppm,
+                          price_per_kg)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (tenant, article) DO UPDATE SET name = excluded.name,
+        nominal_g = excluded.nominal_g, t1_g = excluded.t1_g, t2_g = excluded.t2_g,
+        ideal_rate_ppm = excluded.ideal_rate_ppm, price_per_kg = excluded.price_per_kg
+    """
+)
+def upsert_article(
+    tenant: str,
+    article: str,
+    name: str,
+    nominal_g: float | None,
+    t1_g: float | None,
+    t2_g: float | None,
+    ideal_rate_ppm: float,
+    price_per_kg: float,
+) -> None: ...
+
+
+@command("INSERT INTO machine_tokens (token_sha256, tenant, machine) VALUES ($1, $2, $3)")
+def insert_token(token_sha256: bytes, tenant: str, machine: str) -> None: ...
+
+
+@command(
+    """
+    UPDATE machine_tokens SET revoked_at = now()
+    WHERE tenant = $1 AND machine = $2 AND revoked_at IS NULL
+    """
+)
+def revoke_tokens(tenant: str, machine: str) -> None: ...
+
+
+class TenantRow(msgspec.Struct, frozen=True):
+    tenant: str
+    name: str
+    rate_per_second: int
+    retention_days: int
+
+
+@query(
+    TenantRow, "SELECT tenant, name, rate_per_second, retention_days FROM tenants WHERE tenant = $1"
+)
+def tenant_by_id(tenant: str) -> None: ...
+
+
+class MachineRow(msgspec.Struct, frozen=True):
+    machine: str
+    line: str
+    site: str
+    kind: str
+
+
+@query(
+    MachineRow,
+    """
+    SELECT m.machine, m.line, l.site, m.kind
+    FROM machines m JOIN lines l USING (tenant, line)
+    WHERE m.tenant = $1
+    ORDER BY l.site, m.line, m.position, m.machine
+    """,
+)
+def machines_of_tenant(tenant: str) -> None: ...

@@ -1,0 +1,72 @@
+"""What the registry holds, as typed records. Ids follow the subject-token alphabet because
+tenant and machine ids become parts of broker subjects."""
+
+from __future__ import annotations
+
+import enum
+from datetime import time
+from typing import Annotated
+
+import msgspec
+
+TenantId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ArticleId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class MachineKind(enum.StrEnum):
+    SLICER = "slicer"
+    THERMOFORMER = "thermoformer"
+    CHECKWEIGHER = "checkweigher"
+    LABELLER = "labeller"
+    OTHER = "other"
+
+
+class StateModel(enum.StrEnum):
+    PACKML = "packml"
+    WEIHENSTEPHAN = "weihenstephan"
+    VENDOR = "vendor"
+
+
+class Tenant(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: TenantId
+    name: Name
+    rate_per_second: Annotated[int, msgspec.Meta(gt=0)] = 20_000
+    retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 400
+
+
+class Site(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: TenantId
+    site: Id
+    name: Name
+    timezone: str
+    day_start: time = time(6, 0)
+
+
+class Line(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: TenantId
+    line: Id
+    site: Id
+    name: Name
+
+
+class Machine(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: TenantId
+    machine: Id
+    line: Id
+    kind: MachineKind
+    position: Annotated[int, msgspec.Meta(ge=0, le=100)] = 0
+    state_model: StateModel = StateModel.PACKML
+    counter_rollover: Annotated[int, msgspec.Meta(gt=0)] = 2_147_483_647
+
+
+class Article(msgspec.Struct, frozen=True, kw_only=True):
+    """An article (SKU). `nominal_g` None means catch-weight: no Qn, no giveaway."""
+
+    tenant: TenantId
+    article: ArticleId
+    name: Name
+    nominal_g: Annotated[float, msgspec.Meta(ge=5, le=10_000)] | None
+    ideal_rate_ppm: Annotated[float, msgspec.Meta(gt=0, le=10_000)]
+    price_per_kg: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0.0

@@ -1,0 +1,177 @@
+"""The gateway: machines → broker. Authenticate, validate, publish, and answer only once stored.
+
+    POST /v1/telemetry   an `Upload` (JSON or MessagePack) with `Authorization: Bearer <token>`
+    GET  /openapi.json   the OpenAPI document of the above
+
+The tenant and machine of every published `Telemetry` come from the token, never from the body,
+so a machine cannot publish under another tenant or machine. The database is read only to look
+up tokens (cached); nothing is written on the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from tally.contracts import TELEMETRY, MachineMessage, Telemetry, Upload, UploadResult
+from tally.gateway.auth import MachineTokens, authenticate
+from tally.gateway.limits import TenantLimits
+from tally.gateway.metrics import GatewayMetrics
+from tally.gateway.openapi import openapi_document
+from tally.gateway.problems import Rejected, rate_limited, unavailable
+from tally.gateway.queries import MachineIdentity, machine_of_token
+from tally.gateway.settings import GatewaySettings
+from tally.gateway.uploads import UploadReader
+from tally.sdk import (
+    Broker,
+    BrokerUnavailable,
+    InfrastructureError,
+    Runtime,
+    Service,
+    TransactionFailed,
+    Tx,
+    log_context,
+)
+
+_log = logging.getLogger("tally.gateway")
+
+
+@dataclass(frozen=True)
+class GatewayDeps:
+    broker: Broker
+    tokens: MachineTokens
+    uploads: UploadReader
+    limits: TenantLimits
+    metrics: GatewayMetrics
+    openapi: bytes
+
+
+@asynccontextmanager
+async def gateway_deps(runtime: Runtime, settings: GatewaySettings) -> AsyncIterator[GatewayDeps]:
+    database = runtime.database
+    if database is None:
+        raise InfrastructureError("the gateway looks machine tokens up in PostgreSQL; give it one")
+
+    async def lookup(token_sha256: bytes) -> MachineIdentity | None:
+        async def work(tx: Tx) -> MachineIdentity | None:
+            return await tx.fetch_optional(machine_of_token(token_sha256))
+
+        return await database.transaction(work, readonly=True)
+
+    yield GatewayDeps(
+        broker=runtime.broker,
+        tokens=MachineTokens(
+            lookup,
+            ttl=settings.token_ttl_seconds,
+            unknown_ttl=settings.unknown_token_ttl_seconds,
+            max_entries=settings.token_cache_size,
+        ),
+        uploads=UploadReader(settings),
+        limits=TenantLimits(share=settings.rate_share, burst_seconds=settings.burst_seconds),
+        metrics=GatewayMetrics(runtime.metrics.registry),
+        openapi=msgspec.json.encode(openapi_document(settings)),
+    )
+
+
+def gateway_routes(deps: GatewayDeps) -> list[BaseRoute]:
+    async def telemetry(request: Request) -> Response:
+        return await ingest(deps, request)
+
+    async def openapi(_: Request) -> Response:
+        return Response(deps.openapi, media_type="application/json")
+
+    return [
+        Route("/v1/telemetry", telemetry, methods=["POST"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+
+
+async def ingest(deps: GatewayDeps, request: Request) -> Response:
+    """POST /v1/telemetry: 200 with an `UploadResult` once the broker stored every message."""
+    try:
+        machine = await authenticate(deps.tokens, request.headers.get("authorization"))
+    except Rejected as rejected:
+        return _refuse(deps, rejected)
+    except (TransactionFailed, OSError) as error:
+        _log.warning("machine token lookup failed: %r", error)
+        return _refuse(deps, unavailable("machine tokens cannot be checked right now"))
+    with log_context(tenant=machine.tenant, machine=machine.machine):
+        try:
+            upload = await deps.uploads.read(request)
+            result = await _publish(deps, machine, upload)
+        except Rejected as rejected:
+            return _refuse(deps, rejected)
+    return Response(msgspec.json.encode(result), media_type="application/json")
+
+
+async def _publish(deps: GatewayDeps, machine: MachineIdentity, upload: Upload) -> UploadResult:
+    messages = upload.messages
+    tenant = machine.tenant
+    wait = deps.limits.take(tenant, machine.rate_per_second, sum(len(m.signals) for m in messages))
+    if wait:
+        raise rate_limited(tenant, deps.limits.rate(machine.rate_per_second), wait)
+    # All settle before we answer, so a 503 is never followed by stores from this request.
+    receipts = await asyncio.gather(
+        *(deps.broker.publish(TELEMETRY, _telemetry(machine, m)) for m in messages),
+        return_exceptions=True,
+    )
+    duplicates = datapoints = 0
+    for message, receipt in zip(messages, receipts, strict=True):
+        if isinstance(receipt, BaseException):
+            if not isinstance(receipt, BrokerUnavailable):
+                raise receipt
+            _log.warning("broker did not confirm a message: %s", receipt)
+            # Whatever was stored stays: the machine sends the upload again, and the broker
+            # drops the repeated identities.
+            raise unavailable("the broker did not confirm storage")
+        if receipt.duplicate:
+            duplicates += 1
+        else:
+            datapoints += len(message.signals)
+    accepted = len(messages) - duplicates
+    deps.metrics.messages.labels(tenant, "accepted").inc(accepted)
+    if duplicates:
+        deps.metrics.messages.labels(tenant, "duplicate").inc(duplicates)
+    deps.metrics.datapoints.labels(tenant).inc(datapoints)
+    return UploadResult(accepted=accepted, duplicates=duplicates)
+
+
+def _telemetry(machine: MachineIdentity, message: MachineMessage) -> Telemetry:
+    return Telemetry(
+        tenant=machine.tenant,
+        machine=machine.machine,
+        boot_id=message.boot_id,
+        seq=message.seq,
+        ts=message.ts,
+        signals=message.signals,
+        historical=message.historical,
+    )
+
+
+def _refuse(deps: GatewayDeps, rejected: Rejected) -> Response:
+    deps.metrics.rejected.labels(str(rejected.status)).inc()
+    # Bad tokens and rate limits come in floods; broken payloads are a machine worth looking at.
+    level = {401: logging.DEBUG, 429: logging.DEBUG, 503: logging.WARNING}.get(
+        rejected.status, logging.INFO
+    )
+    _log.log(level, "refused upload: %s", rejected)
+    return rejected.response()
+
+
+service: Service[GatewaySettings, GatewayDeps] = Service(
+    name="gateway",
+    settings=GatewaySettings,
+    deps=gateway_deps,
+    routes=gateway_routes,
+    publishes=[TELEMETRY],
+    uses_database=True,
+    default_port=8080,
+)

@@ -1,0 +1,137 @@
+"""Reading an upload: media type, size limit, decoding against the contract, clock sanity.
+
+The contract types do all the validating (ranges, finite numbers, enums, lengths); this module
+only turns their verdict into an answer that names the field and the value the body held there.
+Timestamps are the one thing the types cannot judge, since "too far ahead" depends on the
+gateway's clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+
+from tally.contracts import Upload
+from tally.gateway.problems import Rejected, invalid, malformed, too_large, unsupported_media_type
+from tally.gateway.settings import GatewaySettings
+
+_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class _Format:
+    typed: Callable[[bytes], Upload]
+    # Only on the error path: the body as plain data, to find the offending value in.
+    generic: Callable[[bytes], Any]
+
+
+_JSON = _Format(msgspec.json.Decoder(Upload).decode, msgspec.json.Decoder().decode)
+_MSGPACK = _Format(msgspec.msgpack.Decoder(Upload).decode, msgspec.msgpack.Decoder().decode)
+FORMATS = {
+    "application/json": _JSON,
+    "application/msgpack": _MSGPACK,
+    "application/x-msgpack": _MSGPACK,
+}
+
+
+class UploadReader:
+    """Turns a request into a valid `Upload`, or raises `Rejected` saying what was wrong."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self._limit = settings.max_body_bytes
+        self._ahead = timedelta(seconds=settings.max_future_seconds)
+        self._age = timedelta(days=settings.max_age_days)
+
+    async def read(self, request: Request) -> Upload:
+        content_type = request.headers.get("content-type")
+        media_type = (content_type or "").partition(";")[0].strip().lower()
+        form = FORMATS.get(media_type)
+        if form is None:
+            raise unsupported_media_type(content_type, list(FORMATS))
+        body = await self._body(request)
+        try:
+            upload = form.typed(body)
+        except msgspec.ValidationError as error:
+            raise _contract_violation(error, form, body) from None
+        except msgspec.DecodeError as error:
+            raise malformed(str(error)) from None
+        self._check_times(upload, form, body)
+        return upload
+
+    async def _body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._limit:
+            raise too_large(self._limit)
+        # Counted while streaming too: a chunked body declares no length.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self._limit:
+                raise too_large(self._limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _check_times(self, upload: Upload, form: _Format, body: bytes) -> None:
+        now = datetime.now(UTC)
+        earliest, latest = now - self._age, now + self._ahead
+        for i, message in enumerate(upload.messages):
+            if not earliest <= message.ts <= latest:
+                raise self._bad_time(message.ts, now, f"messages[{i}].ts", form, body)
+            for j, signal in enumerate(message.signals):
+                ts = signal.ts
+                if ts is not None and not earliest <= ts <= latest:
+                    raise self._bad_time(ts, now, f"messages[{i}].signals[{j}].ts", form, body)
+
+    def _bad_time(
+        self, ts: datetime, now: datetime, field: str, form: _Format, body: bytes
+    ) -> Rejected:
+        if ts > now:
+            detail = (
+                f"{field} = {ts.isoformat()} is more than {self._ahead.total_seconds():g} s "
+                f"ahead of the gateway's clock ({now.isoformat()}); set the machine's clock"
+            )
+        else:
+            detail = (
+                f"{field} = {ts.isoformat()} is more than {self._age.days} days old; data that "
+                "old can no longer be placed in the figures"
+            )
+        return invalid(detail, field, _raw_value(form, body, field))
+
+
+def _contract_violation(error: msgspec.ValidationError, form: _Format, body: bytes) -> Rejected:
+    message = str(error)
+    reason, found, at = message.rpartition(" - at `")
+    path = at.rstrip("`") if found else "$"
+    missing = _MISSING_FIELD.match(reason if found else message)
+    if missing:
+        # Name the absent field itself, not the object lacking it.
+        field = f"{path}.{missing.group(1)}".removeprefix("$.")
+        return invalid(message, field, None)
+    field = path.removeprefix("$.")
+    return invalid(message, field, _raw_value(form, body, field))
+
+
+def _raw_value(form: _Format, body: bytes, field: str) -> object:
+    """What the body holds at `field` ("messages[0].signals[2].value"), None when absent."""
+    try:
+        value = form.generic(body)
+    except msgspec.DecodeError:
+        return None  # e.g. a number JSON can write but no float can hold
+    if field == "$":
+        return value
+    for key, index in _STEP.findall("." + field):
+        if key and isinstance(value, dict) and key in value:
+            value = value[key]
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            return None
+    return value

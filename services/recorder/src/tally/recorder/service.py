@@ -1,0 +1,172 @@
+"""The recorder: every telemetry message into the raw tables, exactly once.
+
+One transaction per batch: the message identities go into the ledger (a duplicate conflicts and
+is skipped), the new messages' signals go in with COPY, then commit, then ack. A crash anywhere
+before the commit leaves nothing behind and the batch is redelivered; a crash after it only
+causes a redelivery whose identities are already in the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from prometheus_client import Counter
+
+from tally.contracts import TELEMETRY, Telemetry
+from tally.recorder.queries import (
+    ensure_partitions,
+    expire_datapoints,
+    record_messages,
+    scope_to_tenant,
+)
+from tally.recorder.rows import COLUMNS, days_touched, table_rows
+from tally.recorder.settings import RecorderSettings
+from tally.sdk import Consumer, Database, Envelope, Runtime, Service, Tx
+
+_log = logging.getLogger("tally.recorder")
+
+
+@dataclass(frozen=True)
+class RecorderDeps:
+    database: Database
+    settings: RecorderSettings
+    stored: Counter
+    duplicates: Counter
+    # UTC days whose partitions exist; bounded by the days of data seen, not by messages.
+    partitioned: set[date] = field(default_factory=set)
+
+
+async def record_batch(deps: RecorderDeps, batch: Sequence[Envelope[Telemetry]]) -> None:
+    """Store a batch in one transaction; the SDK acks it after this returns."""
+    messages = [envelope.message for envelope in batch]
+    await _ensure_partitions(deps, days_touched(messages))
+    received: dict[str, int] = {}
+    by_tenant: dict[str, dict[str, Telemetry]] = {}
+    for message in messages:
+        received[message.tenant] = received.get(message.tenant, 0) + 1
+        # The same identity twice in one batch is stored once.
+        by_tenant.setdefault(message.tenant, {})[message.identity] = message
+
+    async def write(tx: Tx) -> dict[str, int]:
+        return {
+            tenant: await _write_tenant(tx, tenant, list(unique.values()))
+            for tenant, unique in by_tenant.items()
+        }
+
+    stored = await deps.database.transaction(write, max_retries=5)
+    for tenant, count in stored.items():
+        deps.stored.labels(tenant).inc(count)
+        deps.duplicates.labels(tenant).inc(received[tenant] - count)
+
+
+async def _write_tenant(tx: Tx, tenant: str, messages: list[Telemetry]) -> int:
+    """Ledger first: only messages whose identity is new get their signals stored."""
+    await tx.execute(scope_to_tenant(tenant))
+    new = await tx.fetch(
+        record_messages(
+            tenant,
+            [m.machine for m in messages],
+            [m.boot_id for m in messages],
+            [m.seq for m in messages],
+            [m.ts for m in messages],
+            [m.historical for m in messages],
+            [len(m.signals) for m in messages],
+        )
+    )
+    fresh = {(n.machine, n.boot_id, n.seq) for n in new}
+    to_store = [m for m in messages if (m.machine, m.boot_id, m.seq) in fresh]
+    for table, rows in table_rows(to_store).tables():
+        await tx.copy_records(table, COLUMNS[table], rows)
+    return len(to_store)
+
+
+async def _ensure_partitions(deps: RecorderDeps, days: set[date]) -> None:
+    missing = days - deps.partitioned
+    if not missing:
+        return
+    first, last = min(missing), max(missing)
+
+    async def create(tx: Tx) -> int:
+        # Days between first and last are cheap to create and usually needed soon.
+        return (await tx.fetch_one(ensure_partitions(first, last))).created
+
+    if last - first > timedelta(days=366):
+        for day in sorted(missing):
+            first = last = day
+            await deps.database.transaction(create)
+    else:
+        await deps.database.transaction(create)
+    deps.partitioned.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+    deps.partitioned.update(missing)
+
+
+async def _maintain(deps: RecorderDeps) -> None:
+    """Create tomorrow's partitions before tomorrow, and expire old data, periodically."""
+    while True:
+        today = datetime.now(UTC).date()
+        try:
+            ahead = range(-1, deps.settings.partitions_ahead_days + 1)
+            await _ensure_partitions(deps, {today + timedelta(days=n) for n in ahead})
+            dropped = await deps.database.transaction(_expire_before(today))
+            if dropped:
+                _log.info("expired %d partitions", dropped)
+        except Exception:
+            _log.exception("maintenance failed; trying again next round")
+        await asyncio.sleep(deps.settings.maintenance_seconds)
+
+
+def _expire_before(today: date) -> Callable[[Tx], Awaitable[int]]:
+    async def expire(tx: Tx) -> int:
+        return (await tx.fetch_one(expire_datapoints(today))).created
+
+    return expire
+
+
+@contextlib.asynccontextmanager
+async def recorder_deps(
+    runtime: Runtime, settings: RecorderSettings
+) -> AsyncIterator[RecorderDeps]:
+    assert runtime.database is not None, "the recorder declares uses_database"
+    deps = RecorderDeps(
+        database=runtime.database,
+        settings=settings,
+        stored=Counter(
+            "tally_recorder_messages_stored",
+            "Telemetry messages stored",
+            ["tenant"],
+            registry=runtime.metrics.registry,
+        ),
+        duplicates=Counter(
+            "tally_recorder_duplicates_dropped",
+            "Telemetry messages already stored",
+            ["tenant"],
+            registry=runtime.metrics.registry,
+        ),
+    )
+    maintenance = asyncio.create_task(_maintain(deps))
+    try:
+        yield deps
+    finally:
+        maintenance.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await maintenance
+
+
+service = Service(
+    name="recorder",
+    settings=RecorderSettings,
+    deps=recorder_deps,
+    consumers=[
+        # 500 messages (~10k rows) per transaction amortises the commit; two batches in
+        # flight keep the database busy while the next batch is fetched and decoded.
+        Consumer("recorder", TELEMETRY, record_batch, batch_size=500, max_wait=0.25, concurrency=2),
+    ],
+    uses_database=True,
+    database_role="tally_ingest",
+    default_port=8081,
+)
