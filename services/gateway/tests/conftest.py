@@ -3,6 +3,7 @@ started on a real HTTP port against the in-memory or the real broker."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -61,17 +62,22 @@ StartGateway = Callable[..., Awaitable[Gateway]]
 Register = Callable[..., Awaitable[Machine]]
 
 
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    """The session's database with the schema applied, once."""
+    asyncio.run(migrate(database_url, _MIGRATIONS))
+    return database_url
+
+
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    # Idempotent and quick once applied; every test may be the first of the session.
-    await migrate(database_url, _MIGRATIONS)
-    db = await Database.connect(database_url)
+async def database(migrated_url: str) -> AsyncIterator[Database]:
+    db = await Database.connect(migrated_url)
     yield db
     await db.close()
 
 
 @pytest.fixture
-async def register(database: Database, database_url: str) -> Register:
+async def register(migrated_url: str) -> Register:
     """Registers a machine of a tenant of its own (tests share the database)."""
 
     async def register_machine(
@@ -79,7 +85,7 @@ async def register(database: Database, database_url: str) -> Register:
     ) -> Machine:
         found = Machine(tenant or f"t{secrets.token_hex(5)}", "slicer-1", secrets.token_hex(16))
         token_sha256 = hashlib.sha256(found.token.encode()).digest()
-        conn = await asyncpg.connect(database_url)  # a superuser: row-level security is moot
+        conn = await asyncpg.connect(migrated_url)  # a superuser: row-level security is moot
         try:
             await conn.execute(
                 "INSERT INTO tenants (tenant, name, rate_per_second) VALUES ($1, $1, $2)"

@@ -22,7 +22,9 @@ from services.gateway.tests.conftest import (
     upload_json,
 )
 from tally.contracts import Upload, UploadResult
-from tally.sdk import Broker, MemoryBroker, NatsBroker, _embedded_nats
+from tally.gateway.service import service
+from tally.gateway.settings import GatewaySettings
+from tally.sdk import Broker, Database, MemoryBroker, NatsBroker, ServiceHost, _embedded_nats
 from tally.sdk._embedded_nats import EmbeddedNats
 from tally.sdk._server_process import free_port
 
@@ -215,3 +217,24 @@ async def _post_until_stored(gateway: Gateway, machine: Machine, body: bytes) ->
         if response.status_code != 503 or time.monotonic() > deadline:
             return response
         await asyncio.sleep(0.2)
+
+
+async def test_503_when_tokens_cannot_be_looked_up(register: Register) -> None:
+    machine = await register()
+    # A pool that opens connections only on demand, to a port where nothing listens.
+    nowhere = await Database.connect(f"postgresql://tally@127.0.0.1:{free_port()}/x", min_size=0)
+    host = ServiceHost(service, GatewaySettings(), broker=MemoryBroker(), database=nowhere)
+    await host.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.port}") as client:
+            response = await client.post(
+                "/v1/telemetry",
+                content=upload_json(1),
+                headers={"Authorization": f"Bearer {machine.token}"},
+            )
+    finally:
+        await host.stop()
+        await nowhere.close()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""tally.cli: the `tally` command — demo, migrate, admin, run, check."""

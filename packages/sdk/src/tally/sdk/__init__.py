@@ -30,7 +30,7 @@ from tally.sdk._infrastructure import Endpoints, infrastructure
 from tally.sdk._logs import configure_logging, log_context
 from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
-from tally.sdk._migrations import migrate
+from tally.sdk._migrations import MigrationStatus, migrate, migration_status
 from tally.sdk._nats_broker import BrokerUnavailable, NatsBroker
 from tally.sdk._queries import (
     Bound,
@@ -61,6 +61,7 @@ __all__ = [
     "InfrastructureError",
     "MemoryBroker",
     "MigrationError",
+    "MigrationStatus",
     "NatsBroker",
     "NoSettings",
     "Published",
@@ -83,6 +84,7 @@ __all__ = [
     "load_settings",
     "log_context",
     "migrate",
+    "migration_status",
     "query",
     "registered_statements",
     "run_service",

@@ -27,7 +27,7 @@ T = TypeVar("T", bound=msgspec.Struct)
 D = TypeVar("D")
 
 _log = logging.getLogger("tally.sdk.consumer")
-_LAG_INTERVAL = 5.0
+_LAG_INTERVAL = 2.0
 
 
 class ConsumerLoop(Generic[D, T]):

@@ -98,6 +98,11 @@ class Line:
             machine.account(until)
             machine.outbox.flush(until)
 
+    def finish(self) -> None:
+        """Close every machine's open message: the run ends here."""
+        for machine in self.machines:
+            machine.outbox.finish()
+
     def _enter(self, segment: Segment, t: int) -> None:
         machines = self.machines
         self._announce(segment.job, t)

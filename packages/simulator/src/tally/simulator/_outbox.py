@@ -81,9 +81,14 @@ class Outbox:
             self._close(self._last)
 
     def flush(self, until: int) -> None:
-        """Close the current window if it ends by `until`."""
-        if self._end <= until:
+        """Close the current window if it ends before `until` (signals at `until` itself may
+        still come: the next step starts there)."""
+        if self._end < until:
             self._close(self._end)
+
+    def finish(self) -> None:
+        """Send what is collected now, stamped with its last signal's time (the run ends)."""
+        self._close(self._last)
 
     def reboot(self, t: int, boot_id: str) -> None:
         """Send what the old boot has, then start a new boot at sequence 0."""

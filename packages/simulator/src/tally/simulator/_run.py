@@ -24,7 +24,7 @@ from tally.simulator._transport import Outgoing, TransportProfile, as_upload, up
 from tally.simulator._truth import Truth
 
 # Generate at most this much simulated time before sending, so memory stays small in backfills.
-CHUNK_SECONDS = 300
+CHUNK_SECONDS = 1800
 
 
 class Simulation:
@@ -98,10 +98,8 @@ class Simulation:
     def stats(self) -> dict[str, TenantStats]:
         """Per-tenant sending statistics, `unsent` up to date."""
         if self._truth is not None:
-            for tenant in self._truth.to_file().tenants:
-                stats = self._stats[tenant.tenant]
-                generated = tenant.messages + tenant.duplicates_sent
-                stats.unsent = generated - stats.messages_sent
+            for tenant, stats in self._stats.items():
+                stats.unsent = self._truth.generated(tenant) - stats.messages_sent
         return self._stats
 
     async def run(
@@ -199,6 +197,7 @@ class Simulation:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(halt.wait(), self._tick)
+        line.finish()
         drain = self._send(line, sender, [link.drain() for link in line.links], in_flight)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(drain, self._drain_timeout)

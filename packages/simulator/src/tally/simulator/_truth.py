@@ -109,6 +109,15 @@ class Truth:
         self._machines.append(tally)
         return tally
 
+    def generated(self, tenant: str) -> int:
+        """Messages generated for a tenant, deliberate duplicates included."""
+        return sum(
+            day.messages + day.duplicates_sent
+            for machine in self._machines
+            if machine.placement.tenant.id == tenant
+            for day in machine.days.values()
+        )
+
     def to_file(self) -> TruthFile:
         """The truth as its file schema, tenants and rows in a stable order."""
         rows: dict[str, list[MachineDayTruth]] = {}

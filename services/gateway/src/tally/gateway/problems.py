@@ -96,11 +96,13 @@ def presentable(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         # JSON has no literal for these; null would read as "absent".
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, msgspec.msgpack.Ext):
+        return f"<MessagePack extension type {value.code}>"
     try:
         encoded = msgspec.json.encode(value)
     except (TypeError, ValueError, OverflowError):
-        # MessagePack can carry extension types that JSON cannot.
-        return repr(value)[:_MAX_ECHO_BYTES]
+        # e.g. a MessagePack map with array keys, which JSON cannot write
+        return f"<{type(value).__name__} that JSON cannot write>"
     if len(encoded) <= _MAX_ECHO_BYTES:
         return value
     if isinstance(value, list):

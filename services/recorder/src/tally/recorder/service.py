@@ -36,6 +36,7 @@ class RecorderDeps:
     database: Database
     settings: RecorderSettings
     stored: Counter
+    rows: Counter
     duplicates: Counter
     # UTC days whose partitions exist; bounded by the days of data seen, not by messages.
     partitioned: set[date] = field(default_factory=set)
@@ -52,19 +53,20 @@ async def record_batch(deps: RecorderDeps, batch: Sequence[Envelope[Telemetry]])
         # The same identity twice in one batch is stored once.
         by_tenant.setdefault(message.tenant, {})[message.identity] = message
 
-    async def write(tx: Tx) -> dict[str, int]:
+    async def write(tx: Tx) -> dict[str, tuple[int, int]]:
         return {
             tenant: await _write_tenant(tx, tenant, list(unique.values()))
             for tenant, unique in by_tenant.items()
         }
 
     stored = await deps.database.transaction(write, max_retries=5)
-    for tenant, count in stored.items():
-        deps.stored.labels(tenant).inc(count)
-        deps.duplicates.labels(tenant).inc(received[tenant] - count)
+    for tenant, (messages_stored, rows) in stored.items():
+        deps.stored.labels(tenant).inc(messages_stored)
+        deps.rows.labels(tenant).inc(rows)
+        deps.duplicates.labels(tenant).inc(received[tenant] - messages_stored)
 
 
-async def _write_tenant(tx: Tx, tenant: str, messages: list[Telemetry]) -> int:
+async def _write_tenant(tx: Tx, tenant: str, messages: list[Telemetry]) -> tuple[int, int]:
     """Ledger first: only messages whose identity is new get their signals stored."""
     await tx.execute(scope_to_tenant(tenant))
     new = await tx.fetch(
@@ -80,9 +82,10 @@ async def _write_tenant(tx: Tx, tenant: str, messages: list[Telemetry]) -> int:
     )
     fresh = {(n.machine, n.boot_id, n.seq) for n in new}
     to_store = [m for m in messages if (m.machine, m.boot_id, m.seq) in fresh]
-    for table, rows in table_rows(to_store).tables():
-        await tx.copy_records(table, COLUMNS[table], rows)
-    return len(to_store)
+    rows = table_rows(to_store)
+    for table, records in rows.tables():
+        await tx.copy_records(table, COLUMNS[table], records)
+    return len(to_store), rows.count
 
 
 async def _ensure_partitions(deps: RecorderDeps, days: set[date]) -> None:
@@ -138,6 +141,12 @@ async def recorder_deps(
         stored=Counter(
             "tally_recorder_messages_stored",
             "Telemetry messages stored",
+            ["tenant"],
+            registry=runtime.metrics.registry,
+        ),
+        rows=Counter(
+            "tally_recorder_datapoints_stored",
+            "Signals stored as rows of the raw tables",
             ["tenant"],
             registry=runtime.metrics.registry,
         ),

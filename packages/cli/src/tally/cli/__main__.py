@@ -1,0 +1,35 @@
+"""The `tally` command.
+
+tally demo [--duration S] [--speed X] [--tenants N] [--seed N] [--report FILE]
+tally migrate [--status]
+tally admin ...            tenants, sites, lines, machines, articles, machine tokens
+tally check                format, lint and types of the whole workspace
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tally.cli import _admin_cmd, _check_cmd, _demo_cmd, _migrate_cmd
+from tally.sdk import TallyError
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="tally", description="tally: packing-line figures")
+    commands = parser.add_subparsers(title="commands", required=True)
+    for command in (_demo_cmd, _migrate_cmd, _admin_cmd, _check_cmd):
+        command.add_parser(commands)
+    args = parser.parse_args(argv)
+    try:
+        code = args.run(args)
+    except TallyError as error:
+        print(f"tally: {error}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

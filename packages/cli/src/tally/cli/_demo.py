@@ -1,0 +1,168 @@
+"""`tally demo`: simulated packing lines of several tenants, through the real pipeline.
+
+NATS and PostgreSQL (embedded unless URLs are given) → migrate → provision the fleet → gateway
+and recorder as separate processes → the simulator uploads over HTTP as machines do → live
+progress → drain → summary (and `--report FILE` as JSON). Ctrl-C stops it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from tally.cli._demo_counts import Baseline, baseline, summarise
+from tally.cli._demo_progress import Progress
+from tally.cli._endpoints import ensure_database
+from tally.cli._paths import migrations_dir, state_dir
+from tally.cli._provision import provision
+from tally.cli._report import DemoReport, render
+from tally.cli._scrape import scrape, total
+from tally.cli._service_processes import ServiceProcess, ServiceProcesses
+from tally.sdk import Endpoints, migrate
+from tally.simulator import HttpSender, Simulation, build_fleet, write_truth
+
+_DRAIN_SECONDS = 180.0
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    duration: float | None
+    speed: float
+    tenants: int
+    seed: int
+    report: Path | None
+    workers: int
+
+
+async def run_demo(found: Endpoints, options: DemoOptions) -> int:
+    say = _Say()
+    say(f"NATS {found.nats_url} · PostgreSQL {found.database_url}")
+    await ensure_database(found.database_url)
+    applied = await migrate(found.database_url, migrations_dir())
+    say(f"migrated ({len(applied)} new migrations)" if applied else "schema up to date")
+    fleet = build_fleet(options.seed, tenants=options.tenants)
+    tokens = await provision(fleet, found.database_url)
+    tenant_ids = [tenant.id for tenant in fleet.tenants]
+    say(f"provisioned {len(tenant_ids)} tenants, {len(tokens)} machines: {', '.join(tenant_ids)}")
+    services = ServiceProcesses(
+        env={
+            "TALLY_NATS_URL": found.nats_url,
+            "TALLY_DATABASE_URL": found.database_url,
+            "TALLY_LOG_LEVEL": "warning",
+        },
+        log_dir=state_dir() / "logs",
+    )
+    try:
+        gateway = services.start("gateway", workers=options.workers)
+        recorder = services.start("recorder", workers=options.workers)
+        await asyncio.gather(services.wait_ready(gateway), services.wait_ready(recorder))
+        say(f"gateway {gateway.url} · recorder {recorder.url} · logs in {state_dir() / 'logs'}")
+        report = await _run(
+            found,
+            options,
+            fleet_tokens=tokens,
+            tenants=tenant_ids,
+            gateway=gateway,
+            recorder=recorder,
+            say=say,
+        )
+    finally:
+        services.stop_all()
+    print(render(report))
+    if options.report is not None:
+        options.report.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
+        say(f"report written to {options.report}")
+    return 0 if report.lost == 0 else 1
+
+
+async def _run(
+    found: Endpoints,
+    options: DemoOptions,
+    *,
+    fleet_tokens: dict[tuple[str, str], str],
+    tenants: list[str],
+    gateway: ServiceProcess,
+    recorder: ServiceProcess,
+    say: _Say,
+) -> DemoReport:
+    stop = _stop_on_signals(say)
+    before: Baseline = await baseline(found, tenants)
+    fleet = build_fleet(options.seed, tenants=options.tenants)
+    simulation = Simulation(fleet, seed=options.seed, speed=options.speed)
+    started = time.monotonic()
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+        progress = Progress(client, simulation, gateway, recorder, started)
+        watcher = asyncio.create_task(progress.run())
+        sender = HttpSender(gateway.url, fleet_tokens, client=client)
+        say(
+            f"simulating at {options.speed:g}× for "
+            f"{'until Ctrl-C' if options.duration is None else f'{options.duration:g} s'}"
+        )
+        await simulation.run(sender, until_wall=options.duration, stop=stop)
+        say("simulator stopped; waiting for the recorder to store everything accepted")
+        await _drain(client, simulation, recorder, stop)
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+        wall = time.monotonic() - started
+        truth_file = state_dir() / "truth.json"
+        write_truth(simulation.truth, truth_file)
+        return await summarise(
+            found,
+            before,
+            simulation,
+            options=(options.seed, options.speed),
+            wall=wall,
+            services=[gateway, recorder],
+            truth_file=truth_file,
+        )
+
+
+async def _drain(
+    client: httpx.AsyncClient,
+    simulation: Simulation,
+    recorder: ServiceProcess,
+    stop: asyncio.Event,
+) -> None:
+    """Wait until the recorder has accounted for every accepted message."""
+    # The gateway reports JetStream duplicates apart; the rest the recorder stores or drops.
+    accepted = sum(s.accepted for s in simulation.stats.values())
+    deadline = time.monotonic() + _DRAIN_SECONDS
+    while time.monotonic() < deadline:
+        samples = await scrape(client, recorder.url)
+        done = total(samples, "tally_recorder_messages_stored_total") + total(
+            samples, "tally_recorder_duplicates_dropped_total"
+        )
+        if done >= accepted:
+            return
+        await asyncio.sleep(0.5)
+
+
+def _stop_on_signals(say: _Say) -> asyncio.Event:
+    """First Ctrl-C (or SIGTERM): stop simulating and shut down cleanly. Second: at once."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def request() -> None:
+        if stop.is_set() and main is not None:
+            main.cancel()
+            return
+        say("stopping: finishing what was accepted (Ctrl-C again to abort)")
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, request)
+    return stop
+
+
+class _Say:
+    def __call__(self, text: str) -> None:
+        print(f"tally demo: {text}", file=sys.stderr, flush=True)

@@ -1,0 +1,62 @@
+"""`tally demo`: the argument parsing; the run itself is in _demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from tally.cli._demo import DemoOptions, run_demo
+from tally.cli._endpoints import endpoints
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="simulated packing lines of several tenants through gateway, NATS and PostgreSQL",
+        description="Runs NATS and PostgreSQL (embedded unless TALLY_NATS_URL and "
+        "TALLY_DATABASE_URL are set), the gateway and the recorder as separate processes, and "
+        "the simulated fleet; prints live progress and a summary. Ctrl-C stops cleanly.",
+    )
+    parser.add_argument(
+        "--duration",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this wall time (default: until Ctrl-C)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_positive,
+        default=720.0,
+        help="simulated seconds per wall second (default 720: a day in 2 min)",
+    )
+    parser.add_argument("--tenants", type=int, default=3, help="number of tenants (default 3)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the fleet (default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="processes per service (default 1)")
+    parser.add_argument(
+        "--report", type=Path, default=None, metavar="FILE", help="write the summary as JSON"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.tenants < 1:
+        raise SystemExit("tally demo: --tenants must be at least 1")
+    options = DemoOptions(
+        duration=args.duration,
+        speed=args.speed,
+        tenants=args.tenants,
+        seed=args.seed,
+        report=args.report,
+        workers=args.workers,
+    )
+    with endpoints() as found:
+        return asyncio.run(run_demo(found, options))
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value

@@ -1,0 +1,79 @@
+"""The demo's live view: throughput, lag, duplicates and memory, once a second.
+
+On a terminal the block is redrawn in place; into a file or pipe it prints a line every few
+seconds instead, so logs of CI runs stay readable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import httpx
+
+from tally.cli._scrape import scrape, total
+from tally.cli._service_processes import ServiceProcess
+from tally.simulator import Simulation
+
+_CURSOR_UP = "\x1b[{n}F\x1b[J"
+
+
+class Progress:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        simulation: Simulation,
+        gateway: ServiceProcess,
+        recorder: ServiceProcess,
+        started: float,
+    ) -> None:
+        self._client = client
+        self._simulation = simulation
+        self._services = (gateway, recorder)
+        self._started = started
+        self._tty = sys.stdout.isatty()
+        self._drawn = 0
+        self._last: tuple[float, float, float] | None = None
+
+    async def run(self) -> None:
+        interval = 1.0 if self._tty else 5.0
+        while True:
+            await asyncio.sleep(interval)
+            self._show(await self._lines())
+
+    async def _lines(self) -> list[str]:
+        gateway, recorder = self._services
+        g = await scrape(self._client, gateway.url)
+        r = await scrape(self._client, recorder.url)
+        now = time.monotonic()
+        accepted = total(g, "tally_gateway_datapoints_total")
+        stored = total(r, "tally_recorder_datapoints_stored_total")
+        rate_in = rate_out = 0.0
+        if self._last is not None:
+            then, accepted_then, stored_then = self._last
+            rate_in = (accepted - accepted_then) / (now - then)
+            rate_out = (stored - stored_then) / (now - then)
+        self._last = (now, accepted, stored)
+        stats = self._simulation.stats.values()
+        duplicates = sum(s.duplicates for s in stats) + total(
+            r, "tally_recorder_duplicates_dropped_total"
+        )
+        lag = total(r, "tally_consumer_lag", consumer="recorder")
+        memory = "  ".join(f"{s.name} {s.rss() / 2**20:.0f} MB" for s in self._services)
+        return [
+            f"[{now - self._started:6.0f} s]  accepted {rate_in:9,.0f} datapoints/s   "
+            f"stored {rate_out:9,.0f} datapoints/s",
+            f"           total accepted {accepted:,.0f}  stored {stored:,.0f}  "
+            f"duplicates dropped {duplicates:,.0f}  recorder lag {lag:,.0f} msgs",
+            f"           memory: {memory}",
+        ]
+
+    def _show(self, lines: list[str]) -> None:
+        if self._tty:
+            prefix = _CURSOR_UP.format(n=self._drawn) if self._drawn else ""
+            sys.stdout.write(prefix + "\n".join(lines) + "\n")
+            self._drawn = len(lines)
+        else:
+            sys.stdout.write(" | ".join(line.strip() for line in lines) + "\n")
+        sys.stdout.flush()

@@ -1,0 +1,47 @@
+"""Fixtures of the simulator's tests: one accelerated 26-hour run of alpenwerk (two sites, one
+line each), shared by the whole session — generating it once keeps the suite fast."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tally.simulator import MemorySender, Simulation, build_fleet
+
+# Spans the night Europe/Berlin springs forward (30 March 2025), so one production day has 23 h.
+START = datetime(2025, 3, 29, 20, tzinfo=UTC)
+SPAN = timedelta(hours=26)
+SEED = 11
+
+
+class FakeClock:
+    """A wall clock that moves `step` seconds every time it is read."""
+
+    def __init__(self, now: datetime, step: float) -> None:
+        self.now = now.timestamp()
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def day_run() -> tuple[Simulation, MemorySender]:
+    """alpenwerk (two sites, one line each) for 26 hours, accelerated on a fake clock."""
+    fleet = build_fleet(SEED, tenants=3, lines_per_site=1)
+    clock = FakeClock(START + timedelta(days=30), step=1.0)
+    simulation = Simulation(
+        fleet,
+        seed=SEED,
+        start=START,
+        speed=3600.0,
+        tenants=["alpenwerk"],
+        tick_seconds=0.0,
+        clock=clock,
+    )
+    sender = MemorySender(clock=clock)
+    asyncio.run(simulation.run(sender, until_sim=START + SPAN))
+    return simulation, sender

@@ -1,0 +1,51 @@
+"""The front door: changing the public surface must show up in review."""
+
+from __future__ import annotations
+
+import tally.simulator
+
+
+def test_all_is_pinned() -> None:
+    assert tally.simulator.__all__ == [
+        "ArticleDayTruth",
+        "ArticleSpec",
+        "BreakSpec",
+        "DeliveryFailed",
+        "Fleet",
+        "GatewayRejected",
+        "HttpSender",
+        "LineSpec",
+        "MachineDayTruth",
+        "MachineSpec",
+        "MachineType",
+        "MemorySender",
+        "Placement",
+        "RetryPolicy",
+        "SendResult",
+        "Sender",
+        "SentUpload",
+        "ShiftModel",
+        "ShiftSpec",
+        "Simulation",
+        "SimulatorError",
+        "SiteSpec",
+        "TenantSpec",
+        "TenantStats",
+        "TenantTruth",
+        "TransportProfile",
+        "Truth",
+        "TruthFile",
+        "WeightLimits",
+        "build_fleet",
+        "limits",
+        "read_truth",
+        "tne_g",
+        "write_truth",
+    ]
+
+
+def test_all_is_sorted_and_importable() -> None:
+    names = tally.simulator.__all__
+    assert names == sorted(names, key=lambda n: (not n[0].isupper(), n))
+    for name in names:
+        assert getattr(tally.simulator, name) is not None
