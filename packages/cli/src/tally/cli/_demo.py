@@ -60,7 +60,9 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
         log_dir=state_dir() / "logs",
     )
     try:
-        gateway = services.start("gateway", workers=options.workers)
+        # Each gateway worker enforces its share of a tenant's rate.
+        share = {"TALLY_GATEWAY_RATE_SHARE": str(1 / options.workers)}
+        gateway = services.start("gateway", workers=options.workers, extra=share)
         recorder = services.start("recorder", workers=options.workers)
         await asyncio.gather(services.wait_ready(gateway), services.wait_ready(recorder))
         say(f"gateway {gateway.url} · recorder {recorder.url} · logs in {state_dir() / 'logs'}")

@@ -46,6 +46,8 @@ _log = logging.getLogger("tally.gateway")
 
 @dataclass(frozen=True)
 class GatewayDeps:
+    """What the routes share, built once at start-up."""
+
     broker: Broker
     tokens: MachineTokens
     uploads: UploadReader

@@ -1,0 +1,83 @@
+"""A hosted service answers /healthz, /readyz and /metrics, and stops gracefully."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import httpx
+import msgspec
+
+from tally.sdk import (
+    Consumer,
+    Envelope,
+    MemoryBroker,
+    NoSettings,
+    Runtime,
+    Service,
+    ServiceHost,
+    Stream,
+    Topic,
+)
+from tally.sdk.testing import eventually
+
+
+class Ping(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: str
+    n: int
+
+
+PINGS = Topic("pings.{tenant}", Ping, Stream("PINGS", ("pings.>",)))
+
+
+async def handle(deps: list[int], batch: Sequence[Envelope[Ping]]) -> None:
+    deps.extend(envelope.message.n for envelope in batch)
+
+
+@asynccontextmanager
+async def deps(_: Runtime, __: NoSettings) -> AsyncIterator[list[int]]:
+    yield []
+
+
+SERVICE = Service(
+    name="pinger",
+    settings=NoSettings,
+    deps=deps,
+    consumers=[Consumer("pinger", PINGS, handle)],
+    publishes=[PINGS],
+)
+
+
+async def test_health_readiness_and_metrics_over_http() -> None:
+    broker = MemoryBroker()
+    host = ServiceHost(SERVICE, NoSettings(), broker=broker)
+    await host.start()
+    try:
+        await broker.publish(PINGS, Ping(tenant="acme", n=1))
+        assert host.deps is not None
+        seen = host.deps
+        await eventually(lambda: seen == [1])
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.port}") as client:
+            assert (await client.get("/healthz")).json() == {"status": "ok"}
+            ready = await client.get("/readyz")
+            assert ready.status_code == 200
+            assert ready.json()["checks"] == {"serving": True, "broker": True, "consumers": True}
+            metrics = (await client.get("/metrics")).text
+        assert 'tally_messages_handled_total{consumer="pinger",tenant="acme"} 1.0' in metrics
+        assert 'tally_batch_size_count{consumer="pinger"} 1.0' in metrics
+        assert 'tally_http_requests_total{route="/healthz",status="200"} 1.0' in metrics
+    finally:
+        await host.stop()
+
+
+async def test_a_stopped_host_reports_not_ready_while_it_drains() -> None:
+    broker = MemoryBroker()
+    host = ServiceHost(SERVICE, NoSettings(), broker=broker)
+    await host.start()
+    await broker.close()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.port}") as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["broker"] is False
+    broker.reopen()
+    await host.stop()

@@ -1,0 +1,62 @@
+"""The SDK's front door: one sorted __all__, pinned so API changes show in review."""
+
+from __future__ import annotations
+
+import tally.sdk
+import tally.sdk.testing
+
+SDK = [
+    "DEAD_LETTER_STREAM",
+    "Backoff",
+    "Bound",
+    "BoundCommand",
+    "Broker",
+    "BrokerUnavailable",
+    "Command",
+    "Consumer",
+    "ContractError",
+    "Database",
+    "Endpoints",
+    "Envelope",
+    "InfrastructureError",
+    "MemoryBroker",
+    "MigrationError",
+    "MigrationStatus",
+    "NatsBroker",
+    "NoSettings",
+    "Published",
+    "Query",
+    "Reject",
+    "Runtime",
+    "RuntimeSettings",
+    "Service",
+    "ServiceHost",
+    "SettingsError",
+    "StoredMessage",
+    "Stream",
+    "TallyError",
+    "Topic",
+    "TransactionFailed",
+    "Tx",
+    "command",
+    "configure_logging",
+    "infrastructure",
+    "load_settings",
+    "log_context",
+    "migrate",
+    "migration_status",
+    "query",
+    "registered_statements",
+    "run_service",
+]
+
+
+def test_the_sdk_exports_exactly_its_public_names() -> None:
+    assert tally.sdk.__all__ == SDK
+    assert sorted(SDK) == SDK or sorted(SDK, key=lambda n: (not n.isupper(), n)) == SDK
+    for name in SDK:
+        assert hasattr(tally.sdk, name), name
+
+
+def test_the_testing_helpers_are_pinned_too() -> None:
+    assert tally.sdk.testing.__all__ == ["DeadLetter", "dead_letters", "eventually"]

@@ -1,0 +1,117 @@
+"""Machines to database, end to end: simulator → gateway → JetStream → recorder → PostgreSQL,
+with the services as real processes. Whatever crashes, every message the gateway accepted is
+stored exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import asyncpg
+import httpx
+import pytest
+
+from tally.cli._scrape import scrape, total
+from tally.cli._service_processes import ServiceProcess
+from tally.simulator import HttpSender, Simulation
+
+from .conftest import SEED, Pipeline
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SPEED = 720.0
+
+
+async def run_simulation(pipeline: Pipeline, gateway: ServiceProcess, seconds: float) -> Simulation:
+    simulation = Simulation(pipeline.fleet, seed=SEED, speed=SPEED)
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        sender = HttpSender(gateway.url, pipeline.tokens, client=client)
+        await simulation.run(sender, until_wall=seconds)
+    return simulation
+
+
+async def stored_by_tenant(database_url: str) -> dict[str, tuple[int, int]]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT tenant, count(*) AS messages, sum(signals) AS datapoints "
+            "FROM telemetry_messages GROUP BY tenant"
+        )
+    finally:
+        await connection.close()
+    return {row["tenant"]: (row["messages"], row["datapoints"]) for row in rows}
+
+
+async def wait_stored(pipeline: Pipeline, expected: dict[str, tuple[int, int]]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if await stored_by_tenant(pipeline.database_url) == expected:
+            return
+        await asyncio.sleep(0.5)
+    assert await stored_by_tenant(pipeline.database_url) == expected
+
+
+def truth_by_tenant(simulation: Simulation) -> dict[str, tuple[int, int]]:
+    truth = simulation.truth.to_file()
+    return {t.tenant: (t.messages, t.datapoints) for t in truth.tenants if t.messages}
+
+
+async def assert_no_row_stored_twice(database_url: str) -> None:
+    """Every raw row belongs to exactly one ledger entry: the rows add up to the signals the
+    ledger recorded, table by table summed."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        signals = await connection.fetchval("SELECT sum(signals) FROM telemetry_messages")
+        rows = 0
+        for table in (
+            "counter_samples",
+            "gauge_samples",
+            "state_changes",
+            "weighings",
+            "alarms",
+            "context_events",
+        ):
+            rows += await connection.fetchval(f"SELECT count(*) FROM {table}")
+    finally:
+        await connection.close()
+    assert rows == signals
+
+
+async def test_the_simulators_run_is_stored_exactly_once(pipeline: Pipeline) -> None:
+    gateway = pipeline.services.start("gateway")
+    recorder = pipeline.services.start("recorder")
+    await asyncio.gather(*(pipeline.services.wait_ready(s) for s in (gateway, recorder)))
+    simulation = await run_simulation(pipeline, gateway, seconds=6)
+    assert all(stats.unsent == 0 for stats in simulation.stats.values())
+    expected = truth_by_tenant(simulation)
+    assert len(expected) == 3
+    await wait_stored(pipeline, expected)
+    await assert_no_row_stored_twice(pipeline.database_url)
+
+
+@pytest.mark.parametrize("crash", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+async def test_a_recorder_crash_mid_run_loses_and_duplicates_nothing(
+    pipeline: Pipeline, crash: signal.Signals
+) -> None:
+    gateway = pipeline.services.start("gateway")
+    recorder = pipeline.services.start("recorder")
+    await asyncio.gather(*(pipeline.services.wait_ready(s) for s in (gateway, recorder)))
+    running = asyncio.create_task(run_simulation(pipeline, gateway, seconds=8))
+    async with httpx.AsyncClient() as client:
+        # Crash while the recorder is busy: it has stored some, and has more in hand.
+        while (
+            total(await scrape(client, recorder.url), "tally_recorder_messages_stored_total") < 500
+        ):
+            await asyncio.sleep(0.1)
+    recorder.process.send_signal(crash)
+    recorder.process.wait(timeout=30)
+    await asyncio.sleep(1.0)
+    restarted = pipeline.services.start("recorder")
+    await pipeline.services.wait_ready(restarted)
+    simulation = await running
+    expected = truth_by_tenant(simulation)
+    await wait_stored(pipeline, expected)
+    await assert_no_row_stored_twice(pipeline.database_url)
+    if crash == signal.SIGTERM:
+        assert recorder.process.returncode == 0
