@@ -78,6 +78,15 @@ async def assert_no_row_stored_twice(database_url: str) -> None:
     assert rows == signals
 
 
+async def wait_for_metric(
+    client: httpx.AsyncClient, service: ServiceProcess, name: str, at_least: float
+) -> None:
+    deadline = time.monotonic() + 60
+    while total(await scrape(client, service.url), name) < at_least:
+        assert time.monotonic() < deadline, f"{name} stayed below {at_least}"
+        await asyncio.sleep(0.1)
+
+
 async def test_the_simulators_run_is_stored_exactly_once(pipeline: Pipeline) -> None:
     gateway = pipeline.services.start("gateway")
     recorder = pipeline.services.start("recorder")
@@ -100,10 +109,7 @@ async def test_a_recorder_crash_mid_run_loses_and_duplicates_nothing(
     running = asyncio.create_task(run_simulation(pipeline, gateway, seconds=8))
     async with httpx.AsyncClient() as client:
         # Crash while the recorder is busy: it has stored some, and has more in hand.
-        while (
-            total(await scrape(client, recorder.url), "tally_recorder_messages_stored_total") < 500
-        ):
-            await asyncio.sleep(0.1)
+        await wait_for_metric(client, recorder, "tally_recorder_messages_stored_total", 500)
     recorder.process.send_signal(crash)
     recorder.process.wait(timeout=30)
     await asyncio.sleep(1.0)
