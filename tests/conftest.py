@@ -3,6 +3,7 @@ fleet provisioned in it, and the services as real processes."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -10,11 +11,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import nats.js.errors
 import pytest
 
 from tally.cli._provision import Tokens, provision
 from tally.cli._service_processes import ServiceProcesses
-from tally.sdk import migrate
+from tally.contracts import TELEMETRY_STREAM
+from tally.sdk import NatsBroker, migrate
 from tally.simulator import Fleet, build_fleet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,10 +66,26 @@ def service_processes(
         processes.stop_all()
 
 
+async def fresh_telemetry(nats_url: str) -> None:
+    """Empty the TELEMETRY stream and forget the recorder's position: other tests publish
+    telemetry too, and an earlier run may have left some. These tests own the stream of the
+    server they are given — never point them at a production NATS."""
+    broker = await NatsBroker.connect(nats_url)
+    try:
+        await broker.ensure_stream(TELEMETRY_STREAM)
+        js = broker.client.jetstream()
+        await js.purge_stream(TELEMETRY_STREAM.name)
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await js.delete_consumer(TELEMETRY_STREAM.name, "recorder")
+    finally:
+        await broker.close()
+
+
 @pytest.fixture
 async def pipeline(
     fresh_database: str, nats_url: str, service_processes: ServiceProcesses
 ) -> Pipeline:
+    await fresh_telemetry(nats_url)
     fleet = build_fleet(SEED, tenants=3)
     tokens = await provision(fleet, fresh_database)
     return Pipeline(fresh_database, nats_url, fleet, tokens, service_processes)

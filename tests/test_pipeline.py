@@ -44,7 +44,7 @@ async def stored_by_tenant(database_url: str) -> dict[str, tuple[int, int]]:
 
 
 async def wait_stored(pipeline: Pipeline, expected: dict[str, tuple[int, int]]) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if await stored_by_tenant(pipeline.database_url) == expected:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 import pytest
 
@@ -38,3 +40,15 @@ def test_a_garbled_value_names_the_variable_and_the_value() -> None:
 def test_an_empty_value_counts_as_unset() -> None:
     settings = load_settings(Example, "APP_", {"APP_NATS_URL": "n", "APP_LABEL": ""})
     assert settings.label is None
+
+
+class Secret(msgspec.Struct, frozen=True, kw_only=True):
+    admin_token: Annotated[str, msgspec.Meta(min_length=24)]
+
+
+def test_a_secret_is_never_echoed_and_annotated_types_read_plainly() -> None:
+    with pytest.raises(SettingsError, match=r"APP_ADMIN_TOKEN \(str\)"):
+        load_settings(Secret, "APP_", {})
+    with pytest.raises(SettingsError, match=r"APP_ADMIN_TOKEN=\(hidden\) is not valid") as raised:
+        load_settings(Secret, "APP_", {"APP_ADMIN_TOKEN": "short-secret"})
+    assert "short-secret" not in str(raised.value)

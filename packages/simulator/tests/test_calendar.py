@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, time
 
 from tally.simulator import SiteSpec
@@ -38,7 +39,7 @@ def test_windows_cover_the_day_exactly() -> None:
             span = days.span(day)
             assert windows[0].start == span.start
             assert windows[-1].end == span.end
-            assert all(a.end == b.start for a, b in zip(windows, windows[1:], strict=False))
+            assert all(a.end == b.start for a, b in itertools.pairwise(windows))
 
 
 def test_two_shifts_then_cleaning_then_nothing() -> None:

@@ -3,6 +3,7 @@ state time, and the starved/blocked picture of a stopped line."""
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -82,7 +83,7 @@ def test_sixteen_bit_counters_roll_over_within_the_day(day_run: Run) -> None:
         for s in m.signals
         if isinstance(s, Counter) and s.name == "cycles"
     ]
-    drops = [a for a, b in zip(values, values[1:], strict=False) if b < a]
+    drops = [a for a, b in itertools.pairwise(values) if b < a]
     assert max(values) > 32_000
     assert any(a > 32_767 - WRAP_MARGIN for a in drops)
 
@@ -161,10 +162,7 @@ def test_a_held_thermoformer_blocks_and_starves_its_neighbours(day_run: Run) -> 
 
 def test_weighings_add_up_to_the_checkweigher_truth(day_run: Run) -> None:
     weighings = [
-        s
-        for m in stream(day_run, "l1-checkweigher")
-        for s in m.signals
-        if isinstance(s, Weighing)
+        s for m in stream(day_run, "l1-checkweigher") for s in m.signals if isinstance(s, Weighing)
     ]
     truth = rows(day_run, "l1-checkweigher")
     assert len(weighings) == sum(r.packs_total for r in truth)
@@ -201,4 +199,4 @@ def run_line(chunks: list[int]) -> tuple[list[bytes], bytes]:
 
 
 def test_pacing_does_not_change_what_is_generated() -> None:
-    assert run_line([4 * 3600]) == run_line(list(range(7, 4 * 3600, 613)) + [4 * 3600])
+    assert run_line([4 * 3600]) == run_line([*range(7, 4 * 3600, 613), 4 * 3600])

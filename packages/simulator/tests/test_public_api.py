@@ -35,11 +35,8 @@ def test_all_is_pinned() -> None:
         "TransportProfile",
         "Truth",
         "TruthFile",
-        "WeightLimits",
         "build_fleet",
-        "limits",
         "read_truth",
-        "tne_g",
         "write_truth",
     ]
 

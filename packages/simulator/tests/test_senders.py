@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
+
 from tally.contracts import Counter, MachineMessage, Upload
-from tally.simulator import MemorySender, build_fleet
+from tally.simulator import HttpSender, MemorySender, Sender, build_fleet
 
 MACHINE = build_fleet(1).placements()[0].machine
 
@@ -34,3 +36,9 @@ async def test_duplicates_are_counted_per_machine() -> None:
     assert (other.accepted, other.duplicates) == (1, 0)
     assert [m.seq for m in sender.messages("alpenwerk")] == [0, 1, 1, 2]
     assert sender.uploads[0].received_at == 5.0
+
+
+async def test_both_senders_fit_the_protocol() -> None:
+    async with httpx.AsyncClient() as client:
+        senders: list[Sender] = [MemorySender(), HttpSender("http://gateway", {}, client=client)]
+        assert len(senders) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ def week(seed: int = 1) -> list[Segment]:
     site = tenant.sites[0]
     line = site.lines[0]
     articles = tuple(tenant.article(a) for a in line.articles)
-    segments = []
+    segments: list[Segment] = []
     for segment in Timeline(site, line, articles, random.Random(seed), START):
         if segment.start >= START + WEEK:
             return segments
@@ -29,7 +30,7 @@ def week(seed: int = 1) -> list[Segment]:
 def test_contiguous_from_start() -> None:
     segments = week()
     assert segments[0].start == START
-    assert all(a.end == b.start for a, b in zip(segments, segments[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(segments))
     assert all(s.start < s.end for s in segments)
 
 
@@ -50,7 +51,7 @@ def test_stops_look_like_a_plant() -> None:
 
 def test_changeover_switches_article() -> None:
     segments = week()
-    for before, changeover in zip(segments, segments[1:], strict=False):
+    for before, changeover in itertools.pairwise(segments):
         if changeover.kind is SegmentKind.CHANGEOVER:
             assert changeover.job.article != before.job.article
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime
 
-from tally.contracts import Counter, MachineMessage
+import msgspec
+
+from tally.contracts import Counter, MachineMessage, Upload
 from tally.simulator import MemorySender, Simulation, TransportProfile
 from tally.simulator._transport import Link, Outages, uploads
 
@@ -58,7 +61,7 @@ def test_duplicates_are_identical_and_come_later() -> None:
     sent = queue.drain()
     duplicates = [item for item in sent if item.duplicate]
     assert 20 < len(duplicates) < 90
-    first_position = {}
+    first_position: dict[int, int] = {}
     for position, item in enumerate(sent):
         first_position.setdefault(item.message.seq, position)
     for position, item in enumerate(sent):
@@ -101,7 +104,19 @@ def test_the_run_has_every_fault(day_run: Run) -> None:
     reordered = 0
     for upload in sender.uploads:
         seqs = [(m.boot_id, m.seq) for m in upload.upload.messages]
-        reordered += any(a > b for a, b in zip(seqs, seqs[1:], strict=False))
+        reordered += any(a > b for a, b in itertools.pairwise(seqs))
     assert reordered > 0
     skews = {p.machine.clock_skew_s for p in simulation.fleet.placements()}
     assert skews != {0}
+
+
+def test_every_upload_passes_the_contract(day_run: Run) -> None:
+    _, sender = day_run
+    assert all(1 <= len(sent.upload.messages) <= 500 for sent in sender.uploads)
+    # Decoding validates every bound and pattern of the contract; a sample of every machine's
+    # uploads keeps the test quick.
+    for sent in sender.uploads[::6]:
+        as_json = msgspec.json.encode(sent.upload)
+        assert msgspec.json.decode(as_json, type=Upload) == sent.upload
+        as_msgpack = msgspec.msgpack.encode(sent.upload)
+        assert msgspec.msgpack.decode(as_msgpack, type=Upload) == sent.upload

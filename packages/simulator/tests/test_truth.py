@@ -30,7 +30,5 @@ def test_shape(day_run: Run) -> None:
     fixed = [a for row in weigher for a in row.articles if a.nominal_g is not None]
     assert fixed
     assert all(a.giveaway_g > 0 for a in fixed if a.packs_good > 100)
-    assert all(
-        a.giveaway_g == 0 for row in weigher for a in row.articles if a.nominal_g is None
-    )
+    assert all(a.giveaway_g == 0 for row in weigher for a in row.articles if a.nominal_g is None)
     assert file.end > file.start

@@ -6,7 +6,8 @@ import random
 import statistics
 
 from tally.contracts import RejectReason
-from tally.simulator import ArticleSpec, limits
+from tally.registry import limits
+from tally.simulator import ArticleSpec
 from tally.simulator._weights import Portions
 
 SALAMI = ArticleSpec("salami-100", "Salami 100 g", 100.0, 18.9, 140.0)

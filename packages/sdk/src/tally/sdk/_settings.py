@@ -38,15 +38,24 @@ def load_settings(kind: type[S], prefix: str, environ: Mapping[str, str] | None 
         raise SettingsError(_explain(error, prefix, raw)) from error
 
 
+_SECRET_WORDS = ("token", "password", "secret", "key")
+
+
 def _explain(error: msgspec.ValidationError, prefix: str, raw: Mapping[str, str]) -> str:
-    # msgspec names the path as "$.field"; name the variable and the offending value instead.
+    # msgspec names the path as "$.field"; name the variable and the offending value instead —
+    # unless the value is a secret, which must not end up in a log.
     message = str(error)
     if " - at `$." in message:
         reason, _, path = message.partition(" - at `$.")
         name = path.rstrip("`").split(".")[0].split("[")[0]
-        return f"{prefix}{name.upper()}={raw.get(name, '')!r} is not valid: {reason}"
+        shown = "(hidden)" if any(w in name for w in _SECRET_WORDS) else repr(raw.get(name, ""))
+        return f"{prefix}{name.upper()}={shown} is not valid: {reason}"
     return f"settings with prefix {prefix}: {message}"
 
 
 def _type_name(kind: object) -> str:
+    # Annotated[int, Meta(...)] shows as its underlying type.
+    origin = getattr(kind, "__origin__", None)
+    if origin is not None and getattr(kind, "__metadata__", None) is not None:
+        return _type_name(origin)
     return getattr(kind, "__name__", None) or str(kind)

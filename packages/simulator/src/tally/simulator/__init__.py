@@ -4,10 +4,20 @@
     Simulation      runs it in real time, accelerated, or as a backfill of past days
     HttpSender      uploads to the gateway as machines do (MemorySender records, for tests)
     Truth           what was really generated, per tenant, machine and production day
-    limits          the ℮ weight law: TNE, T1, T2 for a nominal quantity
 
 Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong) and
 DeliveryFailed (an upload ran out of attempts).
+
+A production day in two minutes, ending now, then the truth to compare the platform with::
+
+    fleet = build_fleet(seed=1)
+    tokens = {(p.tenant.id, p.machine.id): token_for(p) for p in fleet.placements()}
+    async with HttpSender("http://localhost:8080", tokens) as sender:
+        simulation = Simulation(fleet, seed=1, speed=720)
+        stats = await simulation.run(sender, until_wall=120)
+    write_truth(simulation.truth, "truth.json")
+
+`Simulation.backfill(fleet, seed=1, days=3)` fills the past three days as fast as it can.
 """
 
 from tally.simulator._errors import DeliveryFailed, GatewayRejected, SimulatorError
@@ -31,7 +41,6 @@ from tally.simulator._stats import TenantStats
 from tally.simulator._transport import TransportProfile
 from tally.simulator._truth import Truth, read_truth, write_truth
 from tally.simulator._truth_file import ArticleDayTruth, MachineDayTruth, TenantTruth, TruthFile
-from tally.simulator._weight_law import WeightLimits, limits, tne_g
 
 __all__ = [
     "ArticleDayTruth",
@@ -62,10 +71,7 @@ __all__ = [
     "TransportProfile",
     "Truth",
     "TruthFile",
-    "WeightLimits",
     "build_fleet",
-    "limits",
     "read_truth",
-    "tne_g",
     "write_truth",
 ]

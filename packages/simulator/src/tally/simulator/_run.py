@@ -63,6 +63,7 @@ class Simulation:
         self._drain_timeout = drain_timeout
         self._clock = clock
         self._truth: Truth | None = None
+        self._default_end: datetime | None = None
         self._stats = {tenant: TenantStats() for tenant in sorted(self._tenants)}
 
     @classmethod
@@ -78,7 +79,7 @@ class Simulation:
     ) -> Simulation:
         """A run over the `days` before `now`, as fast as possible, flagged historical."""
         end = now or datetime.now(UTC)
-        return cls(
+        simulation = cls(
             fleet,
             seed=seed,
             start=end - timedelta(days=days),
@@ -86,6 +87,8 @@ class Simulation:
             tenants=tenants,
             profile=profile,
         )
+        simulation._default_end = end
+        return simulation
 
     @property
     def truth(self) -> Truth:
@@ -119,6 +122,7 @@ class Simulation:
         start = self._start.timestamp() if self._start else wall0
         if self._start is None and until_wall is not None:
             start = wall0 - (self.speed - 1) * until_wall
+        until_sim = until_sim or self._default_end
         end = until_sim.timestamp() if until_sim else (wall0 if math.isinf(self.speed) else None)
         pace = _Pace(self._clock, start, wall0, self.speed, end)
         self._truth = truth = Truth(self.seed, int(start))
@@ -133,10 +137,9 @@ class Simulation:
                     drive = self._drive(line, sender, pace, halt, in_flight)
                     tasks.append(group.create_task(drive))
         except ExceptionGroup as errors:
-            raise errors.exceptions[0] from errors
+            raise _first(errors) from errors
         finally:
             watcher.cancel()
-            truth.end = max((line.t for line in lines), default=truth.start)
         return self.stats
 
     def _lines(self, start: int, truth: Truth) -> list[Line]:
@@ -191,6 +194,7 @@ class Simulation:
             while line.t < target and not halt.is_set():
                 until = min(target, line.t + CHUNK_SECONDS)
                 line.advance(until)
+                self.truth.end = max(self.truth.end, line.t)
                 await self._send(line, sender, [link.due(until) for link in line.links], in_flight)
                 await asyncio.sleep(0)
             if pace.end is not None and line.t >= int(pace.end):
@@ -224,9 +228,20 @@ class Simulation:
                 stats.duplicates += result.duplicates
                 stats.retries += result.retries
 
-        pending = [machine_uploads(i, queue) for i, queue in enumerate(queues) if queue]
-        if pending:
-            await asyncio.gather(*pending)
+        # A TaskGroup, not gather: when one upload is rejected, the others are cancelled.
+        async with asyncio.TaskGroup() as group:
+            for index, queue in enumerate(queues):
+                if queue:
+                    group.create_task(machine_uploads(index, queue))
+
+
+def _first(errors: BaseExceptionGroup[Exception]) -> Exception:
+    """The first underlying error of (nested) task groups: callers catch `GatewayRejected`,
+    not a group."""
+    error = errors.exceptions[0]
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 class _Pace:

@@ -95,7 +95,9 @@ class MachineTally:
 
 
 class Truth:
-    """The ground truth of one simulation run; see the module docstring for its time rule."""
+    """The ground truth of one simulation run; see the module docstring for its time rule.
+    [start, end) is the span generated; `end` is the furthest any line got (all lines get
+    equally far unless the run was stopped)."""
 
     def __init__(self, seed: int, start: int) -> None:
         self.seed = seed

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 
 from tally.contracts import RejectReason
+from tally.registry import limits
 from tally.simulator._fleet import ArticleSpec
-from tally.simulator._weight_law import limits
 
 P_METAL = 0.000_1
 P_FOREIGN_BODY = 0.000_05

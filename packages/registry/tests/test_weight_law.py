@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tally.simulator import limits, tne_g
+from tally.registry import limits, tne_g
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,171 @@
+"""What every benchmark shares: the servers, a database of its own, machine facts, the output.
+
+Servers come from TALLY_NATS_URL / TALLY_DATABASE_URL when set, else embedded ones are started
+under a temporary folder (not under /work: the embedded PostgreSQL runs as another user, who
+must be able to traverse every folder above its data) and stopped when the block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import psutil
+
+from tally.sdk import infrastructure
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+MIGRATIONS = ROOT / "db" / "migrations"
+
+
+@dataclass(frozen=True)
+class Servers:
+    nats_url: str
+    database_url: str
+    # True when the servers were started here (embedded); False when given by URL.
+    embedded_nats: bool
+    embedded_postgres: bool
+    # fsync on/off of the embedded PostgreSQL (meaningless for a given server).
+    postgres_fast: bool
+
+
+@contextlib.contextmanager
+def servers(*, fast: bool, need_nats: bool = True) -> Iterator[Servers]:
+    """The servers of one benchmark run: from the environment, or embedded and stopped after."""
+    nats_url = os.environ.get("TALLY_NATS_URL") or None
+    database_url = os.environ.get("TALLY_DATABASE_URL") or None
+    # A benchmark that needs no broker names one it never dials, so none is started for it.
+    given_nats = nats_url if need_nats else (nats_url or "nats://unused.invalid:4222")
+    with (
+        tempfile.TemporaryDirectory(prefix="tally-bench-", ignore_cleanup_errors=True) as folder,
+        infrastructure(
+            Path(folder), nats_url=given_nats, database_url=database_url, fast=fast
+        ) as endpoints,
+    ):
+        yield Servers(
+            nats_url=endpoints.nats_url,
+            database_url=endpoints.database_url,
+            embedded_nats=need_nats and nats_url is None,
+            embedded_postgres=database_url is None,
+            postgres_fast=fast,
+        )
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str, prefix: str) -> AsyncIterator[str]:
+    """A database created empty for this run on the server, dropped after it."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def machine_info() -> dict[str, object]:
+    """Cores, memory, CPU, and how busy the machine was when the run started."""
+    load1, load5, _ = os.getloadavg()
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "cpu": _cpu_model(),
+        "logical_cores": psutil.cpu_count(logical=True),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_1m_5m_at_start": [round(load1, 2), round(load5, 2)],
+        "python": sys.version.split()[0],
+        "os": platform.platform(),
+    }
+
+
+async def postgres_info(url: str) -> dict[str, object]:
+    """Version and the settings that decide write speed."""
+    connection = await asyncpg.connect(url)
+    try:
+        info: dict[str, object] = {"version": await connection.fetchval("SHOW server_version")}
+        for setting in (
+            "fsync",
+            "synchronous_commit",
+            "full_page_writes",
+            "shared_buffers",
+            "max_wal_size",
+            "wal_compression",
+        ):
+            info[setting] = await connection.fetchval(f"SHOW {setting}")
+    finally:
+        await connection.close()
+    return info
+
+
+def write_results(name: str, results: dict[str, object]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    load1, load5, _ = os.getloadavg()
+    results["load_average_1m_5m_at_end"] = [round(load1, 2), round(load5, 2)]
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return path
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain-text table (also valid Markdown)."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in cells:
+        print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if abs(value) < 10:
+            return f"{value:,.3f}"
+        return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+class Deadline:
+    """A time budget: benchmarks stop adding work when it is spent, so each run is bounded."""
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() > self._end
+
+    @property
+    def left(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"

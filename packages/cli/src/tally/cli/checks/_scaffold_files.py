@@ -1,0 +1,277 @@
+"""The files of a new service, as templates: `{{name}}`, `{{pkg}}`, `{{Class}}`, `{{ENV}}`,
+`{{port}}` are replaced; nothing else is, so the code inside reads as the code it becomes.
+(Import order and line breaks depend on the name: ruff settles them after rendering.)
+
+The service consumes every telemetry message on its own durable consumer and counts them per
+tenant, line and timing, looking each machine's line up in PostgreSQL: one consumer, one query,
+one setting, one metric. It is a shape to replace, chosen so that every part is real.
+"""
+
+from __future__ import annotations
+
+PYPROJECT = """\
+[project]
+name = "tally-{{name}}"
+version = "0.1.0"
+description = "tally.{{pkg}}: counts telemetry per tenant, line and timing (a new service)"
+readme = "README.md"
+requires-python = ">=3.11"
+dependencies = ["tally-sdk", "tally-contracts", "msgspec>=0.19", "prometheus-client>=0.21"]
+
+[build-system]
+requires = ["uv_build>=0.8,<0.14"]
+build-backend = "uv_build"
+
+[tool.uv.build-backend]
+module-name = "tally.{{pkg}}"
+
+[tool.uv.sources]
+tally-sdk = { workspace = true }
+tally-contracts = { workspace = true }
+"""
+
+README = """\
+# tally.{{pkg}}
+
+Counts telemetry messages per tenant, line and timing (a service made by `tally new service`;
+say here what it is for).
+
+    uv run python -m tally.{{pkg}}      # TALLY_NATS_URL, TALLY_DATABASE_URL; port {{port}}
+
+    curl -s localhost:{{port}}/metrics | grep tally_{{pkg}}_messages_total
+    tally_{{pkg}}_messages_total{line="line-1",tenant="acme",timing="live"} 1200.0
+
+Settings (TALLY_{{ENV}}_*): `LATE_AFTER_SECONDS` (default 300): messages whose device time is
+older than this count as late. Checks and tests: `uv run tally check`,
+`uv run pytest services/{{name}}`.
+"""
+
+INIT = '''\
+"""tally.{{pkg}}: counts telemetry per tenant, line and timing.
+
+A service: run it with ``python -m tally.{{pkg}}``; nothing here is imported by other members.
+"""
+'''
+
+MAIN = '''\
+"""python -m tally.{{pkg}} [--workers N]"""
+
+from tally.{{pkg}}.service import service
+from tally.sdk import run_service
+
+if __name__ == "__main__":
+    run_service(service)
+'''
+
+SETTINGS = '''\
+"""The {{name}} service's settings, from TALLY_{{ENV}}_*."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class {{Class}}Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Device time older than this is a replay or a drifting clock: counted apart as late.
+    late_after_seconds: float = 300.0
+'''
+
+QUERIES = '''\
+"""The {{name}} service's SQL."""
+
+from __future__ import annotations
+
+import msgspec
+
+from tally.sdk import query
+
+
+class MachineLine(msgspec.Struct, frozen=True):
+    line: str
+
+
+# Row-level security shows only the transaction's tenant; the filter says so too.
+@query(MachineLine, "SELECT line FROM machines WHERE tenant = $1 AND machine = $2")
+def line_of_machine(tenant: str, machine: str) -> None: ...
+'''
+
+SERVICE = '''\
+"""The {{name}} service: counts telemetry per tenant, line and timing.
+
+Its own durable consumer sees every telemetry message, whatever other services do. Each batch
+is counted per tenant in one read-only transaction that looks the machines' lines up. Replace
+`count_batch` with what the service is for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import Counter
+
+from tally.contracts import TELEMETRY, Telemetry
+from tally.{{pkg}}.queries import line_of_machine
+from tally.{{pkg}}.settings import {{Class}}Settings
+from tally.sdk import Consumer, Database, Envelope, InfrastructureError, Runtime, Service, Tx
+
+
+@dataclass(frozen=True)
+class {{Class}}Deps:
+    database: Database
+    settings: {{Class}}Settings
+    messages: Counter
+
+
+async def count_batch(deps: {{Class}}Deps, batch: Sequence[Envelope[Telemetry]]) -> None:
+    """Count a batch; the SDK acknowledges it after this returns."""
+    late = datetime.now(UTC) - timedelta(seconds=deps.settings.late_after_seconds)
+    by_tenant: dict[str, list[Telemetry]] = {}
+    for envelope in batch:
+        by_tenant.setdefault(envelope.tenant, []).append(envelope.message)
+    for tenant, messages in by_tenant.items():
+        machines = sorted({m.machine for m in messages})
+        lines = await deps.database.transaction(
+            _lines_of(tenant, machines), tenant=tenant, readonly=True
+        )
+        for message in messages:
+            timing = "late" if message.ts < late else "live"
+            deps.messages.labels(tenant, lines[message.machine], timing).inc()
+
+
+def _lines_of(tenant: str, machines: list[str]) -> Callable[[Tx], Awaitable[dict[str, str]]]:
+    async def read(tx: Tx) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for machine in machines:
+            row = await tx.fetch_optional(line_of_machine(tenant, machine))
+            found[machine] = row.line if row is not None else "unregistered"
+        return found
+
+    return read
+
+
+@contextlib.asynccontextmanager
+async def {{pkg}}_deps(
+    runtime: Runtime, settings: {{Class}}Settings
+) -> AsyncIterator[{{Class}}Deps]:
+    if runtime.database is None:
+        raise InfrastructureError("the {{name}} service reads machines from PostgreSQL")
+    yield {{Class}}Deps(
+        database=runtime.database,
+        settings=settings,
+        messages=Counter(
+            "tally_{{pkg}}_messages",
+            "Telemetry messages counted, per tenant, line and timing (live or late)",
+            ["tenant", "line", "timing"],
+            registry=runtime.metrics.registry,
+        ),
+    )
+
+
+service = Service(
+    name="{{name}}",
+    settings={{Class}}Settings,
+    deps={{pkg}}_deps,
+    consumers=[Consumer("{{name}}", TELEMETRY, count_batch, batch_size=200)],
+    uses_database=True,
+    default_port={{port}},
+)
+'''
+
+TESTS = '''\
+"""The {{name}} service against a real PostgreSQL and the in-memory broker."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tally.contracts import TELEMETRY, Counter, Signal, Telemetry
+from tally.{{pkg}}.service import {{Class}}Deps, service
+from tally.{{pkg}}.settings import {{Class}}Settings
+from tally.sdk import Database, MemoryBroker, ServiceHost, migrate
+from tally.sdk.testing import eventually
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
+
+
+@dataclass(frozen=True)
+class Running:
+    host: ServiceHost[{{Class}}Settings, {{Class}}Deps]
+    broker: MemoryBroker
+
+    def counted(self, tenant: str, line: str, timing: str) -> float:
+        labels = {"tenant": tenant, "line": line, "timing": timing}
+        name = "tally_{{pkg}}_messages_total"
+        return self.host.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture
+async def running(database_url: str) -> AsyncIterator[Running]:
+    await migrate(database_url, MIGRATIONS)
+    database = await Database.connect(database_url)
+    broker = MemoryBroker()
+    host = ServiceHost(service, {{Class}}Settings(), broker=broker, database=database)
+    await host.start()
+    yield Running(host, broker)
+    await host.stop()
+    await database.close()
+
+
+async def register_machine(database_url: str, tenant: str) -> None:
+    admin = await asyncpg.connect(database_url)
+    try:
+        async with admin.transaction():
+            await admin.execute("SELECT set_config('tally.tenant', $1, true)", tenant)
+            await admin.execute("INSERT INTO tenants (tenant, name) VALUES ($1, $1)", tenant)
+            await admin.execute(
+                "INSERT INTO sites (tenant, site, name, timezone) VALUES ($1, 'p', 'P', 'UTC')",
+                tenant,
+            )
+            await admin.execute(
+                "INSERT INTO lines (tenant, line, site, name) VALUES ($1, 'line-1', 'p', 'L')",
+                tenant,
+            )
+            await admin.execute(
+                "INSERT INTO machines (tenant, machine, line, kind) "
+                "VALUES ($1, 'slicer-1', 'line-1', 'slicer')",
+                tenant,
+            )
+    finally:
+        await admin.close()
+
+
+def telemetry(tenant: str, machine: str, seq: int, ts: datetime) -> Telemetry:
+    signals: list[Signal] = [Counter(name="packs_total", value=seq)]
+    return Telemetry(tenant=tenant, machine=machine, boot_id="b1", seq=seq, ts=ts, signals=signals)
+
+
+async def test_messages_are_counted_per_line_and_timing(
+    running: Running, database_url: str
+) -> None:
+    tenant = f"t{secrets.token_hex(4)}"
+    await register_machine(database_url, tenant)
+    now = datetime.now(UTC)
+    for seq in range(3):
+        await running.broker.publish(TELEMETRY, telemetry(tenant, "slicer-1", seq, now))
+    hour_ago = now - timedelta(hours=1)
+    await running.broker.publish(TELEMETRY, telemetry(tenant, "slicer-1", 9, hour_ago))
+    await eventually(lambda: running.counted(tenant, "line-1", "live") == 3)
+    await eventually(lambda: running.counted(tenant, "line-1", "late") == 1)
+
+
+async def test_an_unregistered_machine_is_counted_apart(running: Running) -> None:
+    tenant = f"t{secrets.token_hex(4)}"
+    await running.broker.publish(TELEMETRY, telemetry(tenant, "ghost", 1, datetime.now(UTC)))
+    await eventually(lambda: running.counted(tenant, "unregistered", "live") == 1)
+'''

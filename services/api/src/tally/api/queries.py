@@ -1,0 +1,116 @@
+"""The API's reads of the registry (its writes are `tally.registry`'s). Every statement runs in
+a transaction scoped to its tenant, so row-level security filters it as well as the SQL does.
+
+numeric columns are read as float8: asyncpg returns numeric as Decimal, which JSON would carry
+as a string.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+import msgspec
+
+from tally.sdk import query
+
+
+class TenantRow(msgspec.Struct, frozen=True):
+    tenant: str
+    name: str
+    rate_per_second: int
+    retention_days: int
+
+
+class SiteRow(msgspec.Struct, frozen=True):
+    tenant: str
+    site: str
+    name: str
+    timezone: str
+    day_start: time
+
+
+class LineRow(msgspec.Struct, frozen=True):
+    tenant: str
+    line: str
+    site: str
+    name: str
+
+
+class MachineRow(msgspec.Struct, frozen=True):
+    tenant: str
+    machine: str
+    line: str
+    kind: str
+    position: int
+    state_model: str
+    counter_rollover: int
+
+
+class ArticleRow(msgspec.Struct, frozen=True):
+    tenant: str
+    article: str
+    name: str
+    nominal_g: float | None
+    ideal_rate_ppm: float
+    price_per_kg: float
+
+
+@query(
+    TenantRow,
+    "SELECT tenant, name, rate_per_second, retention_days FROM tenants WHERE tenant = $1",
+)
+def tenant_by_id(tenant: str) -> None: ...
+
+
+# Row-level security shows a transaction only its own tenant; tally_tenants (running with its
+# owner's rights, db/migrations/0004_tenant_directory.sql) lists them all, and nothing below.
+@query(
+    TenantRow,
+    "SELECT tenant, name, rate_per_second, retention_days FROM tally_tenants() ORDER BY tenant",
+)
+def all_tenants() -> None: ...
+
+
+@query(
+    SiteRow,
+    "SELECT tenant, site, name, timezone, day_start FROM sites WHERE tenant = $1 ORDER BY site",
+)
+def sites_of_tenant(tenant: str) -> None: ...
+
+
+@query(
+    LineRow,
+    "SELECT tenant, line, site, name FROM lines WHERE tenant = $1 ORDER BY site, line",
+)
+def lines_of_tenant(tenant: str) -> None: ...
+
+
+@query(
+    MachineRow,
+    """
+    SELECT tenant, machine, line, kind, position, state_model, counter_rollover
+    FROM machines WHERE tenant = $1 ORDER BY line, position, machine
+    """,
+)
+def machines_of_tenant(tenant: str) -> None: ...
+
+
+@query(
+    MachineRow,
+    """
+    SELECT tenant, machine, line, kind, position, state_model, counter_rollover
+    FROM machines WHERE tenant = $1 AND machine = $2
+    """,
+)
+def machine_by_id(tenant: str, machine: str) -> None: ...
+
+
+@query(
+    ArticleRow,
+    """
+    SELECT tenant, article, name, nominal_g::float8 AS nominal_g,
+           ideal_rate_ppm::float8 AS ideal_rate_ppm, price_per_kg::float8 AS price_per_kg
+    FROM articles WHERE tenant = $1 ORDER BY article
+    """,
+)
+def articles_of_tenant(tenant: str) -> None: ...

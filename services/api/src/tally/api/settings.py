@@ -1,0 +1,21 @@
+"""The API's settings, read once at start-up from TALLY_API_*."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+
+class ApiSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """`admin_token` has no default: without it the service refuses to start."""
+
+    # The platform administrators' bearer token (TALLY_API_ADMIN_TOKEN), long enough not to be
+    # guessed: `python -c "import secrets; print(secrets.token_urlsafe(32))"` makes one.
+    admin_token: Annotated[str, msgspec.Meta(min_length=24)]
+    # Registry entries are a few hundred bytes; anything this large is a mistake.
+    max_body_bytes: Annotated[int, msgspec.Meta(gt=0)] = 64 * 1024
+
+    def __repr__(self) -> str:
+        # Settings end up in logs and tracebacks; the token must not.
+        return f"ApiSettings(admin_token=<hidden>, max_body_bytes={self.max_body_bytes})"

@@ -1,0 +1,61 @@
+"""Fixtures of the API's tests: a migrated database, and the API hosted on a real HTTP port."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tally.api.service import ApiDeps, service
+from tally.api.settings import ApiSettings
+from tally.sdk import Database, MemoryBroker, ServiceHost, migrate
+
+ROOT = Path(__file__).parents[3]
+ADMIN_TOKEN = "test-admin-token-" + "x" * 16
+
+
+@dataclass(frozen=True)
+class Api:
+    """A running API and a client for it that sends the administrators' token."""
+
+    host: ServiceHost[ApiSettings, ApiDeps]
+    client: httpx.AsyncClient
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    """The session's database with the schema applied, once."""
+    asyncio.run(migrate(database_url, ROOT / "db" / "migrations"))
+    return database_url
+
+
+@pytest.fixture
+async def api(migrated_url: str) -> AsyncIterator[Api]:
+    # Connects as tally_app, as the service does: row-level security applies.
+    database = await Database.connect(migrated_url, max_size=4)
+    host = ServiceHost(
+        service, ApiSettings(admin_token=ADMIN_TOKEN), broker=MemoryBroker(), database=database
+    )
+    await host.start()
+    client = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{host.port}",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=10.0,
+    )
+    try:
+        yield Api(host, client)
+    finally:
+        await client.aclose()
+        await host.stop()
+        await database.close()
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A tenant id of the test's own (tests share the database)."""
+    return f"t{secrets.token_hex(5)}"
