@@ -72,9 +72,16 @@ class ConsumerLoop(Generic[D, T]):
                 _log.warning("fetch failed; retrying", exc_info=True)
                 await _sleep_unless(stopping, 1.0)
                 continue
-            if deliveries:
+            if not deliveries:
+                continue
+            try:
                 # Shielded: a stop request lets the batch finish and be acknowledged.
                 await asyncio.shield(self.process(subscription, deliveries))
+            except Exception:
+                # Settling failed (the broker went away mid-batch). Whatever was not
+                # acknowledged comes back after the ack wait; the handlers are idempotent.
+                _log.exception("batch could not be settled; it will be redelivered")
+                await _sleep_unless(stopping, 1.0)
 
     async def _lag_loop(self, subscription: Subscription, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

@@ -19,6 +19,7 @@ from tally.cli.checks._workspace import DeclaredService
 from tally.sdk import Topic
 
 GRAPH_DOC = "docs/service-graph.md"
+_ROUTES_SHOWN = 4
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ def service_node(declared: DeclaredService) -> ServiceNode:
 
 def type_name(topic: Topic[Any]) -> str:
     return f"{topic.type.__module__}.{topic.type.__qualname__}"
+
+
+def public_name(topic: Topic[Any]) -> str:
+    """The contract type as its package exports it: tally.contracts.Telemetry."""
+    parts = topic.type.__module__.split(".")
+    private = next((i for i, part in enumerate(parts) if part.startswith("_")), len(parts))
+    return ".".join([*parts[:private], topic.type.__qualname__])
 
 
 def check_graph(nodes: Sequence[ServiceNode]) -> Outcome:
@@ -128,7 +136,12 @@ def mermaid(nodes: Sequence[ServiceNode]) -> str:
     for node in sorted(nodes, key=lambda n: n.name):
         service = f"svc_{_slug(node.name)}"
         if node.routes:
-            label = "<br/>".join(_escape(r) for r in node.routes)
+            # A long list would drown the diagram; the document's table lists every route.
+            shown = node.routes if len(node.routes) <= _ROUTES_SHOWN else node.routes[:3]
+            more = len(node.routes) - len(shown)
+            label = "<br/>".join(
+                [*(_escape(r) for r in shown), *([f"+{more} more"] if more else [])]
+            )
             lines.append(f'    http_{_slug(node.name)}(["HTTP"]) -->|"{label}"| {service}')
         for topic in node.publishes:
             lines.append(f"    {service} -->|publishes| {ids[topic.name]}")
@@ -142,10 +155,10 @@ def graph_document(nodes: Sequence[ServiceNode]) -> str:
     rows = []
     for node in sorted(nodes, key=lambda n: n.name):
         for topic in node.publishes:
-            rows.append(f"| {topic.name} | {type_name(topic)} | {node.name} | publishes |")
+            rows.append(f"| {topic.name} | {public_name(topic)} | {node.name} | publishes |")
         for consumer, topic in node.consumes:
             rows.append(
-                f"| {topic.name} | {type_name(topic)} | {node.name} | consumer {consumer} |"
+                f"| {topic.name} | {public_name(topic)} | {node.name} | consumer {consumer} |"
             )
     routes = [f"| {n.name} | {r} |" for n in sorted(nodes, key=lambda n: n.name) for r in n.routes]
     return "\n".join(
