@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tally.api.auth import check_admin
-from tally.api.problems import Rejected
+from tally.sdk import Rejected
 
 _TOKEN = b"s3cret-admin-token-of-some-length"
 

@@ -7,8 +7,8 @@ from datetime import time
 import pytest
 
 from tally.api.bodies import path_id, to_record
-from tally.api.problems import Rejected
 from tally.registry import Machine, MachineKind, Site
+from tally.sdk import Rejected
 
 _SITE_PATH = {"tenant": "acme", "site": "p1"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from tally.api.problems import invalid, presentable
+from tally.sdk import invalid, presentable
 
 
 def test_an_answer_names_field_and_value() -> None:
@@ -21,7 +21,7 @@ def test_an_answer_names_field_and_value() -> None:
 
 def test_values_are_echoed_short() -> None:
     assert presentable("ok") == "ok"
-    assert presentable(float("nan")) == "nan"
+    assert presentable(float("nan")) == "NaN"
     assert presentable(list(range(1000))) == "<array of 1000 items>"
     assert presentable({str(i): i for i in range(100)}) == "<object with 100 fields>"
     assert str(presentable("x" * 1000)).endswith("...")

@@ -8,8 +8,8 @@ import hashlib
 import pytest
 
 from tally.gateway.auth import MachineTokens, authenticate
-from tally.gateway.problems import Rejected
 from tally.gateway.queries import MachineIdentity
+from tally.sdk import Rejected
 
 SLICER = MachineIdentity("acme", "slicer-1", 100)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from tally.gateway.problems import invalid, presentable, rate_limited, too_large, unavailable
+from tally.gateway.problems import rate_limited
+from tally.sdk import invalid, presentable, too_large, unavailable
 
 
 def test_fields_that_do_not_apply_are_left_out() -> None:

@@ -8,11 +8,15 @@
     query/command   SQL text bound to its parameter and row types
     migrate         numbered plain-SQL migrations under an advisory lock, with checksums
     NatsBroker, MemoryBroker    JetStream for real, and the same semantics in memory
+    Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
+    read_body       a request body within a size limit; invalid_from names the field at fault
 
-Errors: TallyError is the root; a handler raises Reject(reason) to dead-letter a message.
+Errors: TallyError is the root; a handler raises Reject(reason) to dead-letter a message, and
+a route raises Rejected(status, problem) to refuse a request.
 """
 
 from tally.sdk._backoff import Backoff
+from tally.sdk._bearer import bearer_token
 from tally.sdk._broker import DEAD_LETTER_STREAM, Broker, Published, StoredMessage
 from tally.sdk._consumer import Consumer, Envelope
 from tally.sdk._database import Database, Tx
@@ -32,6 +36,17 @@ from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
 from tally.sdk._migrations import MigrationStatus, migrate, migration_status
 from tally.sdk._nats_broker import BrokerUnavailable, NatsBroker
+from tally.sdk._problems import (
+    Problem,
+    Rejected,
+    invalid,
+    malformed,
+    presentable,
+    too_large,
+    unauthorized,
+    unavailable,
+    unsupported_media_type,
+)
 from tally.sdk._queries import (
     Bound,
     BoundCommand,
@@ -41,6 +56,7 @@ from tally.sdk._queries import (
     query,
     registered_statements,
 )
+from tally.sdk._request_bodies import invalid_from, read_body, value_at
 from tally.sdk._service import NoSettings, Runtime, Service
 from tally.sdk._settings import load_settings
 from tally.sdk._topics import Stream, Topic
@@ -64,9 +80,11 @@ __all__ = [
     "MigrationStatus",
     "NatsBroker",
     "NoSettings",
+    "Problem",
     "Published",
     "Query",
     "Reject",
+    "Rejected",
     "Runtime",
     "RuntimeSettings",
     "Service",
@@ -78,14 +96,25 @@ __all__ = [
     "Topic",
     "TransactionFailed",
     "Tx",
+    "bearer_token",
     "command",
     "configure_logging",
     "infrastructure",
+    "invalid",
+    "invalid_from",
     "load_settings",
     "log_context",
+    "malformed",
     "migrate",
     "migration_status",
+    "presentable",
     "query",
+    "read_body",
     "registered_statements",
     "run_service",
+    "too_large",
+    "unauthorized",
+    "unavailable",
+    "unsupported_media_type",
+    "value_at",
 ]

@@ -17,8 +17,8 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tally.api.bodies import path_id, read_body, to_record
-from tally.api.problems import Rejected, conflict, invalid, not_found
+from tally.api.bodies import path_id, to_record
+from tally.api.problems import conflict, not_found
 from tally.api.queries import (
     TenantRow,
     all_tenants,
@@ -42,7 +42,7 @@ from tally.registry import Article, Line, Machine, Registry, RegistryError, Site
 
 # Registry has no public way to revoke without issuing yet; its statement, not a copy of it.
 from tally.registry._queries import revoke_tokens as revoke_statement
-from tally.sdk import Bound, Database, Tx
+from tally.sdk import Bound, Database, Rejected, Tx, invalid, read_body
 
 R = TypeVar("R", bound=msgspec.Struct)
 T = TypeVar("T")

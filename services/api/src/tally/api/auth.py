@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hmac
 
-from tally.api.problems import unauthorized
+from tally.sdk import bearer_token, unauthorized
 
 
 def check_admin(admin_token: bytes, authorization: str | None) -> None:
     """Return when the header carries the admin token; raise `Rejected` (401) otherwise."""
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(authorization)
+    if token is None:
         raise unauthorized("send the administrators' token as 'Authorization: Bearer <token>'")
     if not hmac.compare_digest(token.encode(), admin_token):
         raise unauthorized("wrong administrators' token")

@@ -9,35 +9,17 @@ such as `tenant` — and the value the request held there.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TypeVar
 
 import msgspec
-from starlette.requests import Request
 
-from tally.api.problems import Rejected, invalid, malformed, too_large
+from tally.sdk import invalid, invalid_from, malformed
 
 R = TypeVar("R", bound=msgspec.Struct)
 
-_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
 # Any JSON: the body is checked as an object of known fields before it becomes a record.
 _JSON = msgspec.json.Decoder()
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request's body, refused (413) past `limit` bytes, counted while it streams."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def to_record(body: bytes, kind: type[R], path: Mapping[str, str]) -> R:
@@ -53,7 +35,7 @@ def to_record(body: bytes, kind: type[R], path: Mapping[str, str]) -> R:
     try:
         return msgspec.convert(merged, kind)
     except msgspec.ValidationError as error:
-        raise _violation(str(error), merged) from None
+        raise invalid_from(error, merged) from None
 
 
 def body_fields(kind: type[msgspec.Struct], path: Mapping[str, str]) -> list[str]:
@@ -77,17 +59,6 @@ def _check_names(
         elif name not in allowed:
             # A misspelt optional field would otherwise fall back to its default unnoticed.
             raise invalid(f"unknown field {name!r}; a body may hold {allowed}", name, value)
-
-
-def _violation(message: str, merged: Mapping[str, object]) -> Rejected:
-    reason, found, at = message.rpartition(" - at `")
-    path = at.rstrip("`") if found else "$"
-    missing = _MISSING_FIELD.match(reason if found else message)
-    if missing:
-        return invalid(message, missing.group(1), None)
-    field = path.removeprefix("$.")
-    # Records are flat: the first step of the path is the field the request held.
-    return invalid(message, field, merged.get(field.split(".")[0].split("[")[0]))
 
 
 def path_id(value: str, kind: type[msgspec.Struct], field: str) -> str:

@@ -14,9 +14,9 @@ from typing import Any
 
 import msgspec
 
-from tally.api.problems import Problem
 from tally.api.views import Articles, ArticleView, IssuedToken, Lines, Machines, Sites, Tenants
 from tally.registry import Article, Line, Machine, Site, Tenant
+from tally.sdk import Problem
 
 _REF = "#/components/schemas/{name}"
 _PATH_PARAMETER = re.compile(r"\{(\w+)\}")

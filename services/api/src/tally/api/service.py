@@ -28,9 +28,15 @@ from starlette.routing import BaseRoute, Route
 from tally.api.admin import TenantAdmin
 from tally.api.auth import check_admin
 from tally.api.openapi import openapi_document
-from tally.api.problems import Rejected, unavailable
 from tally.api.settings import ApiSettings
-from tally.sdk import InfrastructureError, Runtime, Service, TransactionFailed
+from tally.sdk import (
+    InfrastructureError,
+    Rejected,
+    Runtime,
+    Service,
+    TransactionFailed,
+    unavailable,
+)
 
 _log = logging.getLogger("tally.api")
 

@@ -14,8 +14,8 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable
 
-from tally.gateway.problems import unauthorized
 from tally.gateway.queries import MachineIdentity
+from tally.sdk import bearer_token, unauthorized
 
 Lookup = Callable[[bytes], Awaitable[MachineIdentity | None]]
 
@@ -79,9 +79,8 @@ class MachineTokens:
 
 async def authenticate(tokens: MachineTokens, authorization: str | None) -> MachineIdentity:
     """The machine named by an Authorization header; `Rejected` (401) otherwise."""
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(authorization)
+    if token is None:
         raise unauthorized("send the machine's token as 'Authorization: Bearer <token>'")
     if len(token) > _MAX_TOKEN_LENGTH:
         raise unauthorized("unknown or revoked machine token")

@@ -26,7 +26,7 @@ from tally.gateway.auth import MachineTokens, authenticate
 from tally.gateway.limits import TenantLimits
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.openapi import openapi_document
-from tally.gateway.problems import Rejected, rate_limited, unavailable
+from tally.gateway.problems import rate_limited
 from tally.gateway.queries import MachineIdentity, machine_of_token
 from tally.gateway.settings import GatewaySettings
 from tally.gateway.uploads import UploadReader
@@ -34,11 +34,13 @@ from tally.sdk import (
     Broker,
     BrokerUnavailable,
     InfrastructureError,
+    Rejected,
     Runtime,
     Service,
     TransactionFailed,
     Tx,
     log_context,
+    unavailable,
 )
 
 _log = logging.getLogger("tally.gateway")

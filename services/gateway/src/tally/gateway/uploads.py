@@ -8,7 +8,6 @@ gateway's clock.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,11 +17,16 @@ import msgspec
 from starlette.requests import Request
 
 from tally.contracts import Upload
-from tally.gateway.problems import Rejected, invalid, malformed, too_large, unsupported_media_type
 from tally.gateway.settings import GatewaySettings
-
-_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
-_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+from tally.sdk import (
+    Rejected,
+    invalid,
+    invalid_from,
+    malformed,
+    read_body,
+    unsupported_media_type,
+    value_at,
+)
 
 
 @dataclass(frozen=True)
@@ -55,29 +59,15 @@ class UploadReader:
         form = FORMATS.get(media_type)
         if form is None:
             raise unsupported_media_type(content_type, list(FORMATS))
-        body = await self._body(request)
+        body = await read_body(request, self._limit, advice="send fewer messages per upload")
         try:
             upload = form.typed(body)
         except msgspec.ValidationError as error:
-            raise _contract_violation(error, form, body) from None
+            raise invalid_from(error, _document(form, body)) from None
         except msgspec.DecodeError as error:
             raise malformed(str(error)) from None
         self._check_times(upload, form, body)
         return upload
-
-    async def _body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._limit:
-            raise too_large(self._limit)
-        # Counted while streaming too: a chunked body declares no length.
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self._limit:
-                raise too_large(self._limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _check_times(self, upload: Upload, form: _Format, body: bytes) -> None:
         now = datetime.now(UTC)
@@ -103,35 +93,12 @@ class UploadReader:
                 f"{field} = {ts.isoformat()} is more than {self._age.days} days old; data that "
                 "old can no longer be placed in the figures"
             )
-        return invalid(detail, field, _raw_value(form, body, field))
+        return invalid(detail, field, value_at(_document(form, body), field))
 
 
-def _contract_violation(error: msgspec.ValidationError, form: _Format, body: bytes) -> Rejected:
-    message = str(error)
-    reason, found, at = message.rpartition(" - at `")
-    path = at.rstrip("`") if found else "$"
-    missing = _MISSING_FIELD.match(reason if found else message)
-    if missing:
-        # Name the absent field itself, not the object lacking it.
-        field = f"{path}.{missing.group(1)}".removeprefix("$.")
-        return invalid(message, field, None)
-    field = path.removeprefix("$.")
-    return invalid(message, field, _raw_value(form, body, field))
-
-
-def _raw_value(form: _Format, body: bytes, field: str) -> object:
-    """What the body holds at `field` ("messages[0].signals[2].value"), None when absent."""
+def _document(form: _Format, body: bytes) -> object:
+    """The body as plain data, to find an offending value in; None when even that fails."""
     try:
-        value = form.generic(body)
+        return form.generic(body)
     except msgspec.DecodeError:
         return None  # e.g. a number JSON can write but no float can hold
-    if field == "$":
-        return value
-    for key, index in _STEP.findall("." + field):
-        if key and isinstance(value, dict) and key in value:
-            value = value[key]
-        elif index and isinstance(value, list) and int(index) < len(value):
-            value = value[int(index)]
-        else:
-            return None
-    return value
