@@ -8,16 +8,18 @@ progress → drain → summary (and `--report FILE` as JSON). Ctrl-C stops it th
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import msgspec
 
-from tally.cli._demo_counts import Baseline, baseline, summarise
+from tally.cli._demo_counts import Baseline, baseline, combined_stats, summarise
 from tally.cli._demo_progress import Progress
 from tally.cli._endpoints import ensure_database
 from tally.cli._paths import migrations_dir, state_dir
@@ -39,6 +41,7 @@ class DemoOptions:
     seed: int
     report: Path | None
     workers: int
+    backfill_days: float = 0.0
 
 
 async def run_demo(found: Endpoints, options: DemoOptions) -> int:
@@ -97,45 +100,73 @@ async def _run(
     stop = _stop_on_signals(say)
     before: Baseline = await baseline(found, tenants)
     fleet = build_fleet(options.seed, tenants=options.tenants)
-    simulation = Simulation(fleet, seed=options.seed, speed=options.speed)
+    # Accelerated time must lie in the past (machines cannot report the future): the run
+    # starts far enough back to play `duration` at `speed` and end at now. Without a duration
+    # it plays the last two minutes' worth fast, then goes on in real time.
+    span = (options.speed - 1) * (options.duration or 120.0)
+    start = datetime.now(UTC) - timedelta(seconds=span)
+    runs: list[Simulation] = []
+    if options.backfill_days > 0:
+        runs.append(
+            Simulation.backfill(fleet, seed=options.seed, days=options.backfill_days, now=start)
+        )
+    runs.append(Simulation(fleet, seed=options.seed, speed=options.speed, start=start))
     started = time.monotonic()
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
-        progress = Progress(client, simulation, gateway, recorder, started)
+        ran: list[Simulation] = []
+        progress = Progress(client, lambda: combined_stats(ran), gateway, recorder, started)
         watcher = asyncio.create_task(progress.run())
         sender = HttpSender(gateway.url, fleet_tokens, client=client)
-        say(
-            f"simulating at {options.speed:g}× for "
-            f"{'until Ctrl-C' if options.duration is None else f'{options.duration:g} s'}"
-        )
-        await simulation.run(sender, until_wall=options.duration, stop=stop)
+        for simulation in runs:
+            if stop.is_set():
+                break
+            say(_describe(simulation, options))
+            # A backfill runs until it has sent its days; the live run for --duration.
+            live = not math.isinf(simulation.speed)
+            until = options.duration if live else None
+            ran.append(simulation)
+            await simulation.run(sender, until_wall=until, stop=stop)
         say("simulator stopped; waiting for the recorder to store everything accepted")
-        await _drain(client, simulation, recorder, stop)
+        await _drain(client, ran, recorder)
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         wall = time.monotonic() - started
-        truth_file = state_dir() / "truth.json"
-        write_truth(simulation.truth, truth_file)
+        truth_files = _write_truths(ran)
         return await summarise(
             found,
             before,
-            simulation,
+            ran,
             options=(options.seed, options.speed),
             wall=wall,
             services=[gateway, recorder],
-            truth_file=truth_file,
+            truth_files=truth_files,
         )
 
 
+def _describe(simulation: Simulation, options: DemoOptions) -> str:
+    if math.isinf(simulation.speed):
+        return f"backfilling {options.backfill_days:g} days as fast as the pipeline takes them"
+    until = "until Ctrl-C" if options.duration is None else f"{options.duration:g} s"
+    return f"simulating at {options.speed:g}× for {until}"
+
+
+def _write_truths(runs: list[Simulation]) -> list[str]:
+    written = []
+    for simulation in runs:
+        name = "truth-backfill.json" if math.isinf(simulation.speed) else "truth.json"
+        path = state_dir() / name
+        write_truth(simulation.truth, path)
+        written.append(str(path))
+    return written
+
+
 async def _drain(
-    client: httpx.AsyncClient,
-    simulation: Simulation,
-    recorder: ServiceProcess,
-    stop: asyncio.Event,
+    client: httpx.AsyncClient, runs: list[Simulation], recorder: ServiceProcess
 ) -> None:
     """Wait until the recorder has accounted for every accepted message."""
     # The gateway reports JetStream duplicates apart; the rest the recorder stores or drops.
-    accepted = sum(s.accepted for s in simulation.stats.values())
+    accepted = sum(s.accepted for s in combined_stats(runs).values())
     deadline = time.monotonic() + _DRAIN_SECONDS
     while time.monotonic() < deadline:
         samples = await scrape(client, recorder.url)

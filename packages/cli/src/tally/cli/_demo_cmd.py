@@ -35,6 +35,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--seed", type=int, default=1, help="seed of the fleet (default 1)")
     parser.add_argument("--workers", type=int, default=1, help="processes per service (default 1)")
     parser.add_argument(
+        "--backfill",
+        type=float,
+        default=0.0,
+        metavar="DAYS",
+        help="first send DAYS of history (flagged historical) as fast as the pipeline takes it",
+    )
+    parser.add_argument(
         "--report", type=Path, default=None, metavar="FILE", help="write the summary as JSON"
     )
     parser.set_defaults(run=run)
@@ -50,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         report=args.report,
         workers=args.workers,
+        backfill_days=args.backfill,
     )
     with endpoints() as found:
         return asyncio.run(run_demo(found, options))

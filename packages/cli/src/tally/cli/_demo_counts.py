@@ -6,8 +6,8 @@ security like any reader); dead letters from the dead-letter stream.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import msgspec
@@ -16,7 +16,7 @@ from tally.cli._report import DemoReport, ServiceSummary, TenantSummary
 from tally.cli._scrape import scrape, total
 from tally.cli._service_processes import ServiceProcess
 from tally.sdk import DEAD_LETTER_STREAM, Database, Endpoints, NatsBroker, Tx, query
-from tally.simulator import Simulation
+from tally.simulator import Simulation, TenantStats
 
 
 class LedgerCount(msgspec.Struct, frozen=True):
@@ -70,24 +70,36 @@ async def _dead_letters(found: Endpoints, tenants: list[str]) -> dict[str, int]:
         await broker.close()
 
 
+def combined_stats(runs: Sequence[Simulation]) -> dict[str, TenantStats]:
+    """Per-tenant sending statistics summed over the demo's runs (backfill, then live)."""
+    combined: dict[str, TenantStats] = {}
+    for simulation in runs:
+        for tenant, stats in simulation.stats.items():
+            into = combined.setdefault(tenant, TenantStats())
+            for name in TenantStats.__slots__:
+                setattr(into, name, getattr(into, name) + getattr(stats, name))
+    return combined
+
+
 async def summarise(
     found: Endpoints,
     before: Baseline,
-    simulation: Simulation,
+    runs: Sequence[Simulation],
     *,
     options: tuple[int, float],
     wall: float,
     services: list[ServiceProcess],
-    truth_file: Path,
+    truth_files: list[str],
 ) -> DemoReport:
     tenants = list(before.ledger)
     after = Baseline(await _ledger(found, tenants), await _dead_letters(found, tenants))
     recorder = next(s for s in services if s.name == "recorder")
     async with httpx.AsyncClient(timeout=5.0) as client:
         recorder_metrics = await scrape(client, recorder.url)
+    sent = combined_stats(runs)
     rows: list[TenantSummary] = []
     for tenant in tenants:
-        stats = simulation.stats[tenant]
+        stats = sent[tenant]
         stored = after.ledger[tenant].messages - before.ledger[tenant].messages
         dropped = stats.duplicates + int(
             total(recorder_metrics, "tally_recorder_duplicates_dropped_total", tenant=tenant)
@@ -108,14 +120,13 @@ async def summarise(
                 lost=acknowledged - dropped - stored,
             )
         )
-    truth = simulation.truth
     datapoints = sum(r.datapoints_stored for r in rows)
-    accepted_points = sum(s.datapoints_sent for s in simulation.stats.values())
+    accepted_points = sum(s.datapoints_sent for s in sent.values())
     return DemoReport(
         seed=options[0],
         speed=options[1],
         wall_seconds=round(wall, 1),
-        simulated_seconds=float(truth.end - truth.start),
+        simulated_seconds=float(sum(r.truth.end - r.truth.start for r in runs)),
         tenants=rows,
         services=[
             ServiceSummary(name=s.name, peak_rss_mb=round(s.peak_rss / 2**20, 1)) for s in services
@@ -128,5 +139,5 @@ async def summarise(
         stored=sum(r.stored for r in rows),
         dead_lettered=sum(r.dead_lettered for r in rows),
         lost=sum(r.lost for r in rows),
-        truth_file=str(truth_file),
+        truth_files=truth_files,
     )

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 
 import httpx
 
 from tally.cli._scrape import scrape, total
 from tally.cli._service_processes import ServiceProcess
-from tally.simulator import Simulation
+from tally.simulator import TenantStats
 
 _CURSOR_UP = "\x1b[{n}F\x1b[J"
 
@@ -23,13 +24,13 @@ class Progress:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        simulation: Simulation,
+        stats: Callable[[], dict[str, TenantStats]],
         gateway: ServiceProcess,
         recorder: ServiceProcess,
         started: float,
     ) -> None:
         self._client = client
-        self._simulation = simulation
+        self._stats = stats
         self._services = (gateway, recorder)
         self._started = started
         self._tty = sys.stdout.isatty()
@@ -55,7 +56,7 @@ class Progress:
             rate_in = (accepted - accepted_then) / (now - then)
             rate_out = (stored - stored_then) / (now - then)
         self._last = (now, accepted, stored)
-        stats = self._simulation.stats.values()
+        stats = self._stats().values()
         duplicates = sum(s.duplicates for s in stats) + total(
             r, "tally_recorder_duplicates_dropped_total"
         )

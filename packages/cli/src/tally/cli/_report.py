@@ -40,7 +40,7 @@ class DemoReport(msgspec.Struct, kw_only=True):
     stored: int
     dead_lettered: int
     lost: int
-    truth_file: str
+    truth_files: list[str]
 
 
 def render(report: DemoReport) -> str:
@@ -60,7 +60,7 @@ def render(report: DemoReport) -> str:
         f"{report.wall_seconds:.0f} s wall, {report.simulated_seconds / 3600:.1f} h simulated; "
         f"{report.datapoints_per_second_stored:,.0f} datapoints/s stored",
         f"peak memory: {memory}",
-        f"ground truth: {report.truth_file}",
+        f"ground truth: {', '.join(report.truth_files)}",
         "nothing lost" if report.lost == 0 else f"LOST {report.lost} messages",
     ]
     return "\n".join(rows)
