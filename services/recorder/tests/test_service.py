@@ -117,7 +117,8 @@ async def test_the_reading_role_cannot_see_another_tenants_rows_or_write_raw_dat
     mine, theirs = f"t{secrets.token_hex(4)}", f"t{secrets.token_hex(4)}"
     for tenant in (mine, theirs):
         await recorder.broker.publish(TELEMETRY, telemetry(tenant, 1))
-    await eventually(lambda: recorder.stored(theirs) == 1)
+    # Two batches may be in flight at once: wait for both tenants.
+    await eventually(lambda: recorder.stored(mine) == 1 and recorder.stored(theirs) == 1)
     reader = await Database.connect(database_url)  # role tally_app
     try:
 

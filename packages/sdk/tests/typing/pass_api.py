@@ -7,7 +7,7 @@ from typing import assert_type
 
 import msgspec
 
-from tally.sdk import Broker, Consumer, Envelope, Published, Stream, Topic
+from tally.sdk import Broker, Consumer, Database, Envelope, Published, Stream, Topic, Tx, query
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,3 +36,22 @@ async def publish(broker: Broker) -> None:
 
 assert_type(READINGS, Topic[Reading])
 assert_type(Consumer("readings", READINGS, handle), Consumer[Deps, Reading])
+
+
+class MachineRow(msgspec.Struct, frozen=True):
+    machine: str
+    kind: str
+
+
+@query(MachineRow, "SELECT machine, kind FROM machines WHERE tenant = $1 AND line = $2")
+def machines_of_line(tenant: str, line: str) -> None: ...
+
+
+async def read(database: Database) -> None:
+    async def work(tx: Tx) -> list[MachineRow]:
+        rows = await tx.fetch(machines_of_line("acme", "l1"))
+        assert_type(rows, list[MachineRow])
+        assert_type(await tx.fetch_optional(machines_of_line("acme", "l1")), MachineRow | None)
+        return rows
+
+    assert_type(await database.transaction(work, tenant="acme"), list[MachineRow])
