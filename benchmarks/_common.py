@@ -115,11 +115,13 @@ async def postgres_info(url: str) -> dict[str, object]:
     return info
 
 
-def write_results(name: str, results: dict[str, object]) -> Path:
+def write_results(name: str, results: dict[str, object], *, quick: bool) -> Path:
+    """results/<name>.json; a --quick smoke run goes to <name>.quick.json and leaves the
+    recorded measurement alone."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     load1, load5, _ = os.getloadavg()
     results["load_average_1m_5m_at_end"] = [round(load1, 2), round(load5, 2)]
-    path = RESULTS / f"{name}.json"
+    path = RESULTS / f"{name}{'.quick' if quick else ''}.json"
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     return path
 

@@ -125,7 +125,8 @@ async def for_a_while(seconds: float, workers: int, step: Callable[[], Awaitable
     async def worker() -> None:
         nonlocal done
         while time.perf_counter() < end:
-            done += await step()
+            finished = await step()  # not `done += await …`: that reads `done` before awaiting
+            done += finished
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
@@ -438,7 +439,7 @@ def main() -> None:
             ),
         ],
     )
-    print(f"\nwritten to {write_results('pipeline_throughput', header)}")
+    print(f"\nwritten to {write_results('pipeline_throughput', header, quick=args.quick)}")
 
 
 if __name__ == "__main__":

@@ -537,9 +537,9 @@ def report(results: list[VariantResult]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="300k rows per variant")
-    parser.add_argument("--rows", type=int, help="rows per variant (default 2M, quick 300k)")
+    parser.add_argument("--rows", type=int, help="rows per variant (default 3M, quick 300k)")
     args = parser.parse_args()
-    total = args.rows or (300_000 if args.quick else 2_000_000)
+    total = args.rows or (300_000 if args.quick else 3_000_000)
     started = time.monotonic()
     header, results = asyncio.run(run(total))
     header["quick"] = args.quick
@@ -554,7 +554,7 @@ def main() -> None:
         "4-column btree built after the fact on the ceiling's table:",
         setup["btree_4col_built_after_the_fact_on_the_unindexed_table"],
     )
-    print(f"\nwritten to {write_results('raw_table_indexes', header)}")
+    print(f"\nwritten to {write_results('raw_table_indexes', header, quick=args.quick)}")
 
 
 if __name__ == "__main__":
