@@ -88,7 +88,7 @@ class _NatsSubscription(Subscription):
     async def fetch(self, batch: int, max_wait: float) -> Sequence[Delivery]:
         try:
             msgs = await self._sub.fetch(batch, timeout=max_wait)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats-py raises its own subclass, or asyncio.TimeoutError itself
             return []
         return [_NatsDelivery(msg) for msg in msgs]
 
@@ -216,7 +216,7 @@ class NatsBroker(Broker):
             while len(found) < limit:
                 try:
                     msgs = await sub.fetch(min(500, limit - len(found)), timeout=0.5)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nats-py raises its own subclass or the builtin
                     break
                 found.extend(
                     StoredMessage(m.subject, m.data, m.headers or {}, m.metadata.sequence.stream)
