@@ -25,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import psutil
 
-from tally.sdk import infrastructure
+from tally.cli._service_processes import ServiceProcesses
+from tally.sdk import NatsBroker, infrastructure, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -171,3 +172,41 @@ def _cpu_model() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown"
+
+
+@dataclass(frozen=True)
+class ServiceEnvironment:
+    """Servers, a migrated scratch database, a broker client and a way to start services."""
+
+    found: Servers
+    database_url: str
+    postgres: dict[str, object]
+    broker: NatsBroker
+    processes: ServiceProcesses
+
+
+@contextlib.asynccontextmanager
+async def service_environment(
+    database_prefix: str, *, fast: bool, client_name: str
+) -> AsyncIterator[ServiceEnvironment]:
+    """Everything a benchmark of running services needs; all of it stopped again on exit."""
+    with (
+        servers(fast=fast) as found,
+        tempfile.TemporaryDirectory(prefix="tally-bench-logs-") as logs,
+    ):
+        async with scratch_database(found.database_url, database_prefix) as url:
+            await migrate(url, MIGRATIONS)
+            processes = ServiceProcesses(
+                env={
+                    "TALLY_NATS_URL": found.nats_url,
+                    "TALLY_DATABASE_URL": url,
+                    "TALLY_LOG_LEVEL": "warning",
+                },
+                log_dir=Path(logs),
+            )
+            broker = await NatsBroker.connect(found.nats_url, name=client_name)
+            try:
+                yield ServiceEnvironment(found, url, await postgres_info(url), broker, processes)
+            finally:
+                processes.stop_all()
+                await broker.close()

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -46,13 +45,10 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import (
-    MIGRATIONS,
     Deadline,
     machine_info,
-    postgres_info,
     print_table,
-    scratch_database,
-    servers,
+    service_environment,
     write_results,
 )
 from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, machine_message
@@ -61,7 +57,7 @@ from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry, Upload
 from tally.recorder.rows import COLUMNS, table_rows
 from tally.registry import Line, Machine, MachineKind, Registry, Site, Tenant
-from tally.sdk import Database, NatsBroker, migrate
+from tally.sdk import Database, NatsBroker
 
 TENANTS = 3
 MACHINES_PER_TENANT = 8
@@ -277,27 +273,9 @@ class Outcome:
 
 async def run(phase_seconds: float) -> tuple[dict[str, object], Outcome]:
     info = machine_info()
-    with (
-        servers(fast=False) as found,
-        tempfile.TemporaryDirectory(prefix="tally-bench-logs-") as logs,
-    ):
-        async with scratch_database(found.database_url, "tally_bench_pipe") as url:
-            await migrate(url, MIGRATIONS)
-            pg = await postgres_info(url)
-            processes = ServiceProcesses(
-                env={
-                    "TALLY_NATS_URL": found.nats_url,
-                    "TALLY_DATABASE_URL": url,
-                    "TALLY_LOG_LEVEL": "warning",
-                },
-                log_dir=Path(logs),
-            )
-            broker = await NatsBroker.connect(found.nats_url, name="bench-pipeline")
-            try:
-                outcome = await measure(url, broker, processes, phase_seconds)
-            finally:
-                processes.stop_all()
-                await broker.close()
+    async with service_environment("tally_bench_pipe", fast=False, client_name="bench-pipe") as env:
+        outcome = await measure(env.database_url, env.broker, env.processes, phase_seconds)
+    found, pg = env.found, env.postgres
     header: dict[str, object] = {
         "benchmark": "pipeline_throughput",
         "machine": info,

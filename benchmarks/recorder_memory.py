@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -34,21 +33,18 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import (
-    MIGRATIONS,
     Deadline,
     machine_info,
     median,
-    postgres_info,
     print_table,
-    scratch_database,
-    servers,
+    service_environment,
     write_results,
 )
 from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, bounded
 from tally.cli._scrape import scrape, total
-from tally.cli._service_processes import ServiceProcess, ServiceProcesses
+from tally.cli._service_processes import ServiceProcess
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry
-from tally.sdk import NatsBroker, migrate
+from tally.sdk import NatsBroker
 
 STORED = "tally_recorder_messages_stored_total"
 PUBLISH_CONCURRENCY = 256
@@ -114,30 +110,12 @@ def slope_per_100k(points: list[tuple[int, float]]) -> float:
 
 async def run(rounds: int, per_round: int) -> tuple[dict[str, object], list[RoundResult]]:
     info = machine_info()
-    with (
-        servers(fast=True) as found,
-        tempfile.TemporaryDirectory(prefix="tally-bench-logs-") as logs,
-    ):
-        async with scratch_database(found.database_url, "tally_bench_mem") as url:
-            await migrate(url, MIGRATIONS)
-            pg = await postgres_info(url)
-            processes = ServiceProcesses(
-                env={
-                    "TALLY_NATS_URL": found.nats_url,
-                    "TALLY_DATABASE_URL": url,
-                    "TALLY_LOG_LEVEL": "warning",
-                },
-                log_dir=Path(logs),
-            )
-            broker = await NatsBroker.connect(found.nats_url, name="bench-recorder-memory")
-            try:
-                await broker.ensure_stream(TELEMETRY_STREAM)
-                recorder = processes.start("recorder")
-                await processes.wait_ready(recorder)
-                results = await measure(broker, recorder, rounds, per_round)
-            finally:
-                processes.stop_all()
-                await broker.close()
+    async with service_environment("tally_bench_mem", fast=True, client_name="bench-mem") as env:
+        await env.broker.ensure_stream(TELEMETRY_STREAM)
+        recorder = env.processes.start("recorder")
+        await env.processes.wait_ready(recorder)
+        results = await measure(env.broker, recorder, rounds, per_round)
+    found, pg = env.found, env.postgres
     header: dict[str, object] = {
         "benchmark": "recorder_memory",
         "machine": info,

@@ -4,13 +4,10 @@ fleet provisioned in it, and the services as real processes."""
 from __future__ import annotations
 
 import contextlib
-import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import nats.js.errors
 import pytest
 
@@ -34,18 +31,10 @@ class Pipeline:
 
 
 @pytest.fixture
-async def fresh_database(database_url: str) -> AsyncIterator[str]:
+async def fresh_database(scratch_database_url: str) -> str:
     """A migrated database for this test alone, on the session's server."""
-    name = f"tally_e2e_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
-    try:
-        await migrate(url, ROOT / "db" / "migrations")
-        yield url
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    await migrate(scratch_database_url, ROOT / "db" / "migrations")
+    return scratch_database_url
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import assert_type
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
@@ -22,21 +20,6 @@ from tally.sdk._queries import command, query
 pytestmark = pytest.mark.integration
 
 _ROLES = Path(__file__).parents[3] / "db" / "migrations" / "0001_roles.sql"
-
-
-@pytest.fixture
-async def scratch_url(database_url: str) -> AsyncIterator[str]:
-    """A database of this test's own on the server of `database_url`, which tests share."""
-    name = f"tally_scratch_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 class CounterRow(msgspec.Struct, frozen=True):
@@ -86,16 +69,16 @@ async def admin_execute(url: str, sql: str) -> None:
 
 
 @pytest.fixture
-async def db(scratch_url: str, tmp_path: Path) -> AsyncIterator[Database]:
+async def db(scratch_database_url: str, tmp_path: Path) -> AsyncIterator[Database]:
     # Only the roles migration: later files in db/migrations are other modules' business.
     shutil.copy(_ROLES, tmp_path / _ROLES.name)
-    await migrate(scratch_url, tmp_path)
+    await migrate(scratch_database_url, tmp_path)
     await admin_execute(
-        scratch_url,
+        scratch_database_url,
         "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL);"
         "INSERT INTO counters VALUES (1, 0), (2, 0);",
     )
-    async with await Database.connect(scratch_url, max_size=4) as database:
+    async with await Database.connect(scratch_database_url, max_size=4) as database:
         yield database
 
 
@@ -205,7 +188,7 @@ async def terminate(url: str, pid: int, *, after: float = 0.0) -> None:
 
 @pytest.mark.parametrize("busy", [False, True], ids=["between-statements", "mid-statement"])
 async def test_killed_backend_is_retried_on_a_fresh_connection(
-    db: Database, scratch_url: str, busy: bool
+    db: Database, scratch_database_url: str, busy: bool
 ) -> None:
     pids: list[int] = []
 
@@ -213,13 +196,13 @@ async def test_killed_backend_is_retried_on_a_fresh_connection(
         pids.append(int(await tx.connection.fetchval("SELECT pg_backend_pid()")))
         await tx.execute(bump(1))
         if len(pids) == 1 and busy:
-            killer = asyncio.create_task(terminate(scratch_url, pids[0], after=0.2))
+            killer = asyncio.create_task(terminate(scratch_database_url, pids[0], after=0.2))
             try:
                 await tx.connection.execute("SELECT pg_sleep(30)")
             finally:
                 await killer
         elif len(pids) == 1:
-            await terminate(scratch_url, pids[0])
+            await terminate(scratch_database_url, pids[0])
         return await tx.fetch_one(counter(1))
 
     assert await db.transaction(work) == CounterRow(id=1, n=1)
@@ -270,14 +253,16 @@ async def test_empty_tenant_is_refused(db: Database) -> None:
         await db.transaction(work, tenant="")
 
 
-async def test_unknown_role_fails_clearly(scratch_url: str) -> None:
+async def test_unknown_role_fails_clearly(scratch_database_url: str) -> None:
     with pytest.raises(InfrastructureError, match="SET ROLE tally_no_such_role"):
-        await Database.connect(scratch_url, role="tally_no_such_role")
+        await Database.connect(scratch_database_url, role="tally_no_such_role")
 
 
-async def test_row_level_security_scopes_each_transaction(db: Database, scratch_url: str) -> None:
+async def test_row_level_security_scopes_each_transaction(
+    db: Database, scratch_database_url: str
+) -> None:
     await admin_execute(
-        scratch_url,
+        scratch_database_url,
         """
         CREATE TABLE notes (tenant text NOT NULL, body text NOT NULL);
         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import secrets
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -17,21 +14,6 @@ from tally.sdk._errors import MigrationError
 from tally.sdk._migrations import MigrationStatus, migrate, migration_status, read_migrations
 
 _ROLES = Path(__file__).parents[3] / "db" / "migrations" / "0001_roles.sql"
-
-
-@pytest.fixture
-async def scratch_url(database_url: str) -> AsyncIterator[str]:
-    """A database of this test's own on the server of `database_url`, which tests share."""
-    name = f"tally_scratch_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:
@@ -57,15 +39,19 @@ _TWO = {
 
 
 @pytest.mark.integration
-async def test_applies_in_order_and_records_each(scratch_url: str, tmp_path: Path) -> None:
+async def test_applies_in_order_and_records_each(scratch_database_url: str, tmp_path: Path) -> None:
     directory = write(tmp_path, _TWO)
-    assert await migrate(scratch_url, directory) == ["0001_machines.sql", "0002_slicer.sql"]
-    assert await table_rows(scratch_url, "SELECT machine FROM machines ORDER BY 1") == [
+    assert await migrate(scratch_database_url, directory) == [
+        "0001_machines.sql",
+        "0002_slicer.sql",
+    ]
+    assert await table_rows(scratch_database_url, "SELECT machine FROM machines ORDER BY 1") == [
         ("s2",),
         ("slicer-1",),
     ]
     recorded = await table_rows(
-        scratch_url, "SELECT version, name, checksum FROM tally_migrations ORDER BY version"
+        scratch_database_url,
+        "SELECT version, name, checksum FROM tally_migrations ORDER BY version",
     )
     assert recorded == [
         (1, "0001_machines.sql", hashlib.sha256(_TWO["0001_machines.sql"].encode()).hexdigest()),
@@ -74,38 +60,40 @@ async def test_applies_in_order_and_records_each(scratch_url: str, tmp_path: Pat
 
 
 @pytest.mark.integration
-async def test_second_run_applies_only_new_files(scratch_url: str, tmp_path: Path) -> None:
+async def test_second_run_applies_only_new_files(scratch_database_url: str, tmp_path: Path) -> None:
     directory = write(tmp_path, _TWO)
-    assert await migration_status(scratch_url, directory) == [
+    assert await migration_status(scratch_database_url, directory) == [
         MigrationStatus("0001_machines.sql", applied=False),
         MigrationStatus("0002_slicer.sql", applied=False),
     ]
-    await migrate(scratch_url, directory)
-    assert await migrate(scratch_url, directory) == []
+    await migrate(scratch_database_url, directory)
+    assert await migrate(scratch_database_url, directory) == []
     write(directory, {"0003_more.sql": "INSERT INTO machines VALUES ('s3');"})
-    assert await migration_status(scratch_url, directory) == [
+    assert await migration_status(scratch_database_url, directory) == [
         ("0001_machines.sql", True),
         ("0002_slicer.sql", True),
         ("0003_more.sql", False),
     ]
-    assert await migrate(scratch_url, directory) == ["0003_more.sql"]
+    assert await migrate(scratch_database_url, directory) == ["0003_more.sql"]
 
 
 @pytest.mark.integration
-async def test_edited_migration_is_refused(scratch_url: str, tmp_path: Path) -> None:
+async def test_edited_migration_is_refused(scratch_database_url: str, tmp_path: Path) -> None:
     directory = write(tmp_path, _TWO)
-    await migrate(scratch_url, directory)
+    await migrate(scratch_database_url, directory)
     write(directory, {"0002_slicer.sql": "INSERT INTO machines VALUES ('other');"})
     with pytest.raises(MigrationError, match=r"0002_slicer.sql was edited after it was applied"):
-        await migrate(scratch_url, directory)
+        await migrate(scratch_database_url, directory)
 
 
 @pytest.mark.integration
-async def test_failing_migration_rolls_back_alone(scratch_url: str, tmp_path: Path) -> None:
+async def test_failing_migration_rolls_back_alone(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
     directory = write(tmp_path, {**_TWO, "0003_broken.sql": "INSERT INTO nowhere VALUES (1);"})
     with pytest.raises(MigrationError, match=r"0003_broken.sql failed: .*nowhere"):
-        await migrate(scratch_url, directory)
-    assert await migration_status(scratch_url, directory) == [
+        await migrate(scratch_database_url, directory)
+    assert await migration_status(scratch_database_url, directory) == [
         ("0001_machines.sql", True),
         ("0002_slicer.sql", True),
         ("0003_broken.sql", False),
@@ -140,7 +128,9 @@ async def test_bad_directory_is_refused_before_connecting(tmp_path: Path) -> Non
 
 
 @pytest.mark.integration
-async def test_concurrent_migrators_apply_each_file_once(scratch_url: str, tmp_path: Path) -> None:
+async def test_concurrent_migrators_apply_each_file_once(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
     directory = write(
         tmp_path,
         {
@@ -150,21 +140,21 @@ async def test_concurrent_migrators_apply_each_file_once(scratch_url: str, tmp_p
         },
     )
     first, second = await asyncio.gather(
-        migrate(scratch_url, directory), migrate(scratch_url, directory)
+        migrate(scratch_database_url, directory), migrate(scratch_database_url, directory)
     )
     assert sorted([first, second]) == [[], ["0001_machines.sql", "0002_slicer.sql"]]
-    assert await table_rows(scratch_url, "SELECT count(*) FROM machines") == [(1,)]
-    assert await table_rows(scratch_url, "SELECT count(*) FROM tally_migrations") == [(2,)]
+    assert await table_rows(scratch_database_url, "SELECT count(*) FROM machines") == [(1,)]
+    assert await table_rows(scratch_database_url, "SELECT count(*) FROM tally_migrations") == [(2,)]
 
 
 @pytest.mark.integration
 async def test_roles_migration_works_on_a_cluster_that_has_the_role(
-    scratch_url: str, tmp_path: Path
+    scratch_database_url: str, tmp_path: Path
 ) -> None:
     shutil.copy(_ROLES, tmp_path / _ROLES.name)
     # The role may already exist from another database of this cluster; both cases must pass.
-    assert await migrate(scratch_url, tmp_path) == ["0001_roles.sql"]
+    assert await migrate(scratch_database_url, tmp_path) == ["0001_roles.sql"]
     assert await table_rows(
-        scratch_url,
+        scratch_database_url,
         "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'tally_app'",
     ) == [(False, False, False)]

@@ -11,7 +11,7 @@ import asyncio
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -73,3 +73,16 @@ async def _execute(url: str, statement: str) -> None:
             f"cannot run {statement!r} on PostgreSQL at {parts.hostname}:{parts.port}{parts.path}"
             f" (from TALLY_DATABASE_URL or the embedded server): {error}"
         ) from error
+
+
+@pytest.fixture
+async def scratch_database_url(database_url: str) -> AsyncIterator[str]:
+    """An empty database of this test's own, on the session's server; dropped after the test.
+
+    For tests that need a schema nobody else touches (migrations, roles, planted faults)."""
+    name = f"tally_scratch_{secrets.token_hex(6)}"
+    await _execute(database_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
+    finally:
+        await _execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
