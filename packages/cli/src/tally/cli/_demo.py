@@ -147,8 +147,8 @@ async def _run(
 def _describe(simulation: Simulation, options: DemoOptions) -> str:
     if math.isinf(simulation.speed):
         return f"backfilling {options.backfill_days:g} days as fast as the pipeline takes them"
-    until = "until Ctrl-C" if options.duration is None else f"{options.duration:g} s"
-    return f"simulating at {options.speed:g}× for {until}"
+    until = "until Ctrl-C" if options.duration is None else f"for {options.duration:g} s"
+    return f"simulating at {options.speed:g}× {until}"
 
 
 def _write_truths(runs: list[Simulation]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from tally.cli._demo import DemoOptions, run_demo
@@ -60,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
         backfill_days=args.backfill,
     )
     with endpoints() as found:
-        return asyncio.run(run_demo(found, options))
+        try:
+            return asyncio.run(run_demo(found, options))
+        except asyncio.CancelledError:
+            # A second Ctrl-C: the services and servers are stopped on the way out all the same.
+            print("tally demo: aborted", file=sys.stderr)
+            return 130
 
 
 def _positive(text: str) -> float:

@@ -78,6 +78,9 @@ class ServiceProcesses:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 preexec_fn=die_with_parent,
+                # A session of its own: Ctrl-C in the terminal reaches only the command, which
+                # stops the services itself once what they accepted is stored.
+                start_new_session=True,
             )
         service = ServiceProcess(name, port, process, log)
         self.running[name] = service
