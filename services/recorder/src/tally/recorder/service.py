@@ -29,6 +29,7 @@ from tally.recorder.settings import RecorderSettings
 from tally.sdk import Consumer, Database, Envelope, Runtime, Service, Tx
 
 _log = logging.getLogger("tally.recorder")
+_LONGEST_SPAN = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -93,19 +94,19 @@ async def _ensure_partitions(deps: RecorderDeps, days: set[date]) -> None:
     if not missing:
         return
     first, last = min(missing), max(missing)
+    # One call creates the whole span: the days between are cheap and usually needed soon. A
+    # span past the function's limit (a replay from long ago) is created day by day instead.
+    spans = [(first, last)] if last - first <= _LONGEST_SPAN else [(d, d) for d in sorted(missing)]
+    for start, end in spans:
+        await deps.database.transaction(_create_partitions(start, end))
+        deps.partitioned.update(start + timedelta(days=n) for n in range((end - start).days + 1))
 
+
+def _create_partitions(first: date, last: date) -> Callable[[Tx], Awaitable[int]]:
     async def create(tx: Tx) -> int:
-        # Days between first and last are cheap to create and usually needed soon.
         return (await tx.fetch_one(ensure_partitions(first, last))).created
 
-    if last - first > timedelta(days=366):
-        for day in sorted(missing):
-            first = last = day
-            await deps.database.transaction(create)
-    else:
-        await deps.database.transaction(create)
-    deps.partitioned.update(first + timedelta(days=n) for n in range((last - first).days + 1))
-    deps.partitioned.update(missing)
+    return create
 
 
 async def _maintain(deps: RecorderDeps) -> None:
@@ -118,6 +119,8 @@ async def _maintain(deps: RecorderDeps) -> None:
             dropped = await deps.database.transaction(_expire_before(today))
             if dropped:
                 _log.info("expired %d partitions", dropped)
+                # Forget what was dropped: a late message for such a day re-creates it.
+                deps.partitioned.clear()
         except Exception:
             _log.exception("maintenance failed; trying again next round")
         await asyncio.sleep(deps.settings.maintenance_seconds)
