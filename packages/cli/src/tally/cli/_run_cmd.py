@@ -32,7 +32,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     module = f"tally.{args.service.replace('-', '_')}"
-    if importlib.util.find_spec(f"{module}.service") is None:
+    try:
+        found_service = importlib.util.find_spec(f"{module}.service") is not None
+    except ModuleNotFoundError:
+        found_service = False
+    if not found_service:
         raise SettingsError(f"no service {args.service!r}: expected a module {module}.service")
     with endpoints() as found:
         asyncio.run(_migrate(found.database_url))

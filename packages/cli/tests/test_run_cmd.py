@@ -1,0 +1,61 @@
+"""`tally run SERVICE`: a service in the foreground that stops gracefully on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tally.cli._service_processes import free_port
+
+
+def test_an_unknown_service_is_named() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tally.cli", "run", "nosuch"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "no service 'nosuch': expected a module tally.nosuch.service" in result.stderr
+
+
+@pytest.mark.integration
+def test_a_service_runs_until_ctrl_c_and_then_drains(
+    nats_url: str, scratch_database_url: str
+) -> None:
+    port = free_port()
+    env = {**os.environ, "TALLY_NATS_URL": nats_url, "TALLY_DATABASE_URL": scratch_database_url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tally.cli", "run", "recorder", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "recorder never became ready"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        assert process.stdout is not None
+        output = process.stdout.read().decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+    assert '"msg":"service recorder stopped"' in output
