@@ -130,3 +130,35 @@ async def test_the_reading_role_cannot_see_another_tenants_rows_or_write_raw_dat
         assert await reader.transaction(visible) == 0
     finally:
         await reader.close()
+
+
+async def test_expiry_drops_whole_days_past_every_retention_and_trims_shorter_ones(
+    admin: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    keeper, brief = f"t{secrets.token_hex(4)}", f"t{secrets.token_hex(4)}"
+    today = datetime.now(UTC).date()
+    # Past the longest retention the schema allows (3650 days), whatever other tests store.
+    ancient, recent = today - timedelta(days=3700), today - timedelta(days=20)
+    await admin.execute(
+        "INSERT INTO tenants (tenant, name, retention_days) VALUES ($1, 'keeps', 400), "
+        "($2, 'brief', 10)",
+        keeper,
+        brief,
+    )
+    for day in (ancient, recent):
+        await admin.execute("SELECT tally_ensure_partitions($1, $1)", day)
+        for tenant in (keeper, brief):
+            await admin.execute(
+                "INSERT INTO gauge_samples (tenant, machine, name, ts, value) "
+                "VALUES ($1, 'm', 'speed', $2, 1.0)",
+                tenant,
+                datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12),
+            )
+    dropped = await admin.fetchval("SELECT tally_expire_datapoints($1)", today)
+    assert dropped >= 7  # the ancient day of every raw table
+    assert await admin.fetchval("SELECT to_regclass($1)", f"gauge_samples_{ancient:%Y%m%d}") is None
+    left = await admin.fetch(
+        "SELECT tenant FROM gauge_samples WHERE tenant = ANY($1::text[])", [keeper, brief]
+    )
+    # The long retention keeps its 20-day-old row; the 10-day retention loses its own.
+    assert [row["tenant"] for row in left] == [keeper]
