@@ -11,14 +11,32 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tally.cli import _admin_cmd, _check_cmd, _demo_cmd, _migrate_cmd, _new_cmd, _run_cmd
+from tally.cli import (
+    _admin_cmd,
+    _check_cmd,
+    _dead_letters_cmd,
+    _demo_cmd,
+    _migrate_cmd,
+    _new_cmd,
+    _run_cmd,
+)
 from tally.sdk import TallyError
+
+_COMMANDS = (
+    _demo_cmd,
+    _run_cmd,
+    _migrate_cmd,
+    _admin_cmd,
+    _dead_letters_cmd,
+    _check_cmd,
+    _new_cmd,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="tally", description="tally: packing-line figures")
     commands = parser.add_subparsers(title="commands", required=True)
-    for command in (_demo_cmd, _run_cmd, _migrate_cmd, _admin_cmd, _check_cmd, _new_cmd):
+    for command in _COMMANDS:
         command.add_parser(commands)
     args = parser.parse_args(argv)
     try:
