@@ -50,11 +50,10 @@ class Progress:
         now = time.monotonic()
         accepted = total(g, "tally_gateway_datapoints_total")
         stored = total(r, "tally_recorder_datapoints_stored_total")
-        rate_in = rate_out = 0.0
-        if self._last is not None:
-            then, accepted_then, stored_then = self._last
-            rate_in = (accepted - accepted_then) / (now - then)
-            rate_out = (stored - stored_then) / (now - then)
+        # Rates need two samples; until then the totals since the start stand in.
+        then, accepted_then, stored_then = self._last or (self._started, 0.0, 0.0)
+        rate_in = (accepted - accepted_then) / (now - then)
+        rate_out = (stored - stored_then) / (now - then)
         self._last = (now, accepted, stored)
         stats = self._stats().values()
         duplicates = sum(s.duplicates for s in stats) + total(
