@@ -55,6 +55,7 @@ from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, machine_mess
 from tally.cli._scrape import scrape, total
 from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry, Upload
+from tally.recorder.queries import record_messages
 from tally.recorder.rows import COLUMNS, table_rows
 from tally.registry import Line, Machine, MachineKind, Registry, Site, Tenant
 from tally.sdk import Database, NatsBroker
@@ -66,12 +67,8 @@ UPLOADS_IN_FLIGHT = 8
 RAW_IN_FLIGHT = UPLOAD_MESSAGES * UPLOADS_IN_FLIGHT
 RECORDER_BATCH = 500  # the recorder consumer's batch_size
 STORED_ROWS = "tally_recorder_datapoints_stored_total"
-LEDGER = """INSERT INTO telemetry_messages (tenant, machine, boot_id, seq, ts, historical, signals)
-    SELECT $1, m.machine, m.boot_id, m.seq, m.ts, m.historical, m.signals
-    FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::boolean[],
-                $7::integer[]) AS m(machine, boot_id, seq, ts, historical, signals)
-    ON CONFLICT DO NOTHING
-    RETURNING machine, boot_id, seq"""
+# The recorder's own ledger statement, so the benchmark measures the SQL that runs.
+LEDGER = record_messages.sql
 
 
 @dataclass(frozen=True)
