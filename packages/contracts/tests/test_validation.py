@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 import msgspec
@@ -38,7 +39,7 @@ def test_out_of_range_or_unknown_values_are_refused_naming_the_field(
     signal: str, path: str
 ) -> None:
     with pytest.raises(
-        msgspec.ValidationError, match=rf"at `\$\.messages\[0\]\.{re_escape(path)}`"
+        msgspec.ValidationError, match=rf"at `\$\.messages\[0\]\.{re.escape(path)}`"
     ):
         UPLOAD.decode(body(signal))
 
@@ -67,7 +68,3 @@ def test_the_telemetry_identity_is_the_message_id_and_names_the_subject() -> Non
     )
     assert TELEMETRY.message_id(message) == "acme.cw-1.b7.42"
     assert TELEMETRY.subject(message) == "telemetry.acme.cw-1"
-
-
-def re_escape(path: str) -> str:
-    return path.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")

@@ -5,15 +5,13 @@ from __future__ import annotations
 import itertools
 from datetime import date, time
 
-from tally.simulator import SiteSpec
+from tally.simulator import ShiftModel, SiteSpec
 from tally.simulator._calendar import ProductionDays, WindowKind, day_windows
 from tally.simulator._shifts import THREE_SHIFTS, TWO_SHIFTS_AND_CLEANING
 
 
-def site(model: object = TWO_SHIFTS_AND_CLEANING, zone: str = "Europe/Berlin") -> SiteSpec:
-    assert model in (THREE_SHIFTS, TWO_SHIFTS_AND_CLEANING)
-    shift_model = THREE_SHIFTS if model is THREE_SHIFTS else TWO_SHIFTS_AND_CLEANING
-    return SiteSpec("kempten", "Kempten", zone, time(6), shift_model, ())
+def site(model: ShiftModel = TWO_SHIFTS_AND_CLEANING, zone: str = "Europe/Berlin") -> SiteSpec:
+    return SiteSpec("kempten", "Kempten", zone, time(6), model, ())
 
 
 def test_production_days_last_23_or_25_hours_across_dst() -> None:

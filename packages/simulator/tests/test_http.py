@@ -13,7 +13,7 @@ from tally.simulator import DeliveryFailed, GatewayRejected, HttpSender, build_f
 
 FLEET = build_fleet(1)
 PLAIN = next(p.machine for p in FLEET.placements() if not p.machine.constrained)
-CONSTRAINED = next(p.machine for p in build_fleet(1).placements() if p.machine.constrained)
+CONSTRAINED = next(p.machine for p in FLEET.placements() if p.machine.constrained)
 UPLOAD = Upload(
     messages=[
         MachineMessage(
@@ -46,14 +46,12 @@ def ok(accepted: int = 1, duplicates: int = 0) -> httpx.Response:
     return httpx.Response(200, json={"accepted": accepted, "duplicates": duplicates})
 
 
-def sender(gateway: Gateway, sleeps: list[float], **options: int) -> HttpSender:
+def sender(gateway: Gateway, sleeps: list[float], tries: int | None = None) -> HttpSender:
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(gateway))
-    return HttpSender(
-        "http://gateway/", TOKENS, client=client, sleep=sleep, max_attempts=options.get("tries")
-    )
+    return HttpSender("http://gateway/", TOKENS, client=client, sleep=sleep, max_attempts=tries)
 
 
 async def test_posts_json_with_the_machine_token() -> None:

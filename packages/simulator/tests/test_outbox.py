@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 from tally.contracts import Counter, MachineMessage
-from tally.simulator import Placement, TransportProfile, build_fleet
+from tally.simulator import TransportProfile, build_fleet
 from tally.simulator._calendar import ProductionDays
 from tally.simulator._outbox import Outbox
 from tally.simulator._transport import Link, Outages
@@ -87,9 +87,3 @@ def test_messages_and_datapoints_land_in_the_truth() -> None:
     messages = sent(link)
     (day,) = tally.days.values()
     assert (day.messages, day.datapoints) == (len(messages), 12)
-
-
-def test_the_production_day_is_site_local() -> None:
-    placement: Placement = build_fleet(1).placements()[0]
-    days = ProductionDays(placement.site)
-    assert days.of(days.at(date(2025, 6, 2), time(6))).day == date(2025, 6, 2)

@@ -38,7 +38,16 @@ async def test_duplicates_are_counted_per_machine() -> None:
     assert sender.uploads[0].received_at == 5.0
 
 
-async def test_both_senders_fit_the_protocol() -> None:
-    async with httpx.AsyncClient() as client:
-        senders: list[Sender] = [MemorySender(), HttpSender("http://gateway", {}, client=client)]
-        assert len(senders) == 2
+async def test_both_senders_answer_alike_through_the_protocol() -> None:
+    # mypy checks that both are `Sender`s; running them checks they agree on the answer.
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"accepted": 2, "duplicates": 0})
+
+    tokens = {("alpenwerk", MACHINE.id): "tok"}
+    async with httpx.AsyncClient(transport=httpx.MockTransport(gateway)) as client:
+        senders: list[Sender] = [
+            MemorySender(),
+            HttpSender("http://gateway", tokens, client=client),
+        ]
+        results = [await sender.send("alpenwerk", MACHINE, upload(0, 1)) for sender in senders]
+    assert [(r.accepted, r.duplicates, r.retries) for r in results] == [(2, 0, 0)] * 2

@@ -22,10 +22,10 @@ VACUUM = AlarmSpec("TF-355", AlarmCategory.EQUIPMENT, "Vacuum pump fault")
 FILM = AlarmSpec("TF-410", AlarmCategory.MATERIAL, "Bottom film reel empty")
 
 
-def segment(kind: SegmentKind, culprit: int = -1, **extra: object) -> Segment:
-    alarm = extra.get("alarm")
-    assert alarm is None or isinstance(alarm, AlarmSpec)
-    return Segment(0, 60, kind, JOB, culprit=culprit, alarm=alarm, severe=bool(extra.get("severe")))
+def segment(
+    kind: SegmentKind, culprit: int = -1, *, alarm: AlarmSpec | None = None, severe: bool = False
+) -> Segment:
+    return Segment(0, 60, kind, JOB, culprit=culprit, alarm=alarm, severe=severe)
 
 
 def test_thermoformer_fault_blocks_slicer_and_starves_the_rest() -> None:

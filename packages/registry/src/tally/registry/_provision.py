@@ -11,13 +11,15 @@ from tally.registry._queries import (
     MachineRow,
     insert_token,
     machines_of_tenant,
-    revoke_tokens,
     upsert_article,
     upsert_line,
     upsert_machine,
     upsert_site,
     upsert_tenant,
 )
+
+# Aliased: `Registry.revoke_tokens` is the public name of the same act.
+from tally.registry._queries import revoke_tokens as revoke_statement
 from tally.registry._records import Article, Line, Machine, Site, Tenant
 from tally.registry._weight_law import limits
 from tally.sdk import BoundCommand, Database, TallyError, Tx
@@ -92,17 +94,21 @@ class Registry:
             ),
         )
 
-    async def issue_token(self, tenant: str, machine: str, *, revoke_others: bool = True) -> str:
-        """A new token for the machine (shown once); earlier ones are revoked by default."""
+    async def issue_token(self, tenant: str, machine: str) -> str:
+        """A new token for the machine (shown once); its earlier tokens are revoked."""
         token = f"tly_{secrets.token_urlsafe(32)}"
 
         async def work(tx: Tx) -> None:
-            if revoke_others:
-                await tx.execute(revoke_tokens(tenant, machine))
+            await tx.execute(revoke_statement(tenant, machine))
             await tx.execute(insert_token(token_hash(token), tenant, machine))
 
         await self._db.transaction(work, tenant=tenant)
         return token
+
+    async def revoke_tokens(self, tenant: str, machine: str) -> None:
+        """Revoke every live token of the machine: it uploads again only with a newly issued one.
+        A machine without live tokens (or none at all) is left as it is."""
+        await self._write(tenant, revoke_statement(tenant, machine))
 
     async def machines(self, tenant: str) -> list[MachineRow]:
         async def work(tx: Tx) -> list[MachineRow]:

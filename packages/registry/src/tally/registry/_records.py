@@ -32,7 +32,9 @@ class StateModel(enum.StrEnum):
 class Tenant(msgspec.Struct, frozen=True, kw_only=True):
     tenant: TenantId
     name: Name
-    rate_per_second: Annotated[int, msgspec.Meta(gt=0)] = 20_000
+    # Bounded like its integer column: too large is refused on decode, naming the field,
+    # instead of failing the insert.
+    rate_per_second: Annotated[int, msgspec.Meta(gt=0, le=2**31 - 1)] = 20_000
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 400
 
 
@@ -58,7 +60,8 @@ class Machine(msgspec.Struct, frozen=True, kw_only=True):
     kind: MachineKind
     position: Annotated[int, msgspec.Meta(ge=0, le=100)] = 0
     state_model: StateModel = StateModel.PACKML
-    counter_rollover: Annotated[int, msgspec.Meta(gt=0)] = 2_147_483_647
+    # Bounded like its bigint column (and the contracts' counter values).
+    counter_rollover: Annotated[int, msgspec.Meta(gt=0, le=2**63 - 1)] = 2_147_483_647
 
 
 class Article(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,11 +17,6 @@ from tally.simulator._truth import MachineTally
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def instant(t: float) -> datetime:
-    """Epoch seconds as an aware UTC datetime."""
-    return _EPOCH + timedelta(seconds=t)
-
-
 class Outbox:
     """Collects one machine's signals and hands finished messages to its link."""
 

@@ -115,11 +115,6 @@ class Link:
         """Everything still queued (the run ends: outages end, late re-sends go now)."""
         return self.due(float("inf"))
 
-    @property
-    def pending(self) -> int:
-        """Messages queued and not yet due."""
-        return len(self._queue)
-
     def _push(self, release: float, order: float, item: Outgoing) -> None:
         self._count += 1
         heapq.heappush(self._queue, (release, order, self._count, item))

@@ -1,0 +1,24 @@
+"""The records refuse what their database columns cannot hold, naming the field."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from tally.registry import Machine, Tenant
+
+
+def test_a_tenant_rate_fits_an_integer_column() -> None:
+    fields = {"tenant": "alpenwerk", "name": "Alpenwerk GmbH"}
+    assert msgspec.convert({**fields, "rate_per_second": 2**31 - 1}, Tenant).rate_per_second
+    with pytest.raises(msgspec.ValidationError, match=r"<= 2147483647 - at `\$.rate_per_second`"):
+        msgspec.convert({**fields, "rate_per_second": 2**31}, Tenant)
+
+
+def test_a_counter_rollover_fits_a_bigint_column() -> None:
+    fields = {"tenant": "alpenwerk", "machine": "l1-cw", "line": "l1", "kind": "checkweigher"}
+    assert msgspec.convert({**fields, "counter_rollover": 2**63 - 1}, Machine).counter_rollover
+    with pytest.raises(
+        msgspec.ValidationError, match=r"<= 9223372036854775807 - at `\$.counter_rollover`"
+    ):
+        msgspec.convert({**fields, "counter_rollover": 2**63}, Machine)
