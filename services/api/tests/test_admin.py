@@ -131,6 +131,7 @@ async def test_tokens_of_an_unknown_machine_are_404_naming_it(api: Api, tenant: 
     ):
         assert response.status_code == 404
         assert (response.json()["field"], response.json()["value"]) == ("machine", "nope")
+        assert f"PUT /v1/admin/tenants/{tenant}/machines/nope" in response.json()["detail"]
 
 
 async def test_an_unknown_time_zone_is_422_naming_timezone(api: Api, tenant: str) -> None:

@@ -52,7 +52,11 @@ async def test_malformed_json_is_400(gateway: Gateway, machine: Machine) -> None
     response = await refused(gateway, machine, b'{"messages": [')
 
     assert response.status_code == 400
-    assert response.json() == {"error": "malformed", "detail": "Input data was truncated"}
+    assert response.json() == {
+        "error": "malformed",
+        "detail": "the body is not well-formed JSON (Input data was truncated); send one Upload "
+        "as JSON, or name its format in Content-Type",
+    }
 
 
 async def test_malformed_msgpack_is_400(gateway: Gateway, machine: Machine) -> None:
@@ -150,6 +154,7 @@ async def test_a_signal_timestamp_older_than_the_limit_is_422(
     assert response.status_code == 422
     assert response.json()["field"] == "messages[0].signals[1].ts"
     assert response.json()["value"] == old
+    assert "more than 35 days old" in response.json()["detail"]
 
 
 async def test_other_media_types_are_415(gateway: Gateway, machine: Machine) -> None:

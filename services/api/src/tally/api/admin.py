@@ -9,7 +9,7 @@ is 404; a site or line named in the body that does not exist is 409, "create it 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import asyncpg
@@ -39,9 +39,6 @@ from tally.api.views import (
     article_view,
 )
 from tally.registry import Article, Line, Machine, Registry, RegistryError, Site, Tenant
-
-# Registry has no public way to revoke without issuing yet; its statement, not a copy of it.
-from tally.registry._queries import revoke_tokens as revoke_statement
 from tally.sdk import Bound, Database, Rejected, Tx, invalid, read_body
 
 R = TypeVar("R", bound=msgspec.Struct)
@@ -80,9 +77,7 @@ class TenantAdmin:
         return _json(tenant)
 
     async def list_sites(self, request: Request) -> Response:
-        tenant = _tenant_of(request)
-        rows = await self._read(tenant, sites_of_tenant(tenant))
-        return _json(Sites(sites=_records(rows, Site)))
+        return _json(Sites(sites=await self._list(request, sites_of_tenant, Site)))
 
     async def put_site(self, request: Request) -> Response:
         site = await self._body(request, Site)
@@ -93,9 +88,7 @@ class TenantAdmin:
         return _json(site)
 
     async def list_lines(self, request: Request) -> Response:
-        tenant = _tenant_of(request)
-        rows = await self._read(tenant, lines_of_tenant(tenant))
-        return _json(Lines(lines=_records(rows, Line)))
+        return _json(Lines(lines=await self._list(request, lines_of_tenant, Line)))
 
     async def put_line(self, request: Request) -> Response:
         line = await self._body(request, Line)
@@ -104,9 +97,7 @@ class TenantAdmin:
         return _json(line)
 
     async def list_machines(self, request: Request) -> Response:
-        tenant = _tenant_of(request)
-        rows = await self._read(tenant, machines_of_tenant(tenant))
-        return _json(Machines(machines=_records(rows, Machine)))
+        return _json(Machines(machines=await self._list(request, machines_of_tenant, Machine)))
 
     async def put_machine(self, request: Request) -> Response:
         machine = await self._body(request, Machine)
@@ -115,9 +106,8 @@ class TenantAdmin:
         return _json(machine)
 
     async def list_articles(self, request: Request) -> Response:
-        tenant = _tenant_of(request)
-        rows = await self._read(tenant, articles_of_tenant(tenant))
-        return _json(Articles(articles=[article_view(a) for a in _records(rows, Article)]))
+        articles = await self._list(request, articles_of_tenant, Article)
+        return _json(Articles(articles=[article_view(a) for a in articles]))
 
     async def put_article(self, request: Request) -> Response:
         article = await self._body(request, Article)
@@ -126,12 +116,7 @@ class TenantAdmin:
         return _json(article_view(article))
 
     async def issue_token(self, request: Request) -> Response:
-        tenant, machine = _machine_of(request)
-
-        async def work(tx: Tx) -> None:
-            await _require_machine(tx, tenant, machine)
-
-        await self._db.transaction(work, tenant=tenant, readonly=True)
+        tenant, machine = await self._existing_machine(request)
         # A machine removed meanwhile fails the token's foreign key: named like any parent.
         write = self._registry.issue_token(tenant, machine)
         token = await self._save(tenant, write, parent=("machine", machine))
@@ -140,27 +125,37 @@ class TenantAdmin:
         return _json(issued, status=201, headers={"Cache-Control": "no-store"})
 
     async def revoke_tokens(self, request: Request) -> Response:
+        tenant, machine = await self._existing_machine(request)
+        # A machine removed meanwhile has no tokens left to revoke: nothing changes.
+        await self._registry.revoke_tokens(tenant, machine)
+        _log.info("tenant %s: every token of machine %s revoked", tenant, machine)
+        return Response(status_code=204)
+
+    async def _existing_machine(self, request: Request) -> tuple[str, str]:
+        """The (tenant, machine) of the path; 404 naming whichever of them does not exist."""
         tenant, machine = _machine_of(request)
 
         async def work(tx: Tx) -> None:
             await _require_machine(tx, tenant, machine)
-            await tx.execute(revoke_statement(tenant, machine))
 
-        await self._db.transaction(work, tenant=tenant)
-        _log.info("tenant %s: every token of machine %s revoked", tenant, machine)
-        return Response(status_code=204)
+        await self._db.transaction(work, tenant=tenant, readonly=True)
+        return tenant, machine
 
     async def _body(self, request: Request, kind: type[R]) -> R:
         return to_record(await read_body(request, self._limit), kind, request.path_params)
 
-    async def _read(self, tenant: str, statement: Bound[R]) -> list[R]:
-        """The rows of `statement`; 404 when the tenant does not exist (rather than none)."""
+    async def _list(
+        self, request: Request, rows_of: Callable[[str], Bound[Any]], kind: type[R]
+    ) -> list[R]:
+        """The path's tenant's entries, as records of `kind`; 404 when the tenant does not exist
+        (rather than none)."""
+        tenant = _tenant_of(request)
 
-        async def work(tx: Tx) -> list[R]:
+        async def work(tx: Tx) -> list[Any]:
             await _require_tenant(tx, tenant)
-            return await tx.fetch(statement)
+            return await tx.fetch(rows_of(tenant))
 
-        return await self._db.transaction(work, tenant=tenant, readonly=True)
+        return _records(await self._db.transaction(work, tenant=tenant, readonly=True), kind)
 
     async def _save(
         self,
@@ -222,7 +217,10 @@ async def _require_tenant(tx: Tx, tenant: str) -> TenantRow:
 async def _require_machine(tx: Tx, tenant: str, machine: str) -> None:
     await _require_tenant(tx, tenant)
     if await tx.fetch_optional(machine_by_id(tenant, machine)) is None:
-        detail = f"machine {machine!r} of tenant {tenant!r} does not exist"
+        detail = (
+            f"machine {machine!r} of tenant {tenant!r} does not exist; create it first "
+            f"(PUT /v1/admin/tenants/{tenant}/machines/{machine})"
+        )
         raise not_found(detail, "machine", machine)
 
 

@@ -17,4 +17,4 @@ def check_admin(admin_token: bytes, authorization: str | None) -> None:
     if token is None:
         raise unauthorized("send the administrators' token as 'Authorization: Bearer <token>'")
     if not hmac.compare_digest(token.encode(), admin_token):
-        raise unauthorized("wrong administrators' token")
+        raise unauthorized("wrong administrators' token; send the API's TALLY_API_ADMIN_TOKEN")

@@ -27,7 +27,9 @@ def to_record(body: bytes, kind: type[R], path: Mapping[str, str]) -> R:
     try:
         fields = _JSON.decode(body)
     except msgspec.DecodeError as error:
-        raise malformed(f"the body is not well-formed JSON: {error}") from None
+        raise malformed(
+            f"the body is not well-formed JSON ({error}); send a JSON object of the entry's fields"
+        ) from None
     if not isinstance(fields, dict):
         raise invalid("the body must be a JSON object", "$", fields)
     _check_names(fields, kind, path)

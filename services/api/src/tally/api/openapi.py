@@ -36,6 +36,9 @@ _ERRORS = {
     "offending part (a body field or a path parameter).",
     "503": "The database cannot be reached right now; retry after Retry-After.",
 }
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+}
 _READ = ("401", "404", "422", "503")
 _WRITE = ("400", "401", "404", "413", "422", "503")
 
@@ -53,7 +56,9 @@ class Operation:
 
 
 OPERATIONS = (
-    Operation("get", "/v1/admin/tenants", "listTenants", "Every tenant", Tenants, errors=("401",)),
+    Operation(
+        "get", "/v1/admin/tenants", "listTenants", "Every tenant", Tenants, errors=("401", "503")
+    ),
     Operation("get", _TENANT, "getTenant", "One tenant", Tenant),
     Operation(
         "put", _TENANT, "putTenant", "Create or update a tenant", Tenant, Tenant,
@@ -132,6 +137,8 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     responses = {op.status: answer}
     for status in op.errors:
         responses[status] = {"description": _ERRORS[status], "content": _json("Problem")}
+        if status == "503":
+            responses[status]["headers"] = _RETRY_AFTER
     document: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,

@@ -21,6 +21,10 @@ Lookup = Callable[[bytes], Awaitable[MachineIdentity | None]]
 
 # Longer is no token we issued; refusing it spares hashing and a database round trip.
 _MAX_TOKEN_LENGTH = 512
+_UNKNOWN = (
+    "unknown or revoked machine token; have an administrator issue the machine a new one "
+    "(tally admin token issue TENANT MACHINE)"
+)
 
 
 class MachineTokens:
@@ -83,8 +87,8 @@ async def authenticate(tokens: MachineTokens, authorization: str | None) -> Mach
     if token is None:
         raise unauthorized("send the machine's token as 'Authorization: Bearer <token>'")
     if len(token) > _MAX_TOKEN_LENGTH:
-        raise unauthorized("unknown or revoked machine token")
+        raise unauthorized(_UNKNOWN)
     identity = await tokens.identify(token)
     if identity is None:
-        raise unauthorized("unknown or revoked machine token")
+        raise unauthorized(_UNKNOWN)
     return identity

@@ -44,6 +44,8 @@ from tally.sdk import (
 )
 
 _log = logging.getLogger("tally.gateway")
+# Bad tokens and rate limits come in floods; broken payloads are a machine worth looking at.
+_REFUSAL_LOG_LEVELS = {401: logging.DEBUG, 429: logging.DEBUG, 503: logging.WARNING}
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ async def ingest(deps: GatewayDeps, request: Request) -> Response:
 async def _publish(deps: GatewayDeps, machine: MachineIdentity, upload: Upload) -> UploadResult:
     messages = upload.messages
     tenant = machine.tenant
-    wait = deps.limits.take(tenant, machine.rate_per_second, sum(len(m.signals) for m in messages))
+    datapoints = sum(len(m.signals) for m in messages)
+    wait = deps.limits.take(tenant, machine.rate_per_second, datapoints)
     if wait:
         raise rate_limited(tenant, deps.limits.rate(machine.rate_per_second), wait)
     # All settle before we answer, so a 503 is never followed by stores from this request.
@@ -127,7 +130,7 @@ async def _publish(deps: GatewayDeps, machine: MachineIdentity, upload: Upload) 
         *(deps.broker.publish(TELEMETRY, _telemetry(machine, m)) for m in messages),
         return_exceptions=True,
     )
-    duplicates = datapoints = 0
+    duplicates = 0
     for message, receipt in zip(messages, receipts, strict=True):
         if isinstance(receipt, BaseException):
             if not isinstance(receipt, BrokerUnavailable):
@@ -138,8 +141,7 @@ async def _publish(deps: GatewayDeps, machine: MachineIdentity, upload: Upload) 
             raise unavailable("the broker did not confirm storage")
         if receipt.duplicate:
             duplicates += 1
-        else:
-            datapoints += len(message.signals)
+            datapoints -= len(message.signals)
     accepted = len(messages) - duplicates
     deps.metrics.messages.labels(tenant, "accepted").inc(accepted)
     if duplicates:
@@ -162,10 +164,7 @@ def _telemetry(machine: MachineIdentity, message: MachineMessage) -> Telemetry:
 
 def _refuse(deps: GatewayDeps, rejected: Rejected) -> Response:
     deps.metrics.rejected.labels(str(rejected.status)).inc()
-    # Bad tokens and rate limits come in floods; broken payloads are a machine worth looking at.
-    level = {401: logging.DEBUG, 429: logging.DEBUG, 503: logging.WARNING}.get(
-        rejected.status, logging.INFO
-    )
+    level = _REFUSAL_LOG_LEVELS.get(rejected.status, logging.INFO)
     _log.log(level, "refused upload: %s", rejected)
     return rejected.response()
 

@@ -31,13 +31,16 @@ from tally.sdk import (
 
 @dataclass(frozen=True)
 class _Format:
+    name: str
     typed: Callable[[bytes], Upload]
     # Only on the error path: the body as plain data, to find the offending value in.
     generic: Callable[[bytes], Any]
 
 
-_JSON = _Format(msgspec.json.Decoder(Upload).decode, msgspec.json.Decoder().decode)
-_MSGPACK = _Format(msgspec.msgpack.Decoder(Upload).decode, msgspec.msgpack.Decoder().decode)
+_JSON = _Format("JSON", msgspec.json.Decoder(Upload).decode, msgspec.json.Decoder().decode)
+_MSGPACK = _Format(
+    "MessagePack", msgspec.msgpack.Decoder(Upload).decode, msgspec.msgpack.Decoder().decode
+)
 FORMATS = {
     "application/json": _JSON,
     "application/msgpack": _MSGPACK,
@@ -52,6 +55,7 @@ class UploadReader:
         self._limit = settings.max_body_bytes
         self._ahead = timedelta(seconds=settings.max_future_seconds)
         self._age = timedelta(days=settings.max_age_days)
+        self._max_age_days = settings.max_age_days
 
     async def read(self, request: Request) -> Upload:
         content_type = request.headers.get("content-type")
@@ -65,7 +69,10 @@ class UploadReader:
         except msgspec.ValidationError as error:
             raise invalid_from(error, _document(form, body)) from None
         except msgspec.DecodeError as error:
-            raise malformed(str(error)) from None
+            raise malformed(
+                f"the body is not well-formed {form.name} ({error}); send one Upload as "
+                f"{form.name}, or name its format in Content-Type"
+            ) from None
         self._check_times(upload, form, body)
         return upload
 
@@ -90,8 +97,8 @@ class UploadReader:
             )
         else:
             detail = (
-                f"{field} = {ts.isoformat()} is more than {self._age.days} days old; data that "
-                "old can no longer be placed in the figures"
+                f"{field} = {ts.isoformat()} is more than {self._max_age_days:g} days old; data "
+                "that old can no longer be placed in the figures: leave it out of the upload"
             )
         return invalid(detail, field, value_at(_document(form, body), field))
 
