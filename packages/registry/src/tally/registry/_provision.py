@@ -3,6 +3,7 @@ too. Tokens are returned once and stored only as SHA-256 hashes."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from zoneinfo import available_timezones
@@ -123,6 +124,12 @@ class Registry:
         await self._db.transaction(work, tenant=tenant)
 
 
+@functools.cache
+def _zones() -> frozenset[str]:
+    # Reading the zone database walks the disk: once per process is enough.
+    return frozenset(available_timezones())
+
+
 def _check_timezone(name: str) -> None:
-    if name not in available_timezones():
+    if name not in _zones():
         raise RegistryError(f"timezone {name!r} is not an IANA zone name (e.g. Europe/Berlin)")

@@ -93,19 +93,6 @@ def insert_token(token_sha256: bytes, tenant: str, machine: str) -> None: ...
 def revoke_tokens(tenant: str, machine: str) -> None: ...
 
 
-class TenantRow(msgspec.Struct, frozen=True):
-    tenant: str
-    name: str
-    rate_per_second: int
-    retention_days: int
-
-
-@query(
-    TenantRow, "SELECT tenant, name, rate_per_second, retention_days FROM tenants WHERE tenant = $1"
-)
-def tenant_by_id(tenant: str) -> None: ...
-
-
 class MachineRow(msgspec.Struct, frozen=True):
     machine: str
     line: str
