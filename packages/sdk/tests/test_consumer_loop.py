@@ -183,6 +183,32 @@ async def test_a_message_failing_every_time_is_dead_lettered_after_max_deliver(
     assert len(seen.attempts["doomed"]) == 3
 
 
+async def test_a_batch_split_to_find_its_culprit_outlasting_the_ack_wait_is_not_redelivered(
+    broker: Broker,
+) -> None:
+    topic, seen = note_topic(), Seen()
+
+    async def slow_and_picky(seen: Seen, batch: Sequence[Envelope[Note]]) -> None:
+        if any(envelope.message.key == "poison" for envelope in batch):
+            raise Reject("key 'poison' is not allowed")
+        await asyncio.sleep(0.3)
+        await record(seen, batch)
+
+    # Handled one by one, the five take 1.2 s, twice the ack wait; a second fetch loop would
+    # take any message the broker redelivers meanwhile.
+    consumer = Consumer(
+        durable(), topic, slow_and_picky, batch_size=5, max_wait=0.5, ack_wait=0.6, concurrency=2
+    )
+    await broker.ensure_stream(topic.stream)
+    for key in ["a", "b", "c", "d", "poison"]:
+        await broker.publish(topic, Note(tenant="acme", key=key))
+    async with hosted(broker, consumer, seen):
+        await eventually(lambda: len(seen.keys) == 4)
+        await asyncio.sleep(0.8)
+    assert sorted(seen.keys) == ["a", "b", "c", "d"]
+    assert len(await dead_letters(broker, consumer.name)) == 1
+
+
 async def test_duplicates_with_the_same_message_id_are_stored_once(broker: Broker) -> None:
     topic, seen = note_topic(), Seen()
     await broker.ensure_stream(topic.stream)
@@ -206,9 +232,9 @@ async def test_a_message_whose_tenant_differs_from_its_subject_is_dead_lettered(
     forged = msgspec.json.encode(Note(tenant="other", key="x"))
     await broker.publish_bytes(topic.subject(Note(tenant="acme", key="x")), forged)
     consumer = Consumer(durable(), topic, record, max_wait=0.2)
-    async with hosted(broker, consumer, seen):
-        await eventually(lambda: True)
-        await asyncio.sleep(0.5)
+    async with hosted(broker, consumer, seen) as host:
+        dead_lettered = host.metrics.dead_lettered.labels(consumer.name, "acme")
+        await eventually(lambda: dead_lettered._value.get() == 1)
     letters = await dead_letters(broker, consumer.name)
     assert seen.keys == []
     assert len(letters) == 1

@@ -24,5 +24,7 @@ def test_a_log_line_is_one_json_object_with_context() -> None:
 def test_context_ends_with_its_block() -> None:
     record = logging.LogRecord("tally.x", logging.INFO, __file__, 1, "idle", (), None)
     with log_context(tenant="acme"):
-        pass
-    assert "tenant" not in json.loads(JsonFormatter("recorder").format(record))
+        inside = json.loads(JsonFormatter("recorder").format(record))
+    after = json.loads(JsonFormatter("recorder").format(record))
+    assert inside["tenant"] == "acme"
+    assert "tenant" not in after

@@ -76,7 +76,7 @@ class ConsumerLoop(Generic[D, T]):
                 continue
             try:
                 # Shielded: a stop request lets the batch finish and be acknowledged.
-                await asyncio.shield(self.process(subscription, deliveries))
+                await asyncio.shield(self._process(subscription, deliveries))
             except Exception:
                 # Settling failed (the broker went away mid-batch). Whatever was not
                 # acknowledged comes back after the ack wait; the handlers are idempotent.
@@ -90,7 +90,7 @@ class ConsumerLoop(Generic[D, T]):
                 self._metrics.lag.labels(self.consumer.name).set(lag)
             await _sleep_unless(stopping, _LAG_INTERVAL)
 
-    async def process(self, subscription: Subscription, deliveries: Sequence[Delivery]) -> None:
+    async def _process(self, subscription: Subscription, deliveries: Sequence[Delivery]) -> None:
         """Decode a fetched batch, dead-letter what cannot decode, hand the rest over."""
         envelopes: list[Envelope[T]] = []
         by_seq: dict[int, Delivery] = {}
@@ -169,9 +169,13 @@ class ConsumerLoop(Generic[D, T]):
         ):
             # Find the culprit: the batch's work was rolled back, so each message alone is a
             # clean retry. A first ordinary failure is likelier transient (database away), and
-            # the whole batch waits for redelivery instead.
-            for envelope in envelopes:
-                await self._handle(subscription, [envelope], by_seq)
+            # the whole batch waits for redelivery instead. The messages waiting their turn are
+            # kept alive too, or a long split would outlast the ack wait and race a redelivery.
+            waiting = [by_seq[e.stream_seq] for e in envelopes]
+            async with _keep_alive(waiting, self.consumer.ack_wait):
+                for envelope in envelopes:
+                    del waiting[0]  # from here on, its own handling keeps it alive
+                    await self._handle(subscription, [envelope], by_seq)
             return
         for envelope in envelopes:
             delivery = by_seq[envelope.stream_seq]
@@ -219,21 +223,25 @@ class ConsumerLoop(Generic[D, T]):
 
 @contextlib.asynccontextmanager
 async def _keep_alive(deliveries: Sequence[Delivery], ack_wait: float) -> AsyncIterator[None]:
-    """Tell the broker the batch is still being worked on, so a slow handler is not raced by
-    a redelivery of the same messages to another worker."""
+    """Tell the broker the `deliveries` (a list the caller may shrink) are still being worked on,
+    so a slow handler is not raced by a redelivery of the same messages to another worker."""
 
     async def beat() -> None:
         while True:
             await asyncio.sleep(ack_wait / 3)
-            for delivery in deliveries:
-                await delivery.in_progress()
+            try:
+                for delivery in list(deliveries):
+                    await delivery.in_progress()
+            except Exception:
+                # The broker away for a moment must not end the beats for the rest of the batch.
+                _log.warning("could not report progress; trying again", exc_info=True)
 
     task = asyncio.create_task(beat())
     try:
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
+        with contextlib.suppress(asyncio.CancelledError):
             await task
 
 

@@ -15,101 +15,45 @@ import signal
 import stat
 import subprocess
 from pathlib import Path
-from types import TracebackType
 
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._server_process import (
+    EmbeddedServer,
     ServerRecord,
     free_port,
     log_tail,
     pid_alive,
-    read_record,
-    retry_on_port_clash,
     spawn,
-    state_lock,
     stop_process,
     wait_until_ready,
-    write_record,
 )
 
 # pgserver's own choice of name, so both share one system user on a machine.
 _SYSTEM_USER = "pgserver"
-_STOP_TIMEOUT = 15.0
 _INITDB_TIMEOUT = 120.0
 _SETTINGS = ("max_connections=200", "shared_buffers=128MB", "unix_socket_directories=")
 # Losing the last transactions on a crash is fine for a test database, never for the demo.
 _FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(EmbeddedServer):
     """A PostgreSQL 16 server whose cluster is kept in `state_dir/postgres/data`.
 
-    `start()` attaches to the server already running for this `state_dir` if there is one
-    (then `owned` is False and `stop()` leaves it running), otherwise it starts a new one.
-    `fast=True` trades durability for speed (fsync off): for test fixtures only.
+    See `EmbeddedServer` for attaching. `fast=True` trades durability for speed (fsync off):
+    for test fixtures only.
     """
+
+    _folder = "postgres"
+    # SIGINT is what `pg_ctl stop -m fast` sends; we hold the process, so we send it and reap it
+    # ourselves. (SIGTERM would wait for every client to disconnect.)
+    _stop_signal = signal.SIGINT
+    _stop_timeout = 15.0
 
     def __init__(
         self, state_dir: Path, *, fast: bool = False, startup_timeout: float = 20.0
     ) -> None:
-        self.directory = state_dir.resolve() / "postgres"
-        self.owned = False
+        super().__init__(state_dir, startup_timeout=startup_timeout)
         self._fast = fast
-        self._startup_timeout = startup_timeout
-        self._process: subprocess.Popen[bytes] | None = None
-        self._record: ServerRecord | None = None
-
-    @property
-    def url(self) -> str:
-        """`postgresql://postgres@127.0.0.1:PORT/postgres` of the running server."""
-        return self._running().url
-
-    @property
-    def pid(self) -> int:
-        """Process id of the running server (the postmaster)."""
-        return self._running().pid
-
-    def start(self) -> str:
-        """Attach to this state folder's running server or start one; returns its URL."""
-        if self._record is not None:
-            return self._record.url
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with state_lock(self.directory):
-            record = read_record(self._record_path)
-            if record is not None and self._is_ours(record):
-                self._record, self.owned = record, False
-                return record.url
-            user = _system_user()
-            self._data.mkdir(mode=0o700, exist_ok=True)
-            if user is not None:
-                _hand_over(self._data, user)
-            self._initdb(user)
-            return retry_on_port_clash(lambda: self._launch(user))
-
-    def stop(self) -> None:
-        """Stop the server if this instance started it (fast shutdown, SIGKILL after a timeout)."""
-        if self._process is not None:
-            # SIGINT is what `pg_ctl stop -m fast` sends; we hold the process, so we send it and
-            # reap it ourselves. (SIGTERM would wait for every client to disconnect.)
-            stop_process(self._process, stop_signal=signal.SIGINT, timeout=_STOP_TIMEOUT)
-            self._record_path.unlink(missing_ok=True)
-        self._process, self._record, self.owned = None, None, False
-
-    def __enter__(self) -> EmbeddedPostgres:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def _record_path(self) -> Path:
-        return self.directory / "server.json"
 
     @property
     def _data(self) -> Path:
@@ -119,10 +63,13 @@ class EmbeddedPostgres:
     def _log_path(self) -> Path:
         return self.directory / "postgres.log"
 
-    def _running(self) -> ServerRecord:
-        if self._record is None:
-            raise InfrastructureError(f"the PostgreSQL server for {self.directory} is not started")
-        return self._record
+    def _launch(self) -> tuple[subprocess.Popen[bytes], ServerRecord]:
+        user = _system_user()
+        self._data.mkdir(mode=0o700, exist_ok=True)
+        if user is not None:
+            _hand_over(self._data, user)
+        self._initdb(user)
+        return self._run_postgres(user)
 
     def _initdb(self, user: str | None) -> None:
         if (self._data / "PG_VERSION").exists():
@@ -142,7 +89,7 @@ class EmbeddedPostgres:
         except subprocess.TimeoutExpired:
             pass
         finally:  # after a timeout or Ctrl-C too; initdb removes its half-made cluster itself
-            stop_process(process, stop_signal=signal.SIGTERM, timeout=_STOP_TIMEOUT)
+            stop_process(process, stop_signal=signal.SIGTERM, timeout=self._stop_timeout)
         if code != 0:
             outcome = f"failed with code {code}" if code else f"took over {_INITDB_TIMEOUT:.0f} s"
             raise InfrastructureError(
@@ -150,31 +97,29 @@ class EmbeddedPostgres:
                 f"last lines of {self._log_path}:\n{log_tail(self._log_path, offset)}"
             )
 
-    def _launch(self, user: str | None) -> str:
+    def _run_postgres(self, user: str | None) -> tuple[subprocess.Popen[bytes], ServerRecord]:
         port = free_port()
         argv = [str(_binary("postgres")), "-D", str(self._data), "-h", "127.0.0.1", "-p", str(port)]
         for setting in _SETTINGS + (_FAST_SETTINGS if self._fast else ()):
             argv += ["-c", setting]
         # SIGINT is a fast shutdown: should we die, our clients are gone and nobody is waited for.
         process, offset = spawn(
-            argv, log_path=self._log_path, death_signal=signal.SIGINT, cwd=self.directory, user=user
+            argv,
+            log_path=self._log_path,
+            death_signal=signal.SIGINT,
+            cwd=self.directory,
+            user=user,
         )
-        try:
-            wait_until_ready(
-                lambda: _is_ready(port),
-                process=process,
-                what=f"postgres on port {port}",
-                log_path=self._log_path,
-                log_offset=offset,
-                timeout=self._startup_timeout,
-            )
-        except BaseException:  # also Ctrl-C: never leave a half-started server behind
-            stop_process(process, stop_signal=signal.SIGKILL, timeout=_STOP_TIMEOUT)
-            raise
-        record = ServerRecord(process.pid, port, f"postgresql://postgres@127.0.0.1:{port}/postgres")
-        write_record(self._record_path, record)
-        self._process, self._record, self.owned = process, record, True
-        return record.url
+        wait_until_ready(
+            lambda: _is_ready(port),
+            process=process,
+            what=f"postgres on port {port}",
+            log_path=self._log_path,
+            log_offset=offset,
+            timeout=self._startup_timeout,
+        )
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        return process, ServerRecord(process.pid, port, url)
 
     def _is_ours(self, record: ServerRecord) -> bool:
         # A recorded pid may have been reused by another process, so postmaster.pid must name it

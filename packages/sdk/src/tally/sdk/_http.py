@@ -45,13 +45,14 @@ def build_app(
             metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
-    operational = [
+    every_route = [
+        *routes,
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
     ]
-    app = Starlette(routes=[*routes, *operational])
-    app.add_middleware(_RequestMetrics, metrics=metrics, routes=[*routes, *operational])
+    app = Starlette(routes=every_route)
+    app.add_middleware(_RequestMetrics, metrics=metrics, routes=every_route)
     return app
 
 

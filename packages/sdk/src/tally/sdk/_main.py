@@ -14,7 +14,8 @@ import logging
 import signal
 import sys
 import time
-from typing import TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -70,13 +71,13 @@ def run_service(service: Service[S, D], argv: list[str] | None = None) -> None:
         raise SystemExit(1) from error
 
 
-def _run(main: object) -> None:
+def _run(main: Coroutine[Any, Any, None]) -> None:
     try:
-        import uvloop
-
-        uvloop.run(main)  # type: ignore[arg-type]
+        import uvloop  # a faster event loop, where installed
     except ImportError:
-        asyncio.run(main)  # type: ignore[arg-type]
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def serve(

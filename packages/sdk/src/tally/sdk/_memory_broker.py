@@ -206,10 +206,6 @@ class MemoryBroker(Broker):
     async def close(self) -> None:
         self._closed = True
 
-    def reopen(self) -> None:
-        """Make a closed broker usable again, keeping its streams (a restarted service)."""
-        self._closed = False
-
     async def browse(
         self, stream: Stream, subject_filter: str, *, limit: int = 10_000
     ) -> list[StoredMessage]:

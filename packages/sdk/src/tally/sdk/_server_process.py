@@ -1,13 +1,14 @@
 """Child server processes: the plumbing shared by the embedded NATS and PostgreSQL servers.
 
 Spawning (on a free port, out of reach of Ctrl-C, never outliving us), waiting until ready,
-stopping, and the `server.json` record that lets a later process attach to a running server.
+stopping, the `server.json` record that lets a later process attach to a running server, and
+`EmbeddedServer`, the start/attach/stop life both servers share.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
-import ctypes
 import fcntl
 import json
 import os
@@ -15,18 +16,17 @@ import pwd
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, Self, TypeVar
 
 from tally.sdk._errors import InfrastructureError
+from tally.sdk._processes import parent_death_hook
 
 _T = TypeVar("_T")
-_PR_SET_PDEATHSIG = 1
+_KILL_TIMEOUT = 10.0
 _LOG_TAIL_LINES = 30
 _PORT_ATTEMPTS = 3
 
@@ -144,28 +144,11 @@ def spawn(
                 group=None if account is None else account.pw_gid,
                 extra_groups=None if account is None else [],
                 start_new_session=True,
-                preexec_fn=_die_with_parent(death_signal),
+                preexec_fn=parent_death_hook(death_signal),
             )
         except OSError as error:
             raise InfrastructureError(f"cannot start {argv[0]}: {error}") from error
     return process, offset
-
-
-def _die_with_parent(death_signal: signal.Signals) -> Callable[[], None] | None:
-    # The kernel sends the signal when the *thread* that forked exits, not the process: started
-    # from a worker thread, the server would die with that thread. So only the main thread asks.
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    if not sys.platform.startswith("linux") or not in_main_thread:
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: no dlopen in the child
-    parent = os.getpid()
-
-    def arrange() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(death_signal))
-        if os.getppid() != parent:  # we died before prctl took effect
-            os._exit(1)
-
-    return arrange
 
 
 def wait_until_ready(
@@ -177,22 +160,27 @@ def wait_until_ready(
     log_offset: int,
     timeout: float,
 ) -> None:
-    """Poll `ready` until true; raise InfrastructureError with the log tail if it never is."""
+    """Poll `ready` until true; if it never is, kill `process` and raise InfrastructureError
+    with the log tail."""
     deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None:
-            tail = log_tail(log_path, log_offset)
-            error = PortInUse if "address already in use" in tail.lower() else InfrastructureError
-            raise error(
-                f"{what} exited with code {process.returncode} while starting; "
-                f"last lines of {log_path}:\n{tail}"
-            )
-        if time.monotonic() > deadline:
-            raise InfrastructureError(
-                f"{what} was not ready after {timeout:.0f} s; "
-                f"last lines of {log_path}:\n{log_tail(log_path, log_offset)}"
-            )
-        time.sleep(0.05)
+    try:
+        while not ready():
+            if process.poll() is not None:
+                tail = log_tail(log_path, log_offset)
+                lost_port = "address already in use" in tail.lower()
+                raise (PortInUse if lost_port else InfrastructureError)(
+                    f"{what} exited with code {process.returncode} while starting; "
+                    f"last lines of {log_path}:\n{tail}"
+                )
+            if time.monotonic() > deadline:
+                raise InfrastructureError(
+                    f"{what} was not ready after {timeout:.0f} s; "
+                    f"last lines of {log_path}:\n{log_tail(log_path, log_offset)}"
+                )
+            time.sleep(0.05)
+    except BaseException:  # also Ctrl-C: never leave a half-started server behind
+        stop_process(process, stop_signal=signal.SIGKILL, timeout=_KILL_TIMEOUT)
+        raise
 
 
 def stop_process(
@@ -208,3 +196,82 @@ def stop_process(
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class EmbeddedServer(abc.ABC):
+    """A server run as our child, its state kept in `state_dir/<folder>` with a `server.json`.
+
+    `start()` attaches to the server already running for this `state_dir` if there is one
+    (then `owned` is False and `stop()` leaves it running), otherwise it starts a new one.
+    """
+
+    _folder: ClassVar[str]
+    _stop_signal: ClassVar[signal.Signals]
+    _stop_timeout: ClassVar[float]
+
+    def __init__(self, state_dir: Path, *, startup_timeout: float = 20.0) -> None:
+        self.directory = state_dir.resolve() / self._folder
+        self.owned = False
+        self._startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._record: ServerRecord | None = None
+
+    @property
+    def url(self) -> str:
+        """The URL of the running server."""
+        return self._running().url
+
+    @property
+    def pid(self) -> int:
+        """Process id of the running server."""
+        return self._running().pid
+
+    def start(self) -> str:
+        """Attach to this state folder's running server or start one; returns its URL."""
+        if self._record is not None:
+            return self._record.url
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with state_lock(self.directory):
+            record = read_record(self._record_path)
+            if record is not None and self._is_ours(record):
+                self._record, self.owned = record, False
+                return record.url
+            process, record = retry_on_port_clash(self._launch)
+            write_record(self._record_path, record)
+            self._process, self._record, self.owned = process, record, True
+            return record.url
+
+    def stop(self) -> None:
+        """Stop the server if this instance started it (SIGKILL after a timeout)."""
+        if self._process is not None:
+            stop_process(self._process, stop_signal=self._stop_signal, timeout=self._stop_timeout)
+            self._record_path.unlink(missing_ok=True)
+        self._process, self._record, self.owned = None, None, False
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def _record_path(self) -> Path:
+        return self.directory / "server.json"
+
+    def _running(self) -> ServerRecord:
+        if self._record is None:
+            raise InfrastructureError(
+                f"the server for {self.directory} is not started: call start() first"
+            )
+        return self._record
+
+    @abc.abstractmethod
+    def _launch(self) -> tuple[subprocess.Popen[bytes], ServerRecord]:
+        """Start a server on free ports and wait until it is ready (or raise `PortInUse`).
+
+        Called under the state lock, again after a port clash."""
+
+    @abc.abstractmethod
+    def _is_ours(self, record: ServerRecord) -> bool:
+        """Whether the recorded server still runs and serves this state folder."""

@@ -18,7 +18,7 @@ import tempfile
 import time
 from types import FrameType
 
-from tally.sdk._processes import die_with_parent
+from tally.sdk._processes import parent_death_hook
 
 _log = logging.getLogger("tally.sdk.workers")
 _MAX_RESTARTS_PER_MINUTE = 5
@@ -47,7 +47,7 @@ def supervise(name: str, workers: int, port: int) -> int:
 
     def start(index: int) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            command, env={**env, "TALLY_WORKER": str(index)}, preexec_fn=die_with_parent
+            command, env={**env, "TALLY_WORKER": str(index)}, preexec_fn=parent_death_hook()
         )
 
     def request_stop(signum: int, _: FrameType | None) -> None:
