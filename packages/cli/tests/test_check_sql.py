@@ -27,7 +27,6 @@ from tally.cli.checks._sql import (
     write_sql_lock,
 )
 from tally.cli.checks._workspace import Statement, load_workspace, relative_to
-from tally.registry._queries import TenantRow, tenant_by_id
 from tally.sdk import Endpoints, query
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -63,6 +62,20 @@ def outer_join(tenant: str) -> None: ...
 def not_locked(tenant: str, name: str) -> None: ...
 
 
+class TenantRow(msgspec.Struct, frozen=True):
+    tenant: str
+    name: str
+    rate_per_second: int
+    retention_days: int
+
+
+# Locked with the registry's statements; changed_migrations changes two columns it reads.
+@query(
+    TenantRow, "SELECT tenant, name, rate_per_second, retention_days FROM tenants WHERE tenant = $1"
+)
+def tenant_by_id(tenant: str) -> None: ...
+
+
 def line_of(statement: Statement, text: str) -> int:
     lines = Path(statement.file).read_text().splitlines()
     return next(n for n, line in enumerate(lines, 1) if n >= statement.line and text in line)
@@ -79,7 +92,8 @@ def server(tally_endpoints: Endpoints) -> str:
 
 @dataclass(frozen=True)
 class Locked:
-    """A workspace root whose sql.lock.json records the registry's statements at head."""
+    """A workspace root whose sql.lock.json records the registry's statements (and
+    tenant_by_id) at head."""
 
     root: Path
     statements: list[Statement]
@@ -89,7 +103,7 @@ class Locked:
 @pytest.fixture(scope="module")
 def locked(tmp_path_factory: pytest.TempPathFactory, tally_endpoints: Endpoints) -> Locked:
     root = tmp_path_factory.mktemp("locked")
-    statements = registry_statements()
+    statements = [*registry_statements(), tenant_by_id]
     found = asyncio.run(describe_on(tally_endpoints.database_url, statements, MIGRATIONS))
     lock = build_lock(root, statements, found, migrations_checksum(MIGRATIONS))
     write_sql_lock(root / SQL_LOCK, lock)
@@ -177,7 +191,7 @@ def test_without_a_database_the_python_side_is_still_verified(locked: Locked) ->
         rate_per_second: str
         retention_days: int
 
-    # The same SQL as the registry's tenant_by_id, so the lock describes it.
+    # The same SQL as tenant_by_id, so the lock describes it.
     @query(WrongTenantRow, tenant_by_id.sql)
     def tenant_again(tenant: str) -> None: ...
 

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tally.cli._service_processes import free_port
+from tally.sdk._server_process import free_port
 
 
 def test_an_unknown_service_is_named() -> None:

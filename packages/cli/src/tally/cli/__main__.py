@@ -1,9 +1,12 @@
 """The `tally` command.
 
 tally demo [--duration S] [--speed X] [--tenants N] [--seed N] [--report FILE]
+tally run SERVICE          one service in the foreground
 tally migrate [--status]
 tally admin ...            tenants, sites, lines, machines, articles, machine tokens
-tally check                format, lint and types of the whole workspace
+tally dead-letters         list (or --replay) what consumers gave up on
+tally check / tally lock   prove the workspace fits together / record what it proved
+tally new service NAME     scaffold a service that passes `tally check`
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import time
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -26,38 +26,48 @@ from tally.registry import Article, Line, Machine, Registry, RegistryError, Site
 from tally.sdk import Database
 
 Action = Callable[[Registry, argparse.Namespace], Awaitable[None]]
+_Record = TypeVar("_Record", Tenant, Site, Line, Machine, Article)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     admin = commands.add_parser("admin", help="tenants, sites, lines, machines, articles, tokens")
     kinds = admin.add_subparsers(title="what", required=True)
+    # Each option's dest is the record's field; an option not given takes the record's default.
     _entity(
         kinds,
-        "tenant",
-        _put_tenant,
+        Tenant,
+        Registry.put_tenant,
         [
             ("tenant", {}),
             ("--name", {"required": True}),
-            ("--rate", {"type": int, "default": 20_000, "help": "datapoints/s at the gateway"}),
-            ("--retention-days", {"type": int, "default": 400}),
+            (
+                "--rate",
+                {
+                    "dest": "rate_per_second",
+                    "metavar": "RATE",
+                    "type": int,
+                    "help": "datapoints/s at the gateway",
+                },
+            ),
+            ("--retention-days", {"type": int}),
         ],
     )
     _entity(
         kinds,
-        "site",
-        _put_site,
+        Site,
+        Registry.put_site,
         [
             ("tenant", {}),
             ("site", {}),
             ("--name", {"required": True}),
             ("--timezone", {"required": True, "help": "IANA zone, e.g. Europe/Berlin"}),
-            ("--day-start", {"type": time.fromisoformat, "default": time(6, 0)}),
+            ("--day-start", {"type": time.fromisoformat}),
         ],
     )
     _entity(
         kinds,
-        "line",
-        _put_line,
+        Line,
+        Registry.put_line,
         [
             ("tenant", {}),
             ("line", {}),
@@ -67,29 +77,38 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _entity(
         kinds,
-        "machine",
-        _put_machine,
+        Machine,
+        Registry.put_machine,
         [
             ("tenant", {}),
             ("machine", {}),
             ("--line", {"required": True}),
             ("--kind", {"required": True}),
-            ("--position", {"type": int, "default": 0}),
-            ("--state-model", {"default": "packml"}),
-            ("--rollover", {"type": int, "default": 2_147_483_647}),
+            ("--position", {"type": int}),
+            ("--state-model", {}),
+            ("--rollover", {"dest": "counter_rollover", "metavar": "ROLLOVER", "type": int}),
         ],
     )
     _entity(
         kinds,
-        "article",
-        _put_article,
+        Article,
+        Registry.put_article,
         [
             ("tenant", {}),
             ("article", {}),
             ("--name", {"required": True}),
             ("--nominal-g", {"type": float, "default": None, "help": "omit for catch-weight"}),
-            ("--ideal-rate", {"type": float, "required": True, "help": "packs/min"}),
-            ("--price-per-kg", {"type": float, "default": 0.0}),
+            (
+                "--ideal-rate",
+                {
+                    "dest": "ideal_rate_ppm",
+                    "metavar": "IDEAL_RATE",
+                    "type": float,
+                    "required": True,
+                    "help": "packs/min",
+                },
+            ),
+            ("--price-per-kg", {"type": float}),
         ],
     )
     token = kinds.add_parser("token", help="machine tokens").add_subparsers(required=True)
@@ -104,15 +123,32 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _entity(
     kinds: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    action: Action,
+    record: type[_Record],
+    put: Callable[[Registry, _Record], Awaitable[None]],
     arguments: list[tuple[str, dict[str, Any]]],
 ) -> None:
+    name = record.__name__.lower()
     verbs = kinds.add_parser(name, help=f"{name}s").add_subparsers(required=True)
-    add = verbs.add_parser("add", help=f"add or update a {name}")
+    add = verbs.add_parser(
+        "add", help=f"add or update a {name}", argument_default=argparse.SUPPRESS
+    )
     for flag, options in arguments:
         add.add_argument(flag, **options)
-    add.set_defaults(run=_runner(action))
+
+    async def save(registry: Registry, args: argparse.Namespace) -> None:
+        given = {f: getattr(args, f) for f in record.__struct_fields__ if hasattr(args, f)}
+        try:
+            # The records' constraints (id alphabets, ranges) check the command line too.
+            value = msgspec.convert(given, record)
+        except msgspec.ValidationError as error:
+            raise RegistryError(
+                f"invalid value: {error}; see `tally admin {name} add --help`"
+            ) from error
+        await put(registry, value)
+        key = args.tenant if name == "tenant" else f"{args.tenant}/{getattr(args, name)}"
+        print(f"{name} {key} saved")
+
+    add.set_defaults(run=_runner(save))
 
 
 def _runner(action: Action) -> Callable[[argparse.Namespace], int]:
@@ -127,81 +163,11 @@ async def _with_registry(url: str, action: Action, args: argparse.Namespace) -> 
     async with await Database.connect(url, max_size=1) as database:
         try:
             await action(Registry(database), args)
-        except msgspec.ValidationError as error:
-            raise RegistryError(f"invalid value: {error}") from error
         except asyncpg.ForeignKeyViolationError as error:
             raise RegistryError(f"{error.detail or error}: add it first") from error
         except asyncpg.CheckViolationError as error:
             raise RegistryError(f"rejected by the schema: {error}") from error
     return 0
-
-
-def _record(record_type: type[Any], /, **fields: object) -> Any:
-    # The records' constraints (id alphabets, ranges) check the command line too.
-    return msgspec.convert(fields, record_type)
-
-
-async def _put_tenant(registry: Registry, a: argparse.Namespace) -> None:
-    await registry.put_tenant(
-        _record(
-            Tenant,
-            tenant=a.tenant,
-            name=a.name,
-            rate_per_second=a.rate,
-            retention_days=a.retention_days,
-        )
-    )
-    print(f"tenant {a.tenant} saved")
-
-
-async def _put_site(registry: Registry, a: argparse.Namespace) -> None:
-    await registry.put_site(
-        _record(
-            Site,
-            tenant=a.tenant,
-            site=a.site,
-            name=a.name,
-            timezone=a.timezone,
-            day_start=a.day_start,
-        )
-    )
-    print(f"site {a.tenant}/{a.site} saved")
-
-
-async def _put_line(registry: Registry, a: argparse.Namespace) -> None:
-    await registry.put_line(_record(Line, tenant=a.tenant, line=a.line, site=a.site, name=a.name))
-    print(f"line {a.tenant}/{a.line} saved")
-
-
-async def _put_machine(registry: Registry, a: argparse.Namespace) -> None:
-    await registry.put_machine(
-        _record(
-            Machine,
-            tenant=a.tenant,
-            machine=a.machine,
-            line=a.line,
-            kind=a.kind,
-            position=a.position,
-            state_model=a.state_model,
-            counter_rollover=a.rollover,
-        )
-    )
-    print(f"machine {a.tenant}/{a.machine} saved")
-
-
-async def _put_article(registry: Registry, a: argparse.Namespace) -> None:
-    await registry.put_article(
-        _record(
-            Article,
-            tenant=a.tenant,
-            article=a.article,
-            name=a.name,
-            nominal_g=a.nominal_g,
-            ideal_rate_ppm=a.ideal_rate,
-            price_per_kg=a.price_per_kg,
-        )
-    )
-    print(f"article {a.tenant}/{a.article} saved")
 
 
 async def _issue_token(registry: Registry, a: argparse.Namespace) -> None:

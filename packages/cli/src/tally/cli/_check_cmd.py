@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tally.cli._paths import migrations_dir, state_dir, workspace_root
@@ -31,7 +31,7 @@ from tally.cli.checks._workspace import Workspace, load_workspace
 _TOOLS: list[tuple[str, list[str]]] = [
     ("format", ["ruff", "format", "--check", "."]),
     ("lint", ["ruff", "check", "."]),
-    ("types", ["mypy", "packages", "services", "tests"]),
+    ("types", ["mypy", "packages", "services", "tests", "benchmarks"]),
 ]
 
 
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             ("sql", lambda w: _steps.sql(w, mode, migrations_dir(), state_dir() / "check")),
         ]
         failed += [name for name, step in steps if not _report(name, *_timed(step, workspace))]
-        failed += [name for name, future in tools if not _report(name, *_tool_result(future))]
+        failed += [name for name, future in tools if not _report(name, *future.result())]
     if failed:
         print(f"tally check failed: {', '.join(failed)}")
         return 1
@@ -111,10 +111,6 @@ def _tool(command: list[str], root: Path) -> tuple[Outcome, float]:
     output = f"{result.stdout}{result.stderr}".rstrip()
     outcome = Outcome(errors=[output] if result.returncode else [])
     return outcome, time.monotonic() - started
-
-
-def _tool_result(future: Future[tuple[Outcome, float]]) -> tuple[Outcome, float]:
-    return future.result()
 
 
 def _report(name: str, outcome: Outcome, seconds: float | None = None) -> bool:

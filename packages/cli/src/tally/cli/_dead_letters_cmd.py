@@ -43,14 +43,12 @@ async def _dead_letters(nats_url: str, args: argparse.Namespace) -> int:
         letters = await broker.browse(
             DEAD_LETTER_STREAM, f"deadletter.{args.tenant}.{args.consumer}"
         )
-        if not args.replay:
-            for letter in letters:
-                print(_describe(letter))
-            print(f"{len(letters)} dead letter(s)")
-            return 0
         for letter in letters:
-            await replay(broker, letter)
-        print(f"replayed {len(letters)} dead letter(s)")
+            if args.replay:
+                await replay(broker, letter)
+            else:
+                print(_describe(letter))
+        print(f"{'replayed ' if args.replay else ''}{len(letters)} dead letter(s)")
         return 0
     finally:
         await broker.close()

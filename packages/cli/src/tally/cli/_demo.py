@@ -19,18 +19,24 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from tally.cli._demo_counts import Baseline, baseline, combined_stats, summarise
+from tally.cli._demo_counts import combined_stats, snapshot, summarise
 from tally.cli._demo_progress import Progress
 from tally.cli._endpoints import ensure_database
 from tally.cli._paths import migrations_dir, state_dir
-from tally.cli._provision import provision
+from tally.cli._provision import Tokens, provision
 from tally.cli._report import DemoReport, render
-from tally.cli._scrape import scrape, total
+from tally.cli._scrape import Samples, scrape, total
 from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.sdk import Endpoints, migrate
-from tally.simulator import HttpSender, Simulation, build_fleet, write_truth
+from tally.simulator import Fleet, HttpSender, Simulation, build_fleet, write_truth
 
 _DRAIN_SECONDS = 180.0
+# What the recorder does with each message it is delivered, as its metrics count it.
+_RECORDER_OUTCOMES = (
+    "tally_recorder_messages_stored_total",
+    "tally_recorder_duplicates_dropped_total",
+    "tally_messages_dead_lettered_total",
+)
 
 
 @dataclass(frozen=True)
@@ -70,13 +76,7 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
         await asyncio.gather(services.wait_ready(gateway), services.wait_ready(recorder))
         say(f"gateway {gateway.url} · recorder {recorder.url} · logs in {state_dir() / 'logs'}")
         report = await _run(
-            found,
-            options,
-            fleet_tokens=tokens,
-            tenants=tenant_ids,
-            gateway=gateway,
-            recorder=recorder,
-            say=say,
+            found, options, fleet, tokens, gateway=gateway, recorder=recorder, say=say
         )
     finally:
         services.stop_all()
@@ -84,22 +84,21 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
     if options.report is not None:
         options.report.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
         say(f"report written to {options.report}")
-    return 0 if report.lost == 0 else 1
+    return 0 if report.lost == 0 and report.dead_lettered == 0 else 1
 
 
 async def _run(
     found: Endpoints,
     options: DemoOptions,
+    fleet: Fleet,
+    tokens: Tokens,
     *,
-    fleet_tokens: dict[tuple[str, str], str],
-    tenants: list[str],
     gateway: ServiceProcess,
     recorder: ServiceProcess,
     say: _Say,
 ) -> DemoReport:
     stop = _stop_on_signals(say)
-    before: Baseline = await baseline(found, tenants)
-    fleet = build_fleet(options.seed, tenants=options.tenants)
+    before = await snapshot(found, [tenant.id for tenant in fleet.tenants])
     # Accelerated time must lie in the past (machines cannot report the future): the run
     # starts far enough back to play `duration` at `speed` and end at now. Without a duration
     # it plays the last two minutes' worth fast, then goes on in real time.
@@ -117,7 +116,7 @@ async def _run(
         ran: list[Simulation] = []
         progress = Progress(client, lambda: combined_stats(ran), gateway, recorder, started)
         watcher = asyncio.create_task(progress.run())
-        sender = HttpSender(gateway.url, fleet_tokens, client=client)
+        sender = HttpSender(gateway.url, tokens, client=client)
         for simulation in runs:
             if stop.is_set():
                 break
@@ -128,19 +127,20 @@ async def _run(
             ran.append(simulation)
             await simulation.run(sender, until_wall=until, stop=stop)
         say("simulator stopped; waiting for the recorder to store everything accepted")
-        await _drain(client, ran, recorder)
+        recorder_metrics = await _drain(client, ran, recorder, say)
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         wall = time.monotonic() - started
-        truth_files = _write_truths(ran)
         return await summarise(
             found,
             before,
             ran,
-            options=(options.seed, options.speed),
+            recorder_metrics,
+            seed=options.seed,
+            speed=options.speed,
             wall=wall,
             services=[gateway, recorder],
-            truth_files=truth_files,
+            truth_files=_write_truths(ran),
         )
 
 
@@ -162,19 +162,24 @@ def _write_truths(runs: list[Simulation]) -> list[str]:
 
 
 async def _drain(
-    client: httpx.AsyncClient, runs: list[Simulation], recorder: ServiceProcess
-) -> None:
-    """Wait until the recorder has accounted for every accepted message."""
-    # The gateway reports JetStream duplicates apart; the rest the recorder stores or drops.
+    client: httpx.AsyncClient, runs: list[Simulation], recorder: ServiceProcess, say: _Say
+) -> Samples:
+    """Wait until the recorder has accounted for every accepted message; its last metrics."""
+    # The gateway reports JetStream duplicates apart; the rest the recorder stores, drops as
+    # duplicates or dead-letters.
     accepted = sum(s.accepted for s in combined_stats(runs).values())
     deadline = time.monotonic() + _DRAIN_SECONDS
-    while time.monotonic() < deadline:
+    while True:
         samples = await scrape(client, recorder.url)
-        done = total(samples, "tally_recorder_messages_stored_total") + total(
-            samples, "tally_recorder_duplicates_dropped_total"
-        )
+        done = sum(total(samples, name) for name in _RECORDER_OUTCOMES)
         if done >= accepted:
-            return
+            return samples
+        if time.monotonic() > deadline:
+            say(
+                f"the recorder accounted for {done:.0f} of {accepted} accepted messages in "
+                f"{_DRAIN_SECONDS:.0f} s; the rest count as lost (its log: {recorder.log})"
+            )
+            return samples
         await asyncio.sleep(0.5)
 
 

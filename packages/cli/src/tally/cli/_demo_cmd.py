@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 from pathlib import Path
 
@@ -32,9 +33,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=720.0,
         help="simulated seconds per wall second (default 720: a day in 2 min)",
     )
-    parser.add_argument("--tenants", type=int, default=3, help="number of tenants (default 3)")
+    parser.add_argument(
+        "--tenants", type=_at_least_one, default=3, help="number of tenants (default 3)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the fleet (default 1)")
-    parser.add_argument("--workers", type=int, default=1, help="processes per service (default 1)")
+    parser.add_argument(
+        "--workers", type=_at_least_one, default=1, help="processes per service (default 1)"
+    )
     parser.add_argument(
         "--backfill",
         type=float,
@@ -49,8 +54,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.tenants < 1:
-        raise SystemExit("tally demo: --tenants must be at least 1")
     options = DemoOptions(
         duration=args.duration,
         speed=args.speed,
@@ -70,7 +73,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _positive(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan  # not a number: the message below says what is wanted
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0  # not a whole number: the message below says what is wanted
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return value

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import httpx
 import msgspec
 
 from tally.cli._report import DemoReport, ServiceSummary, TenantSummary
-from tally.cli._scrape import scrape, total
+from tally.cli._scrape import Samples, total
 from tally.cli._service_processes import ServiceProcess
 from tally.sdk import DEAD_LETTER_STREAM, Database, Endpoints, NatsBroker, Tx, query
 from tally.simulator import Simulation, TenantStats
@@ -35,15 +34,15 @@ def ledger_count(tenant: str) -> None: ...
 
 
 @dataclass(frozen=True)
-class Baseline:
-    """What was there before the run, per tenant: (ledger count, dead letters)."""
+class Snapshot:
+    """What the database and the dead-letter stream hold, per tenant."""
 
     ledger: dict[str, LedgerCount]
     dead_letters: dict[str, int]
 
 
-async def baseline(found: Endpoints, tenants: list[str]) -> Baseline:
-    return Baseline(await _ledger(found, tenants), await _dead_letters(found, tenants))
+async def snapshot(found: Endpoints, tenants: list[str]) -> Snapshot:
+    return Snapshot(await _ledger(found, tenants), await _dead_letters(found, tenants))
 
 
 async def _ledger(found: Endpoints, tenants: list[str]) -> dict[str, LedgerCount]:
@@ -83,48 +82,27 @@ def combined_stats(runs: Sequence[Simulation]) -> dict[str, TenantStats]:
 
 async def summarise(
     found: Endpoints,
-    before: Baseline,
+    before: Snapshot,
     runs: Sequence[Simulation],
+    recorder_metrics: Samples,
     *,
-    options: tuple[int, float],
+    seed: int,
+    speed: float,
     wall: float,
     services: list[ServiceProcess],
     truth_files: list[str],
 ) -> DemoReport:
     tenants = list(before.ledger)
-    after = Baseline(await _ledger(found, tenants), await _dead_letters(found, tenants))
-    recorder = next(s for s in services if s.name == "recorder")
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        recorder_metrics = await scrape(client, recorder.url)
+    after = await snapshot(found, tenants)
     sent = combined_stats(runs)
-    rows: list[TenantSummary] = []
-    for tenant in tenants:
-        stats = sent[tenant]
-        stored = after.ledger[tenant].messages - before.ledger[tenant].messages
-        dropped = stats.duplicates + int(
-            total(recorder_metrics, "tally_recorder_duplicates_dropped_total", tenant=tenant)
-        )
-        acknowledged = stats.accepted + stats.duplicates
-        rows.append(
-            TenantSummary(
-                tenant=tenant,
-                messages_sent=stats.messages_sent,
-                datapoints_sent=stats.datapoints_sent,
-                accepted=acknowledged,
-                duplicates_dropped=dropped,
-                stored=stored,
-                datapoints_stored=after.ledger[tenant].datapoints
-                - before.ledger[tenant].datapoints,
-                dead_lettered=after.dead_letters[tenant] - before.dead_letters[tenant],
-                unsent=stats.unsent,
-                lost=acknowledged - dropped - stored,
-            )
-        )
+    rows = [
+        _tenant_summary(tenant, sent[tenant], before, after, recorder_metrics) for tenant in tenants
+    ]
     datapoints = sum(r.datapoints_stored for r in rows)
     accepted_points = sum(s.datapoints_sent for s in sent.values())
     return DemoReport(
-        seed=options[0],
-        speed=options[1],
+        seed=seed,
+        speed=speed,
         wall_seconds=round(wall, 1),
         simulated_seconds=float(sum(r.truth.end - r.truth.start for r in runs)),
         tenants=rows,
@@ -140,4 +118,30 @@ async def summarise(
         dead_lettered=sum(r.dead_lettered for r in rows),
         lost=sum(r.lost for r in rows),
         truth_files=truth_files,
+    )
+
+
+def _tenant_summary(
+    tenant: str, stats: TenantStats, before: Snapshot, after: Snapshot, recorder_metrics: Samples
+) -> TenantSummary:
+    # The gateway acknowledges new messages and JetStream duplicates alike; each acknowledged
+    # message ends up stored, dropped as a duplicate (by JetStream or the recorder's ledger) or
+    # dead-lettered. Whatever is in none of these is lost.
+    accepted = stats.accepted + stats.duplicates
+    dropped = stats.duplicates + int(
+        total(recorder_metrics, "tally_recorder_duplicates_dropped_total", tenant=tenant)
+    )
+    stored = after.ledger[tenant].messages - before.ledger[tenant].messages
+    dead = after.dead_letters[tenant] - before.dead_letters[tenant]
+    return TenantSummary(
+        tenant=tenant,
+        messages_sent=stats.messages_sent,
+        datapoints_sent=stats.datapoints_sent,
+        accepted=accepted,
+        duplicates_dropped=dropped,
+        stored=stored,
+        datapoints_stored=after.ledger[tenant].datapoints - before.ledger[tenant].datapoints,
+        dead_lettered=dead,
+        unsent=stats.unsent,
+        lost=accepted - dropped - stored - dead,
     )

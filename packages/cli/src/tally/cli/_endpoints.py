@@ -32,14 +32,14 @@ def endpoints() -> Iterator[Endpoints]:
 
 
 def with_database(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `server_url`."""
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
 
 
 async def ensure_database(url: str) -> None:
     """Create the URL's database if it does not exist (embedded servers start with none)."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    name = urlsplit(url).path.lstrip("/")
+    admin = await asyncpg.connect(with_database(url, "postgres"))
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:

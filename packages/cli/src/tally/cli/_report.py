@@ -16,7 +16,7 @@ class TenantSummary(msgspec.Struct, kw_only=True):
     datapoints_stored: int
     dead_lettered: int
     unsent: int
-    # accepted − duplicates dropped − stored; anything but 0 is a bug.
+    # accepted − duplicates dropped − stored − dead-lettered; anything but 0 is a bug.
     lost: int
 
 
@@ -63,4 +63,9 @@ def render(report: DemoReport) -> str:
         f"ground truth: {', '.join(report.truth_files)}",
         "nothing lost" if report.lost == 0 else f"LOST {report.lost} messages",
     ]
+    if report.dead_lettered:
+        rows.append(
+            f"{report.dead_lettered} messages dead-lettered: `tally dead-letters` lists them, "
+            "`tally dead-letters --replay` sends them again once the cause is fixed"
+        )
     return "\n".join(rows)

@@ -19,7 +19,7 @@ import sys
 from tally.cli._endpoints import endpoints, ensure_database
 from tally.cli._paths import migrations_dir
 from tally.sdk import SettingsError, migrate
-from tally.sdk._processes import die_with_parent
+from tally.sdk._processes import parent_death_hook
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             "TALLY_NATS_URL": found.nats_url,
             "TALLY_DATABASE_URL": found.database_url,
         }
-        process = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
+        process = subprocess.Popen(command, env=env, preexec_fn=parent_death_hook())
         # Pass stop requests on and wait for the graceful stop. (From a terminal the service
         # gets Ctrl-C twice, directly and from here; a stop request is idempotent.)
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,13 +19,8 @@ import httpx
 import psutil
 
 from tally.sdk import InfrastructureError
-from tally.sdk._processes import die_with_parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tally.sdk._processes import parent_death_hook
+from tally.sdk._server_process import free_port, log_tail
 
 
 @dataclass
@@ -77,7 +71,7 @@ class ServiceProcesses:
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=die_with_parent,
+                preexec_fn=parent_death_hook(),
                 # A session of its own: Ctrl-C in the terminal reaches only the command, which
                 # stops the services itself once what they accepted is stored.
                 start_new_session=True,
@@ -93,7 +87,7 @@ class ServiceProcesses:
                 if service.process.poll() is not None:
                     raise InfrastructureError(
                         f"{service.name} exited with {service.process.returncode} at start-up; "
-                        f"its log {service.log}:\n{_tail(service.log)}"
+                        f"its log {service.log}:\n{log_tail(service.log)}"
                     )
                 try:
                     if (await client.get(f"{service.url}/readyz")).status_code == 200:
@@ -102,11 +96,6 @@ class ServiceProcesses:
                     pass
                 await asyncio.sleep(0.2)
         raise InfrastructureError(f"{service.name} not ready after {within}s; see {service.log}")
-
-    def kill(self, name: str) -> None:
-        """SIGKILL, as a crash would (for tests of what survives a crash)."""
-        self.running[name].process.send_signal(signal.SIGKILL)
-        self.running[name].process.wait()
 
     def stop_all(self, timeout: float = 30.0) -> None:
         """SIGTERM every service (they drain), then wait; SIGKILL what is left."""
@@ -120,10 +109,3 @@ class ServiceProcesses:
             except subprocess.TimeoutExpired:
                 service.process.kill()
                 service.process.wait()
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"

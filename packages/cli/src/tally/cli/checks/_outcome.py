@@ -16,7 +16,3 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-    def extend(self, other: Outcome) -> None:
-        self.errors.extend(other.errors)
-        self.notes.extend(other.notes)

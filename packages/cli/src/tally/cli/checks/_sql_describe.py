@@ -19,11 +19,11 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
 
+from tally.cli._endpoints import with_database
 from tally.sdk import migrate
 from tally.sdk._embedded_postgres import EmbeddedPostgres
 
@@ -67,7 +67,7 @@ def database_server(state_dir: Path) -> Iterator[str]:
 async def scratch_database(server_url: str, migrations: Path) -> AsyncIterator[Connection]:
     """A new database on `server_url`, migrated to head; dropped when the block ends."""
     name = f"tally_check_{secrets.token_hex(6)}"
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    url = with_database(server_url, name)
     admin = await asyncpg.connect(server_url, timeout=10)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')

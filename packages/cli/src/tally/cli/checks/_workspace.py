@@ -38,7 +38,7 @@ class Workspace:
     statements: tuple[Statement, ...]
     # Modules that failed to import: nothing else about them can be proven.
     import_errors: tuple[str, ...]
-    modules: int = 0
+    modules: int
 
     @property
     def topics(self) -> tuple[Topic[Any], ...]:
@@ -53,9 +53,6 @@ class Workspace:
             ):
                 found.setdefault(topic.name, topic)
         return tuple(found[name] for name in sorted(found))
-
-    def relative(self, file: str) -> str:
-        return relative_to(self.root, file)
 
     def import_outcome(self) -> Outcome:
         summary = f"{self.modules} modules, {len(self.statements)} SQL statements"
@@ -98,9 +95,7 @@ def load_workspace(root: Path) -> Workspace:
         if isinstance(value, Topic)
     ]
     statements = tuple(s for s in registered_statements() if _in_member_code(root, s.file))
-    return Workspace(
-        root, tuple(services), tuple(topics), statements, tuple(errors), modules=len(modules)
-    )
+    return Workspace(root, tuple(services), tuple(topics), statements, tuple(errors), len(modules))
 
 
 def _module_names(root: Path) -> Iterator[tuple[str, Path]]:
