@@ -50,18 +50,24 @@ class Topic(Generic[T]):
     identity: Callable[[T], str] | None = None
     version: int = 1
     keys: tuple[str, ...] = field(init=False)
+    # The pattern parsed once, as (text, is_placeholder) per token: subjects are built and
+    # read for every message, so no regex runs on that path.
+    _parts: tuple[tuple[str, bool], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        keys: list[str] = []
+        parts: list[tuple[str, bool]] = []
         for token in self.pattern.split("."):
             placeholder = _PLACEHOLDER.match(token)
             if placeholder:
-                keys.append(placeholder.group(1))
-            elif not _LITERAL.match(token):
+                parts.append((placeholder.group(1), True))
+            elif _LITERAL.match(token):
+                parts.append((token, False))
+            else:
                 raise ContractError(
                     f"topic pattern {self.pattern!r}: token {token!r} is neither a literal "
                     "(lower-case letters, digits, '_' or '-') nor a {field} placeholder"
                 )
+        keys = [text for text, is_key in parts if is_key]
         if "tenant" not in keys:
             raise ContractError(f"topic pattern {self.pattern!r} must contain {{tenant}}")
         fields = set(self.type.__struct_fields__)
@@ -72,6 +78,7 @@ class Topic(Generic[T]):
                 f"{self.type.__name__}"
             )
         object.__setattr__(self, "keys", tuple(keys))
+        object.__setattr__(self, "_parts", tuple(parts))
 
     @property
     def name(self) -> str:
@@ -81,16 +88,15 @@ class Topic(Generic[T]):
     def subject(self, message: T) -> str:
         """The concrete subject of one message, e.g. ``telemetry.acme.slicer-1``."""
         tokens = []
-        for token in self.pattern.split("."):
-            placeholder = _PLACEHOLDER.match(token)
-            if placeholder is None:
-                tokens.append(token)
+        for text, is_key in self._parts:
+            if not is_key:
+                tokens.append(text)
                 continue
-            value = getattr(message, placeholder.group(1))
+            value = getattr(message, text)
             if not isinstance(value, str) or not _TOKEN.match(value):
                 raise ContractError(
-                    f"{self.type.__name__}.{placeholder.group(1)} = {value!r} cannot be a "
-                    "subject token: use 1-64 letters, digits, '_' or '-'"
+                    f"{self.type.__name__}.{text} = {value!r} cannot be a subject token: use "
+                    "1-64 letters, digits, '_' or '-'"
                 )
             tokens.append(value)
         return ".".join(tokens)
@@ -100,28 +106,20 @@ class Topic(Generic[T]):
         unknown = set(fixed) - set(self.keys)
         if unknown:
             raise ContractError(f"topic {self.pattern!r} has no keys {sorted(unknown)}")
-        tokens = []
-        for token in self.pattern.split("."):
-            placeholder = _PLACEHOLDER.match(token)
-            if placeholder is None:
-                tokens.append(token)
-            else:
-                tokens.append(fixed.get(placeholder.group(1), "*"))
-        return ".".join(tokens)
+        return ".".join(fixed.get(text, "*") if is_key else text for text, is_key in self._parts)
 
     def tenant_of(self, subject: str) -> str | None:
         """The tenant named by a concrete subject of this topic, or None if it does not match."""
-        parts = subject.split(".")
-        pattern = self.pattern.split(".")
-        if len(parts) != len(pattern):
+        tokens = subject.split(".")
+        if len(tokens) != len(self._parts):
             return None
-        for part, token in zip(parts, pattern, strict=True):
-            placeholder = _PLACEHOLDER.match(token)
-            if placeholder is None and part != token:
+        tenant = None
+        for token, (text, is_key) in zip(tokens, self._parts, strict=True):
+            if not is_key and token != text:
                 return None
-            if placeholder is not None and placeholder.group(1) == "tenant":
-                return part
-        return None
+            if is_key and text == "tenant":
+                tenant = token
+        return tenant
 
     def message_id(self, message: T) -> str | None:
         return None if self.identity is None else self.identity(message)
