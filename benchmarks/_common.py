@@ -184,6 +184,23 @@ class ServiceEnvironment:
     broker: NatsBroker
     processes: ServiceProcesses
 
+    def header(
+        self, benchmark: str, machine: dict[str, object], setup: dict[str, object]
+    ) -> dict[str, object]:
+        """The start of a results file: what ran, on which machine and servers, set up how."""
+        found = self.found
+        return {
+            "benchmark": benchmark,
+            "machine": machine,
+            "postgres": {
+                **self.postgres,
+                "embedded": found.embedded_postgres,
+                "fast": found.postgres_fast,
+            },
+            "nats_embedded": found.embedded_nats,
+            "setup": setup,
+        }
+
 
 @contextlib.asynccontextmanager
 async def service_environment(

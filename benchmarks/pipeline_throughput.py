@@ -55,7 +55,7 @@ from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, machine_mess
 from tally.cli._scrape import scrape, total
 from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry, Upload
-from tally.recorder.queries import record_messages
+from tally.recorder.queries import ledger_entries
 from tally.recorder.rows import COLUMNS, table_rows
 from tally.registry import Line, Machine, MachineKind, Registry, Site, Tenant
 from tally.sdk import Database, NatsBroker
@@ -67,8 +67,6 @@ UPLOADS_IN_FLIGHT = 8
 RAW_IN_FLIGHT = UPLOAD_MESSAGES * UPLOADS_IN_FLIGHT
 RECORDER_BATCH = 500  # the recorder consumer's batch_size
 STORED_ROWS = "tally_recorder_datapoints_stored_total"
-# The recorder's own ledger statement, so the benchmark measures the SQL that runs.
-LEDGER = record_messages.sql
 
 
 @dataclass(frozen=True)
@@ -221,16 +219,9 @@ async def copy_ceiling(
         async with connection.transaction():
             for tenant, messages in by_tenant.items():
                 if recorder_sql:
-                    await connection.fetch(
-                        LEDGER,
-                        tenant,
-                        [m.machine for m in messages],
-                        [m.boot_id for m in messages],
-                        [m.seq for m in messages],
-                        [m.ts for m in messages],
-                        [m.historical for m in messages],
-                        [len(m.signals) for m in messages],
-                    )
+                    # The recorder's own ledger statement, so the benchmark measures what runs.
+                    ledger = ledger_entries(tenant, messages)
+                    await connection.fetch(ledger.query.sql, *ledger.args)
                 for table, records in table_rows(messages).tables():
                     await connection.copy_records_to_table(
                         table + suffix, records=records, columns=list(COLUMNS[table])
@@ -272,25 +263,18 @@ async def run(phase_seconds: float) -> tuple[dict[str, object], Outcome]:
     info = machine_info()
     async with service_environment("tally_bench_pipe", fast=False, client_name="bench-pipe") as env:
         outcome = await measure(env.database_url, env.broker, env.processes, phase_seconds)
-    found, pg = env.found, env.postgres
-    header: dict[str, object] = {
-        "benchmark": "pipeline_throughput",
-        "machine": info,
-        "postgres": {**pg, "embedded": found.embedded_postgres, "fast": False},
-        "nats_embedded": found.embedded_nats,
-        "setup": {
-            "signals_per_message": SIGNALS_PER_MESSAGE,
-            "tenants": TENANTS,
-            "machines": TENANTS * MACHINES_PER_TENANT,
-            "upload_messages": UPLOAD_MESSAGES,
-            "uploads_in_flight": UPLOADS_IN_FLIGHT,
-            "raw_publishes_in_flight": RAW_IN_FLIGHT,
-            "phase_seconds": phase_seconds,
-            "gateway_workers": 1,
-            "recorder_workers": 1,
-        },
+    setup: dict[str, object] = {
+        "signals_per_message": SIGNALS_PER_MESSAGE,
+        "tenants": TENANTS,
+        "machines": TENANTS * MACHINES_PER_TENANT,
+        "upload_messages": UPLOAD_MESSAGES,
+        "uploads_in_flight": UPLOADS_IN_FLIGHT,
+        "raw_publishes_in_flight": RAW_IN_FLIGHT,
+        "phase_seconds": phase_seconds,
+        "gateway_workers": 1,
+        "recorder_workers": 1,
     }
-    return header, outcome
+    return env.header("pipeline_throughput", info, setup), outcome
 
 
 async def measure(

@@ -115,21 +115,15 @@ async def run(rounds: int, per_round: int) -> tuple[dict[str, object], list[Roun
         recorder = env.processes.start("recorder")
         await env.processes.wait_ready(recorder)
         results = await measure(env.broker, recorder, rounds, per_round)
-    found, pg = env.found, env.postgres
-    header: dict[str, object] = {
-        "benchmark": "recorder_memory",
-        "machine": info,
-        "postgres": {**pg, "embedded": found.embedded_postgres, "fast": True},
-        "nats_embedded": found.embedded_nats,
-        "setup": {
-            "rounds": len(results),
-            "messages_per_round": per_round,
-            "signals_per_message": SIGNALS_PER_MESSAGE,
-            "recorder_workers": 1,
-        },
-        "rounds": [asdict(r) for r in results],
-        **growth(results),
+    setup: dict[str, object] = {
+        "rounds": len(results),
+        "messages_per_round": per_round,
+        "signals_per_message": SIGNALS_PER_MESSAGE,
+        "recorder_workers": 1,
     }
+    header = env.header("recorder_memory", info, setup)
+    header["rounds"] = [asdict(r) for r in results]
+    header.update(growth(results))
     return header, results
 
 

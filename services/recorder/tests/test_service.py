@@ -162,3 +162,26 @@ async def test_expiry_drops_whole_days_past_every_retention_and_trims_shorter_on
     )
     # The long retention keeps its 20-day-old row; the 10-day retention loses its own.
     assert [row["tenant"] for row in left] == [keeper]
+
+
+async def test_expiry_trims_on_each_later_run_the_days_that_expired_since(
+    admin: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    tenant = f"t{secrets.token_hex(4)}"
+    today = datetime.now(UTC).date()
+    await admin.execute(
+        "INSERT INTO tenants (tenant, name, retention_days) VALUES ($1, 'brief', 10)", tenant
+    )
+    day = today - timedelta(days=8)
+    await admin.execute("SELECT tally_ensure_partitions($1, $1)", day)
+    await admin.execute(
+        "INSERT INTO gauge_samples (tenant, machine, name, ts, value) "
+        "VALUES ($1, 'm', 'speed', $2, 1.0)",
+        tenant,
+        datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12),
+    )
+    await admin.execute("SELECT tally_expire_datapoints($1)", today)
+    assert await count(admin, "gauge_samples", tenant) == 1  # 8 days old: kept
+    # Three days on, the row is 11 days old: the run trims the days expired since the last one.
+    await admin.execute("SELECT tally_expire_datapoints($1)", today + timedelta(days=3))
+    assert await count(admin, "gauge_samples", tenant) == 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import msgspec
 
-from tally.sdk import command, query
+from tally.contracts import Telemetry
+from tally.sdk import Bound, query
 
 
 class NewMessage(msgspec.Struct, frozen=True):
@@ -39,17 +41,26 @@ def record_messages(
 ) -> None: ...
 
 
-class Created(msgspec.Struct, frozen=True):
-    created: int
+def ledger_entries(tenant: str, messages: Sequence[Telemetry]) -> Bound[NewMessage]:
+    """`record_messages` for one tenant's messages."""
+    return record_messages(
+        tenant,
+        [m.machine for m in messages],
+        [m.boot_id for m in messages],
+        [m.seq for m in messages],
+        [m.ts for m in messages],
+        [m.historical for m in messages],
+        [len(m.signals) for m in messages],
+    )
 
 
-@query(Created, "SELECT tally_ensure_partitions($1, $2) AS created")
+class Partitions(msgspec.Struct, frozen=True):
+    partitions: int
+
+
+@query(Partitions, "SELECT tally_ensure_partitions($1, $2) AS partitions")
 def ensure_partitions(first: date, last: date) -> None: ...
 
 
-@query(Created, "SELECT tally_expire_datapoints($1) AS created")
+@query(Partitions, "SELECT tally_expire_datapoints($1) AS partitions")
 def expire_datapoints(today: date) -> None: ...
-
-
-@command("SELECT set_config('tally.tenant', $1, true)")
-def scope_to_tenant(tenant: str) -> None: ...

@@ -18,12 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from prometheus_client import Counter
 
 from tally.contracts import TELEMETRY, Telemetry
-from tally.recorder.queries import (
-    ensure_partitions,
-    expire_datapoints,
-    record_messages,
-    scope_to_tenant,
-)
+from tally.recorder.queries import ensure_partitions, expire_datapoints, ledger_entries
 from tally.recorder.rows import COLUMNS, days_touched, table_rows
 from tally.recorder.settings import RecorderSettings
 from tally.sdk import Consumer, Database, Envelope, Runtime, Service, Tx
@@ -68,19 +63,10 @@ async def record_batch(deps: RecorderDeps, batch: Sequence[Envelope[Telemetry]])
 
 
 async def _write_tenant(tx: Tx, tenant: str, messages: list[Telemetry]) -> tuple[int, int]:
-    """Ledger first: only messages whose identity is new get their signals stored."""
-    await tx.execute(scope_to_tenant(tenant))
-    new = await tx.fetch(
-        record_messages(
-            tenant,
-            [m.machine for m in messages],
-            [m.boot_id for m in messages],
-            [m.seq for m in messages],
-            [m.ts for m in messages],
-            [m.historical for m in messages],
-            [len(m.signals) for m in messages],
-        )
-    )
+    """Ledger first: only messages whose identity is new get their signals stored.
+
+    No tenant scope is set: tally_ingest bypasses row-level security (COPY needs that)."""
+    new = await tx.fetch(ledger_entries(tenant, messages))
     fresh = {(n.machine, n.boot_id, n.seq) for n in new}
     to_store = [m for m in messages if (m.machine, m.boot_id, m.seq) in fresh]
     rows = table_rows(to_store)
@@ -104,7 +90,7 @@ async def _ensure_partitions(deps: RecorderDeps, days: set[date]) -> None:
 
 def _create_partitions(first: date, last: date) -> Callable[[Tx], Awaitable[int]]:
     async def create(tx: Tx) -> int:
-        return (await tx.fetch_one(ensure_partitions(first, last))).created
+        return (await tx.fetch_one(ensure_partitions(first, last))).partitions
 
     return create
 
@@ -128,7 +114,7 @@ async def _maintain(deps: RecorderDeps) -> None:
 
 def _expire_before(today: date) -> Callable[[Tx], Awaitable[int]]:
     async def expire(tx: Tx) -> int:
-        return (await tx.fetch_one(expire_datapoints(today))).created
+        return (await tx.fetch_one(expire_datapoints(today))).partitions
 
     return expire
 
