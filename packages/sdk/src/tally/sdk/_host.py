@@ -89,6 +89,8 @@ class ServiceHost(Generic[S, D]):
             for task in pending:
                 _log.error("consumer did not drain in %ss; cancelling", self.service.drain_seconds)
                 task.cancel()
+            # Wait for the cancellations to land before the Deps they use are closed below.
+            await asyncio.gather(*pending, return_exceptions=True)
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     _log.error("consumer ended with an error", exc_info=task.exception())

@@ -34,14 +34,13 @@ class BrokerUnavailable(InfrastructureError):
 
 # What nats-py raises when the server is away or does not answer in time.
 _UNAVAILABLE = (
-    nats.errors.TimeoutError,
     nats.errors.NoRespondersError,
     nats.errors.ConnectionClosedError,
     nats.errors.ConnectionReconnectingError,
     nats.errors.OutboundBufferLimitError,
     nats.errors.StaleConnectionError,
     nats.js.errors.NoStreamResponseError,
-    TimeoutError,
+    TimeoutError,  # nats-py's own TimeoutError is a subclass
     OSError,
 )
 

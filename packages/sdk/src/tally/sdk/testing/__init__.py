@@ -5,6 +5,6 @@ session fixtures `nats_url` and `database_url` give tests a real NATS JetStream 
 PostgreSQL database: embedded servers, or the ones named by TALLY_NATS_URL / TALLY_DATABASE_URL.
 """
 
-from tally.sdk.testing._helpers import DeadLetter, dead_letters, eventually
+from tally.sdk.testing._outcomes import DeadLetter, dead_letters, eventually
 
 __all__ = ["DeadLetter", "dead_letters", "eventually"]

@@ -1,4 +1,4 @@
-"""Helpers for tests of services: wait for an outcome, read dead letters back."""
+"""Outcomes in tests of services: wait until one holds, read dead letters back."""
 
 from __future__ import annotations
 
