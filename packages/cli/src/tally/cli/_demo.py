@@ -115,6 +115,7 @@ async def _run(
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
         ran: list[Simulation] = []
         progress = Progress(client, lambda: combined_stats(ran), gateway, recorder, started)
+        say.progress = progress
         watcher = asyncio.create_task(progress.run())
         sender = HttpSender(gateway.url, tokens, client=client)
         for simulation in runs:
@@ -202,5 +203,12 @@ def _stop_on_signals(say: _Say) -> asyncio.Event:
 
 
 class _Say:
+    """One line of news; the live view below it starts afresh rather than draw over it."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+
     def __call__(self, text: str) -> None:
         print(f"tally demo: {text}", file=sys.stderr, flush=True)
+        if self.progress is not None:
+            self.progress.interrupted()

@@ -69,6 +69,10 @@ class Progress:
             f"           memory: {memory}",
         ]
 
+    def interrupted(self) -> None:
+        """Something else was printed: draw the next view below it, not over it."""
+        self._drawn = 0
+
     def _show(self, lines: list[str]) -> None:
         if self._tty:
             prefix = _CURSOR_UP.format(n=self._drawn) if self._drawn else ""
