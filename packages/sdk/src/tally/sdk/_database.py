@@ -18,6 +18,9 @@ Tenants are isolated by row-level security, set per transaction. Every tenant ta
     CREATE POLICY tenant_isolation ON notes
         USING (tenant = current_setting('tally.tenant', true))
         WITH CHECK (tenant = current_setting('tally.tenant', true));
+    GRANT SELECT, INSERT ON notes TO tally_app;   -- a new table is private until granted
+
+(in a migration, `SELECT tally_tenant_policy('notes')` does the three statements before GRANT).
 
 `transaction(..., tenant=...)` sets `tally.tenant` for that transaction only. Without a tenant,
 `current_setting` yields NULL (or '' on a connection that had one before): no row matches, the
