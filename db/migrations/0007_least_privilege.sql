@@ -58,7 +58,8 @@ BEGIN
             END;
         ELSIF existing.rolsuper OR existing.rolcreaterole OR existing.rolreplication
               OR existing.rolbypassrls <> wanted.bypassrls THEN
-            RAISE EXCEPTION 'role % exists with more rights than a service may have', wanted.name
+            RAISE EXCEPTION 'role % exists with rights other than its service''s (SUPERUSER, '
+                            'CREATEROLE, REPLICATION or BYPASSRLS)', wanted.name
                 USING HINT = format('Run ALTER ROLE %I NOSUPERUSER NOCREATEROLE NOREPLICATION %s, '
                                     'then migrate again.', wanted.name,
                                     CASE WHEN wanted.bypassrls THEN 'BYPASSRLS' ELSE 'NOBYPASSRLS' END);
