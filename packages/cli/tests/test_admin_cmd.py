@@ -24,7 +24,7 @@ def tally(
 ) -> Tally:
     """`tally ARGS…` against a migrated database of this test's own: (exit code, out, err)."""
     monkeypatch.setenv("TALLY_NATS_URL", nats_url)
-    monkeypatch.setenv("TALLY_DATABASE_URL", scratch_database_url)
+    monkeypatch.setenv("TALLY_OWNER_DATABASE_URL", scratch_database_url)
     monkeypatch.setenv("TALLY_STATE_DIR", str(tmp_path))
 
     def run(*argv: str) -> tuple[int, str, str]:

@@ -35,7 +35,7 @@ async def a_machine(registry: Registry) -> tuple[str, str]:
 
 
 async def live(migrated_url: str, *tokens: str) -> list[bool]:
-    """Whether the gateway would accept each token (asked as a superuser, as the gateway asks)."""
+    """Whether the gateway would accept each token (asked through the same function)."""
     conn = await asyncpg.connect(migrated_url)
     try:
         return [await conn.fetchrow(AUTHENTICATE, token_hash(t)) is not None for t in tokens]

@@ -160,7 +160,7 @@ def _runner(action: Action) -> Callable[[argparse.Namespace], int]:
 
 
 async def _with_registry(url: str, action: Action, args: argparse.Namespace) -> int:
-    async with await Database.connect(url, max_size=1) as database:
+    async with await Database.connect(url, max_size=1, switch_role=True) as database:
         try:
             await action(Registry(database), args)
         except asyncpg.ForeignKeyViolationError as error:

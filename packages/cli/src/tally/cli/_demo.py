@@ -21,13 +21,13 @@ import msgspec
 
 from tally.cli._demo_counts import combined_stats, snapshot, summarise
 from tally.cli._demo_progress import Progress
-from tally.cli._endpoints import ensure_database
-from tally.cli._paths import migrations_dir, state_dir
+from tally.cli._migrate_cmd import migrate_database
+from tally.cli._paths import state_dir
 from tally.cli._provision import Tokens, provision
 from tally.cli._report import DemoReport, render
 from tally.cli._scrape import Samples, scrape, total
 from tally.cli._service_processes import ServiceProcess, ServiceProcesses
-from tally.sdk import Endpoints, migrate
+from tally.sdk import Endpoints, without_password
 from tally.simulator import Fleet, HttpSender, Simulation, build_fleet, write_truth
 
 _DRAIN_SECONDS = 180.0
@@ -52,21 +52,17 @@ class DemoOptions:
 
 async def run_demo(found: Endpoints, options: DemoOptions) -> int:
     say = _Say()
-    say(f"NATS {found.nats_url} · PostgreSQL {found.database_url}")
-    await ensure_database(found.database_url)
-    applied = await migrate(found.database_url, migrations_dir())
+    say(f"NATS {found.nats_url} · PostgreSQL {without_password(found.database_url)}")
+    applied, _ = await migrate_database(found.database_url)
     say(f"migrated ({len(applied)} new migrations)" if applied else "schema up to date")
     fleet = build_fleet(options.seed, tenants=options.tenants)
     tokens = await provision(fleet, found.database_url)
     tenant_ids = [tenant.id for tenant in fleet.tenants]
     say(f"provisioned {len(tenant_ids)} tenants, {len(tokens)} machines: {', '.join(tenant_ids)}")
     services = ServiceProcesses(
-        env={
-            "TALLY_NATS_URL": found.nats_url,
-            "TALLY_DATABASE_URL": found.database_url,
-            "TALLY_LOG_LEVEL": "warning",
-        },
+        env={"TALLY_NATS_URL": found.nats_url, "TALLY_LOG_LEVEL": "warning"},
         log_dir=state_dir() / "logs",
+        owner_database_url=found.database_url,
     )
     try:
         # Each gateway worker enforces its share of a tenant's rate.

@@ -19,8 +19,10 @@ Tokens = dict[tuple[str, str], str]
 
 
 async def provision(fleet: Fleet, database_url: str) -> Tokens:
-    """Upsert every tenant, site, line, machine and article; return a token per machine."""
-    async with await Database.connect(database_url, max_size=2) as database:
+    """Upsert every tenant, site, line, machine and article; return a token per machine.
+
+    `database_url` is the owner's; the registry is written as tally_app, under the policy."""
+    async with await Database.connect(database_url, max_size=2, switch_role=True) as database:
         registry = Registry(database)
         for tenant in fleet.tenants:
             await _put_tenant(registry, tenant)

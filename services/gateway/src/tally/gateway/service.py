@@ -176,5 +176,7 @@ service: Service[GatewaySettings, GatewayDeps] = Service(
     routes=gateway_routes,
     publishes=[TELEMETRY],
     uses_database=True,
+    # May only ask tally_authenticate which machine a token belongs to (0007_least_privilege).
+    database_role="tally_gateway",
     default_port=8080,
 )
