@@ -19,6 +19,7 @@ SDK = [
     "Endpoints",
     "Envelope",
     "InfrastructureError",
+    "LogLimiter",
     "MemoryBroker",
     "MigrationError",
     "MigrationStatus",

@@ -10,6 +10,7 @@
     NatsBroker, MemoryBroker    JetStream for real, and the same semantics in memory
     Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
     read_body       a request body within a size limit; invalid_from names the field at fault
+    LogLimiter      repeated log lines written once per kind and window, the rest counted
 
 Errors: TallyError is the root; a handler raises Reject(reason) to dead-letter a message, and
 a route raises Rejected(status, problem) to refuse a request.
@@ -31,6 +32,7 @@ from tally.sdk._errors import (
 )
 from tally.sdk._host import ServiceHost
 from tally.sdk._infrastructure import Endpoints, infrastructure
+from tally.sdk._log_limiter import LogLimiter
 from tally.sdk._logs import configure_logging, log_context
 from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
@@ -75,6 +77,7 @@ __all__ = [
     "Endpoints",
     "Envelope",
     "InfrastructureError",
+    "LogLimiter",
     "MemoryBroker",
     "MigrationError",
     "MigrationStatus",
