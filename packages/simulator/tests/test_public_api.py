@@ -35,6 +35,7 @@ def test_all_is_pinned() -> None:
         "TransportProfile",
         "Truth",
         "TruthFile",
+        "UploadTooLarge",
         "build_fleet",
         "read_truth",
         "write_truth",

@@ -5,8 +5,9 @@
     HttpSender      uploads to the gateway as machines do (MemorySender records, for tests)
     Truth           what was really generated, per tenant, machine and production day
 
-Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong) and
-DeliveryFailed (an upload ran out of attempts).
+Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong),
+DeliveryFailed (an upload ran out of attempts) and UploadTooLarge (one message exceeds the
+gateway's body limit).
 
 A production day in two minutes, ending now, then the truth to compare the platform with::
 
@@ -20,7 +21,12 @@ A production day in two minutes, ending now, then the truth to compare the platf
 `Simulation.backfill(fleet, seed=1, days=3)` fills the past three days as fast as it can.
 """
 
-from tally.simulator._errors import DeliveryFailed, GatewayRejected, SimulatorError
+from tally.simulator._errors import (
+    DeliveryFailed,
+    GatewayRejected,
+    SimulatorError,
+    UploadTooLarge,
+)
 from tally.simulator._fleet import (
     ArticleSpec,
     Fleet,
@@ -71,6 +77,7 @@ __all__ = [
     "TransportProfile",
     "Truth",
     "TruthFile",
+    "UploadTooLarge",
     "build_fleet",
     "read_truth",
     "write_truth",
