@@ -37,6 +37,7 @@ def test_all_is_pinned() -> None:
         "TruthFile",
         "UploadTooLarge",
         "build_fleet",
+        "peak_datapoints_per_second",
         "read_truth",
         "write_truth",
     ]

@@ -4,6 +4,7 @@
     Simulation      runs it in real time, accelerated, or as a backfill of past days
     HttpSender      uploads to the gateway as machines do (MemorySender records, for tests)
     Truth           what was really generated, per tenant, machine and production day
+    peak_datapoints_per_second   what a tenant's lines send at most, to size its budget
 
 Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong),
 DeliveryFailed (an upload ran out of attempts) and UploadTooLarge (one message exceeds the
@@ -39,6 +40,7 @@ from tally.simulator._fleet import (
     build_fleet,
 )
 from tally.simulator._http import HttpSender
+from tally.simulator._line import peak_datapoints_per_second
 from tally.simulator._retry import RetryPolicy
 from tally.simulator._run import Simulation
 from tally.simulator._senders import MemorySender, Sender, SendResult, SentUpload
@@ -79,6 +81,7 @@ __all__ = [
     "TruthFile",
     "UploadTooLarge",
     "build_fleet",
+    "peak_datapoints_per_second",
     "read_truth",
     "write_truth",
 ]
