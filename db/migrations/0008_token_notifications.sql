@@ -38,19 +38,22 @@ AFTER TRUNCATE ON machine_tokens
 FOR EACH STATEMENT EXECUTE FUNCTION tally_announce_token_change();
 
 -- A tenant's ingest budget travels with its tokens' cached answers: a changed budget is
--- announced per token of the tenant, so the gateways apply it at once too.
+-- announced per token of the tenant, so the gateways apply it at once too. (The comparison is
+-- in the body, not in the trigger's WHEN or column list, so that the trigger does not pin the
+-- column's type against later migrations.)
 CREATE FUNCTION tally_announce_tenant_rate() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    PERFORM pg_notify('tally_machine_tokens', encode(t.token_sha256, 'hex'))
-    FROM machine_tokens t
-    WHERE t.tenant = NEW.tenant AND t.revoked_at IS NULL;
+    IF NEW.rate_per_second IS DISTINCT FROM OLD.rate_per_second THEN
+        PERFORM pg_notify('tally_machine_tokens', encode(t.token_sha256, 'hex'))
+        FROM machine_tokens t
+        WHERE t.tenant = NEW.tenant AND t.revoked_at IS NULL;
+    END IF;
     RETURN NULL;
 END
 $$;
 REVOKE ALL ON FUNCTION tally_announce_tenant_rate() FROM PUBLIC;
 
 CREATE TRIGGER tenants_announce_rate
-AFTER UPDATE OF rate_per_second ON tenants
-FOR EACH ROW WHEN (OLD.rate_per_second IS DISTINCT FROM NEW.rate_per_second)
-EXECUTE FUNCTION tally_announce_tenant_rate();
+AFTER UPDATE ON tenants
+FOR EACH ROW EXECUTE FUNCTION tally_announce_tenant_rate();
