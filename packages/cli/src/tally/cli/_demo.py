@@ -130,11 +130,10 @@ async def _run(
             live = not math.isinf(simulation.speed)
             until = options.duration if live else None
             ran.append(simulation)
-            played = time.monotonic()
             await simulation.run(sender, until_wall=until, stop=stop)
             # Without a duration the run catches up with now, then goes on in real time.
-            if live and options.duration is not None:
-                behind = _behind(simulation, time.monotonic() - played)
+            if live and options.duration is not None and not stop.is_set():
+                behind = _behind(simulation, options.duration)
                 if behind:
                     say(behind)
         say("simulator stopped; waiting for the recorder to store everything accepted")
