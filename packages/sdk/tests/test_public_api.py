@@ -19,6 +19,7 @@ SDK = [
     "Endpoints",
     "Envelope",
     "InfrastructureError",
+    "LogLimiter",
     "MemoryBroker",
     "MigrationError",
     "MigrationStatus",
@@ -80,6 +81,7 @@ def test_the_testing_helpers_are_pinned_too() -> None:
     assert tally.sdk.testing.__all__ == [
         "DeadLetter",
         "LoginUrl",
+        "TcpProxy",
         "dead_letters",
         "eventually",
     ]

@@ -35,7 +35,9 @@ def test_all_is_pinned() -> None:
         "TransportProfile",
         "Truth",
         "TruthFile",
+        "UploadTooLarge",
         "build_fleet",
+        "peak_datapoints_per_second",
         "read_truth",
         "write_truth",
     ]

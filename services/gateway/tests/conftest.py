@@ -135,10 +135,17 @@ async def start_gateway(database: Database) -> AsyncIterator[StartGateway]:
     started: list[Gateway] = []
 
     async def start(
-        broker: Broker | None = None, settings: GatewaySettings | None = None
+        broker: Broker | None = None,
+        settings: GatewaySettings | None = None,
+        tokens_from: Database | None = None,
     ) -> Gateway:
         broker = broker or MemoryBroker()
-        host = ServiceHost(service, settings or GatewaySettings(), broker=broker, database=database)
+        host = ServiceHost(
+            service,
+            settings or GatewaySettings(),
+            broker=broker,
+            database=tokens_from or database,
+        )
         await host.start()
         client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.port}", timeout=20.0)
         gateway = Gateway(host, broker, client)

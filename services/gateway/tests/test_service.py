@@ -4,6 +4,7 @@ and real JetStream."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -224,8 +225,10 @@ async def test_503_when_tokens_cannot_be_looked_up(register: Register) -> None:
     machine = await register()
     # A pool that opens connections only on demand, to a port where nothing listens (connect
     # would check the login at once).
+    url = f"postgresql://x@127.0.0.1:{free_port()}/x"
     nowhere = Database(
-        await asyncpg.create_pool(f"postgresql://x@127.0.0.1:{free_port()}/x", min_size=0)
+        await asyncpg.create_pool(url, min_size=0),
+        dedicated=functools.partial(asyncpg.connect, url, timeout=1.0),
     )
     host = ServiceHost(service, GatewaySettings(), broker=MemoryBroker(), database=nowhere)
     await host.start()

@@ -12,6 +12,7 @@
     NatsBroker, MemoryBroker    JetStream for real, and the same semantics in memory
     Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
     read_body       a request body within a size limit; invalid_from names the field at fault
+    LogLimiter      repeated log lines written once per kind and window, the rest counted
 
 Errors: TallyError is the root; a handler raises Reject(reason) to dead-letter a message, and
 a route raises Rejected(status, problem) to refuse a request.
@@ -33,6 +34,7 @@ from tally.sdk._errors import (
 )
 from tally.sdk._host import ServiceHost
 from tally.sdk._infrastructure import Endpoints, infrastructure
+from tally.sdk._log_limiter import LogLimiter
 from tally.sdk._logins import (
     owner_database_url,
     role_passwords,
@@ -84,6 +86,7 @@ __all__ = [
     "Endpoints",
     "Envelope",
     "InfrastructureError",
+    "LogLimiter",
     "MemoryBroker",
     "MigrationError",
     "MigrationStatus",

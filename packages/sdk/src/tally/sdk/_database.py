@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal, NamedTuple, Self, TypeVar
 
 import asyncpg
@@ -45,6 +46,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from tally.sdk._errors import InfrastructureError, TallyError, TransactionFailed
 from tally.sdk._logins import check_login
+from tally.sdk._notifications import ChannelListener, Connect
 from tally.sdk._queries import Bound, BoundCommand, Command
 
 T = TypeVar("T")
@@ -136,9 +138,13 @@ class Tx:
 class Database:
     """The process's connection pool: build one at start-up and share it, never one per message."""
 
-    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
-        """Wrap a ready pool; use `Database.connect` instead."""
+    def __init__(
+        self, pool: asyncpg.Pool[asyncpg.Record], *, dedicated: Connect | None = None
+    ) -> None:
+        """Wrap a ready pool; use `Database.connect` instead. `dedicated` opens a connection
+        outside the pool, as the pool's are opened (for `listen`)."""
         self._pool = pool
+        self._dedicated = dedicated
 
     @classmethod
     async def connect(
@@ -159,11 +165,13 @@ class Database:
         switches to `role` at session start instead, and the login is not checked.
         """
         settings = {"application_name": application_name}
+        # Named apart, so that an operator (or a test) can tell it from the pool's.
+        listener_settings = {**settings, "application_name": f"{application_name}-listen"}
         if switch_role:
             # The `role` startup parameter is SET ROLE at session start, without a round trip;
             # it is also the session's reset value, so neither asyncpg's RESET ALL on release
             # nor a stray RESET ROLE falls back to the owner.
-            settings["role"] = role
+            settings["role"] = listener_settings["role"] = role
         try:
             pool = await asyncpg.create_pool(
                 url, min_size=min_size, max_size=max_size, server_settings=settings
@@ -185,7 +193,10 @@ class Database:
             except BaseException:
                 pool.terminate()
                 raise
-        return cls(pool)
+        dedicated = functools.partial(
+            asyncpg.connect, url, timeout=10.0, server_settings=listener_settings
+        )
+        return cls(pool, dedicated=dedicated)
 
     async def close(self, *, grace: float = 10.0) -> None:
         """Close the pool, waiting up to `grace` seconds for running transactions to finish."""
@@ -199,6 +210,29 @@ class Database:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    @contextlib.asynccontextmanager
+    async def listen(
+        self,
+        channel: str,
+        *,
+        on_notify: Callable[[str], None],
+        on_listening: Callable[[], None],
+    ) -> AsyncIterator[ChannelListener]:
+        """LISTEN on `channel` over a connection of its own for as long as the block runs:
+        `on_notify(payload)` for every notification, `on_listening()` after every (re)connect
+        (notifications may have been missed before it). See `tally.sdk._notifications`."""
+        if self._dedicated is None:
+            raise TallyError("this Database wraps a bare pool; open it with Database.connect")
+        listener = ChannelListener(
+            self._dedicated, channel, on_notify=on_notify, on_listening=on_listening
+        )
+        task = asyncio.create_task(listener.run())
+        try:
+            yield listener
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def ping(self) -> bool:
         """Whether a pooled connection answers within two seconds (for readiness probes)."""
