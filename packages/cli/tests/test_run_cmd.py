@@ -33,7 +33,7 @@ def test_a_service_runs_until_ctrl_c_and_then_drains(
     port = free_port()
     env = {**os.environ, "TALLY_NATS_URL": nats_url, "TALLY_DATABASE_URL": scratch_database_url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tally.cli", "run", "recorder", "--port", str(port)],
+        [sys.executable, "-m", "tally.cli", "run", "recorder", "--ops-port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -161,8 +161,13 @@ async def test_metrics_count_datapoints_messages_and_refusals(
     await gateway.post(machine, upload_json(2))
     await gateway.post(None, upload_json(3))
 
-    text = (await gateway.client.get("/metrics")).text
+    public = await gateway.client.get("/metrics")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway.host.ops_port}") as ops:
+        text = (await ops.get("/metrics")).text
 
+    # Tenants and their volumes are for operators: never on the port machines reach.
+    assert public.status_code == 404
+    assert machine.tenant not in public.text
     tenant = machine.tenant
     assert f'tally_gateway_datapoints_total{{tenant="{tenant}"}} 4.0' in text
     assert f'tally_gateway_messages_total{{outcome="accepted",tenant="{tenant}"}} 2.0' in text
