@@ -7,7 +7,9 @@ import tally.sdk.testing
 
 SDK = [
     "DEAD_LETTER_STREAM",
+    "STORABLE_TEXT",
     "Backoff",
+    "BodyFormat",
     "Bound",
     "BoundCommand",
     "Broker",
@@ -46,11 +48,13 @@ SDK = [
     "infrastructure",
     "invalid",
     "invalid_from",
+    "json_body",
     "load_settings",
     "log_context",
     "malformed",
     "migrate",
     "migration_status",
+    "msgpack_body",
     "presentable",
     "query",
     "read_body",

@@ -9,10 +9,13 @@ from typing import Annotated
 
 import msgspec
 
+from tally.sdk import STORABLE_TEXT
+
 TenantId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ArticleId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# Free text: any characters the database can hold (no NUL, no lone surrogate).
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)]
 
 
 class MachineKind(enum.StrEnum):

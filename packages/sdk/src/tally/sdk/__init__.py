@@ -10,6 +10,8 @@
     NatsBroker, MemoryBroker    JetStream for real, and the same semantics in memory
     Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
     read_body       a request body within a size limit; invalid_from names the field at fault
+    json_body, msgpack_body     decode a body into a type: 400 or 422, never an exception
+    STORABLE_TEXT   the pattern of free text every hop can carry and PostgreSQL can store
 
 Errors: TallyError is the root; a handler raises Reject(reason) to dead-letter a message, and
 a route raises Rejected(status, problem) to refuse a request.
@@ -17,6 +19,7 @@ a route raises Rejected(status, problem) to refuse a request.
 
 from tally.sdk._backoff import Backoff
 from tally.sdk._bearer import bearer_token
+from tally.sdk._body_formats import BodyFormat, json_body, msgpack_body
 from tally.sdk._broker import DEAD_LETTER_STREAM, Broker, Published, StoredMessage
 from tally.sdk._consumer import Consumer, Envelope
 from tally.sdk._database import Database, Tx
@@ -59,11 +62,14 @@ from tally.sdk._queries import (
 from tally.sdk._request_bodies import invalid_from, read_body, value_at
 from tally.sdk._service import NoSettings, Runtime, Service
 from tally.sdk._settings import load_settings
+from tally.sdk._storable_text import STORABLE_TEXT
 from tally.sdk._topics import Stream, Topic
 
 __all__ = [
     "DEAD_LETTER_STREAM",
+    "STORABLE_TEXT",
     "Backoff",
+    "BodyFormat",
     "Bound",
     "BoundCommand",
     "Broker",
@@ -102,11 +108,13 @@ __all__ = [
     "infrastructure",
     "invalid",
     "invalid_from",
+    "json_body",
     "load_settings",
     "log_context",
     "malformed",
     "migrate",
     "migration_status",
+    "msgpack_body",
     "presentable",
     "query",
     "read_body",
