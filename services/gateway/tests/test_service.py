@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,7 @@ from services.gateway.tests.conftest import (
     telemetry_of,
     upload_json,
 )
-from tally.contracts import Upload, UploadResult
+from tally.contracts import Alarm, AlarmCategory, MachineMessage, Upload, UploadResult
 from tally.gateway.service import service
 from tally.gateway.settings import GatewaySettings
 from tally.sdk import Broker, Database, MemoryBroker, NatsBroker, ServiceHost, _embedded_nats
@@ -246,3 +247,41 @@ async def test_503_when_tokens_cannot_be_looked_up(register: Register) -> None:
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
+
+
+def _oversized(seq: int) -> MachineMessage:
+    """A message small as MessagePack, but over a megabyte as the JSON the broker stores: every
+    control character of its alarm texts becomes six bytes (\\u0001)."""
+    alarm = Alarm(code="E1", raised=True, category=AlarmCategory.EQUIPMENT, text="\x01" * 256)
+    return MachineMessage(boot_id="boot-1", seq=seq, ts=datetime.now(UTC), signals=[alarm] * 2000)
+
+
+async def test_a_message_over_the_brokers_limit_is_413_and_nothing_of_the_upload_is_stored(
+    start_gateway: StartGateway, register: Register, broker: Broker
+) -> None:
+    machine = await register()
+    gateway = await start_gateway(broker)
+    body = msgspec.msgpack.encode(Upload(messages=[message(1), _oversized(2)]))
+    assert len(body) < GatewaySettings().max_body_bytes
+
+    response = await gateway.post(machine, body, "application/msgpack")
+
+    assert response.status_code == 413, response.text
+    problem = response.json()
+    assert problem["field"] == "messages[1]"
+    assert problem["limit_bytes"] == broker.message_limit < 1024 * 1024
+    assert "split" in problem["detail"]
+    assert await gateway.stored(machine.tenant) == []
+    # The advice holds: the same signals in messages of the size it names are stored.
+    signals = int(problem["detail"].split("at most ")[1].split(" signals")[0])
+    alarms = _oversized(2).signals
+    split = [
+        MachineMessage(
+            boot_id="boot-1", seq=2 + i, ts=datetime.now(UTC), signals=alarms[s : s + signals]
+        )
+        for i, s in enumerate(range(0, len(alarms), signals))
+    ]
+    again = await gateway.post(
+        machine, msgspec.msgpack.encode(Upload(messages=split)), "application/msgpack"
+    )
+    assert again.status_code == 200, again.text

@@ -20,7 +20,14 @@ a route raises Rejected(status, problem) to refuse a request.
 from tally.sdk._backoff import Backoff
 from tally.sdk._bearer import bearer_token
 from tally.sdk._body_formats import BodyFormat, json_body, msgpack_body
-from tally.sdk._broker import DEAD_LETTER_STREAM, Broker, Published, StoredMessage
+from tally.sdk._broker import (
+    DEAD_LETTER_STREAM,
+    Broker,
+    MessageTooLarge,
+    Outgoing,
+    Published,
+    StoredMessage,
+)
 from tally.sdk._consumer import Consumer, Envelope
 from tally.sdk._database import Database, Tx
 from tally.sdk._errors import (
@@ -82,10 +89,12 @@ __all__ = [
     "Envelope",
     "InfrastructureError",
     "MemoryBroker",
+    "MessageTooLarge",
     "MigrationError",
     "MigrationStatus",
     "NatsBroker",
     "NoSettings",
+    "Outgoing",
     "Problem",
     "Published",
     "Query",
