@@ -16,6 +16,9 @@ Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ArticleId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
 # Free text: any characters the database can hold (no NUL, no lone surrogate).
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)]
+# The alphabet of IANA zone names ("Europe/Berlin", "Etc/GMT+5"); the registry checks the name
+# against the zone database too.
+ZoneName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")]
 
 
 class MachineKind(enum.StrEnum):
@@ -45,7 +48,7 @@ class Site(msgspec.Struct, frozen=True, kw_only=True):
     tenant: TenantId
     site: Id
     name: Name
-    timezone: str
+    timezone: ZoneName
     day_start: time = time(6, 0)
 
 
