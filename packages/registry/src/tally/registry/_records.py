@@ -19,6 +19,15 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=STORABL
 # The alphabet of IANA zone names ("Europe/Berlin", "Etc/GMT+5"); the registry checks the name
 # against the zone database too.
 ZoneName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")]
+# A local time of day, "HH:MM:SS[.ffffff]", without an offset: the site's zone gives it one.
+# (msgspec's JSON Schema says only "string" for a time; the pattern says what it reads.)
+LocalTime = Annotated[
+    time,
+    msgspec.Meta(
+        tz=False,
+        extra_json_schema={"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?$"},
+    ),
+]
 
 
 class MachineKind(enum.StrEnum):
@@ -49,7 +58,7 @@ class Site(msgspec.Struct, frozen=True, kw_only=True):
     site: Id
     name: Name
     timezone: ZoneName
-    day_start: time = time(6, 0)
+    day_start: LocalTime = time(6, 0)
 
 
 class Line(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,5 +86,5 @@ class Article(msgspec.Struct, frozen=True, kw_only=True):
     article: ArticleId
     name: Name
     nominal_g: Annotated[float, msgspec.Meta(ge=5, le=10_000)] | None
-    ideal_rate_ppm: Annotated[float, msgspec.Meta(gt=0, le=10_000)]
+    ideal_rate_ppm: Annotated[float, msgspec.Meta(ge=0.01, le=10_000)]
     price_per_kg: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0.0
