@@ -46,11 +46,13 @@ def document_values(schema: Schema, doc: Document, name: str = "") -> st.SearchS
     if kind == "array":
         items = document_values(schema["items"], doc)
         low = schema.get("minItems", 0)
-        return st.lists(
-            items,
-            min_size=low,
-            max_size=max(low, min(_MAX_ITEMS, schema.get("maxItems", _MAX_ITEMS))),
-        )
+        high = max(low, min(_MAX_ITEMS, schema.get("maxItems", _MAX_ITEMS)))
+        return st.lists(items, min_size=low, max_size=high)
+    return _scalar(schema, name)
+
+
+def _scalar(schema: Schema, name: str) -> st.SearchStrategy[Any]:
+    kind = schema.get("type")
     if kind == "string":
         return _string(schema, name)
     if kind == "integer":
@@ -91,7 +93,7 @@ def _string(schema: Schema, name: str) -> st.SearchStrategy[str]:
         return st.sampled_from(_ZONES)
     low, high = schema.get("minLength", 0), schema.get("maxLength", 40)
     pattern = schema.get("pattern")
-    text = st.from_regex(pattern, fullmatch=True) if pattern else st.text(max_size=high)
+    text = st.from_regex(str(pattern), fullmatch=True) if pattern else st.text(max_size=high)
     return text.filter(lambda s: low <= len(s) <= high)
 
 
@@ -227,30 +229,31 @@ def mutated(draw: st.DrawFn, document: Any) -> Any:
     return document
 
 
+_DEEP_JSON = b'{"messages": ' + b"[" * _NESTED + b"]" * _NESTED + b"}"
+_DEEP_MSGPACK = b"\x81\xa8messages" + b"\x91" * _NESTED + b"\xc0"
+
+
 def _json_bytes(value: Any) -> bytes:
-    """JSON as a client may write it: msgspec where it can, and by hand what it refuses."""
+    """JSON as a client may write it: msgspec where it can, by hand what it refuses (NaN,
+    integers past 64 bits, bytes) the way a lax writer would."""
     try:
-        return msgspec.json.encode(value)
+        try:
+            return msgspec.json.encode(value)
+        except (TypeError, ValueError, OverflowError):
+            text = repr(value).replace("'", '"').replace("nan", "NaN").replace("inf", "Infinity")
+            return text.encode("utf-8", "surrogatepass")
     except RecursionError:
-        return b'{"messages": ' + b"[" * _NESTED + b"]" * _NESTED + b"}"
-    except (TypeError, ValueError, OverflowError):
-        # NaN and infinities, bytes: what a lax JSON writer produces for them
-        return (
-            repr(value)
-            .replace("'", '"')
-            .replace("nan", "NaN")
-            .replace("inf", "Infinity")
-            .encode("utf-8", "surrogatepass")
-        )
+        return _DEEP_JSON
 
 
 def _msgpack_bytes(value: Any) -> bytes:
     try:
-        return msgspec.msgpack.encode(value)
+        try:
+            return msgspec.msgpack.encode(value)
+        except (TypeError, ValueError, OverflowError):
+            return msgspec.msgpack.encode(repr(value))
     except RecursionError:
-        return b"\x81\xa8messages" + b"\x91" * _NESTED + b"\xc0"
-    except (TypeError, ValueError, OverflowError):
-        return msgspec.msgpack.encode(repr(value))
+        return _DEEP_MSGPACK
 
 
 _RAW_BODIES = [

@@ -189,11 +189,13 @@ def _unknown_route(data: st.DataObject, target: Target, known: list[str]) -> Non
     if data.draw(st.booleans(), "slash"):
         path += "/"
     response = target.send(method, path, b"", {})
+    # As sent: the client resolves "." and ".." segments.
+    sent = response.request.url.path
     allowed = {404, 405}
     for route, item in target.document["paths"].items():
-        if route == path and method.lower() in item:
+        if route == sent and method.lower() in item:
             allowed |= _declared(target.document, route, method)
-    if path == "/openapi.json" and method in ("GET", "HEAD"):
+    if sent == "/openapi.json" and method in ("GET", "HEAD"):
         allowed.add(200)
     _check_answer(response, allowed)
 
@@ -273,7 +275,8 @@ def test_the_api_answers_every_request_without_a_server_error(fleet: Fleet) -> N
         declared = _declared(document, operation.path, operation.method)
         for _ in range(REQUESTS_PER_EXAMPLE - 1):  # made hostile: path, body or both
             hostile = dict(values)
-            if data.draw(st.booleans(), "hostile path"):
+            bad_path = data.draw(st.booleans(), "hostile path")
+            if values and bad_path:
                 name = data.draw(st.sampled_from(sorted(values)), "parameter")
                 hostile[name] = data.draw(PATH_SEGMENTS, "segment")
             body, media = b"", data.draw(st.sampled_from(["application/json", "text/plain"]))
@@ -281,7 +284,8 @@ def test_the_api_answers_every_request_without_a_server_error(fleet: Fleet) -> N
                 body, media = data.draw(hostile_body(content), "hostile body")
             headers = {**admin, "Content-Type": media}
             response = target.send(operation.method, _url(operation, hostile), body, headers)
-            _check_answer(response, declared | {404, 405, 415})
+            # A hostile path segment may match no route at all: 404, or 405.
+            _check_answer(response, declared | {404, 405})
 
     fuzz()
     assert target.sent >= API_EXAMPLES * REQUESTS_PER_EXAMPLE

@@ -320,3 +320,24 @@ async def test_a_database_refusal_names_the_column_its_check_guards(
     assert response.status_code == 422
     assert response.json()["field"] == "retention_days"
     assert "violates" not in response.json()["detail"]
+
+
+async def test_values_the_columns_would_round_or_cannot_hold_are_422_naming_them(
+    api: Api, tenant: str
+) -> None:
+    await _fleet(api.client, tenant)
+    base = f"/v1/admin/tenants/{tenant}"
+
+    # numeric(8, 2) rounds 0.004 to 0, which its CHECK (> 0) refuses.
+    rate = await api.client.put(
+        f"{base}/articles/a1", json={"name": "A", "nominal_g": None, "ideal_rate_ppm": 0.004}
+    )
+    # A time column holds no offset: the site's zone gives the day start its offset.
+    aware = await api.client.put(
+        f"{base}/sites/p2",
+        json={"name": "P2", "timezone": "Europe/Berlin", "day_start": "06:00:00+01:00"},
+    )
+
+    assert (rate.status_code, rate.json()["field"]) == (422, "ideal_rate_ppm")
+    assert "database" not in rate.json()["detail"]
+    assert (aware.status_code, aware.json()["field"]) == (422, "day_start")
