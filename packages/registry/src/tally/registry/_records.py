@@ -13,7 +13,11 @@ from tally.sdk import STORABLE_TEXT
 
 TenantId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-ArticleId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
+# Article numbers may hold "/" (the api's path carries it as %2F), but no "." or ".." between
+# slashes: every HTTP client resolves those segments away, so no URL could name the article.
+ArticleId = Annotated[
+    str, msgspec.Meta(pattern=r"^(?!(?:.*/)?\.{1,2}(?:/|$))[A-Za-z0-9_.:/-]{1,64}$")
+]
 # Free text: any characters the database can hold (no NUL, no lone surrogate).
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)]
 # The alphabet of IANA zone names ("Europe/Berlin", "Etc/GMT+5"); the registry checks the name
