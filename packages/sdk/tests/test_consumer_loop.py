@@ -206,7 +206,13 @@ async def test_a_batch_split_to_find_its_culprit_outlasting_the_ack_wait_is_not_
     # Handled one by one, the five take 1.2 s, twice the ack wait; a second fetch loop would
     # take any message the broker redelivers meanwhile.
     consumer = Consumer(
-        durable(topic), topic, slow_and_picky, batch_size=5, max_wait=0.5, ack_wait=0.6, concurrency=2
+        durable(topic),
+        topic,
+        slow_and_picky,
+        batch_size=5,
+        max_wait=0.5,
+        ack_wait=0.6,
+        concurrency=2,
     )
     await broker.ensure_stream(topic.stream)
     for key in ["a", "b", "c", "d", "poison"]:

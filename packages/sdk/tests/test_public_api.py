@@ -74,4 +74,4 @@ def test_the_sdk_exports_exactly_its_public_names() -> None:
 
 
 def test_the_testing_helpers_are_pinned_too() -> None:
-    assert tally.sdk.testing.__all__ == ["DeadLetter", "dead_letters", "eventually"]
+    assert tally.sdk.testing.__all__ == ["DeadLetter", "NatsCluster", "dead_letters", "eventually"]

@@ -3,6 +3,8 @@
 `TALLY_NATS_URL` / `TALLY_DATABASE_URL` name servers to use; for each one unset an embedded
 server is started once per session. `database_url` is always a database of its own, created for
 the session and dropped after it, so tests never touch anything else on a shared server.
+`nats_cluster` is a three-node NATS cluster started for one test (always embedded: the test may
+kill its nodes).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._infrastructure import Endpoints, infrastructure
+from tally.sdk._nats_cluster import NatsCluster
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +89,18 @@ async def scratch_database_url(database_url: str) -> AsyncIterator[str]:
         yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
     finally:
         await _execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def nats_cluster() -> Iterator[NatsCluster]:
+    """Three clustered nats-servers with JetStream for this test, stopped after it.
+
+    `nats_cluster.url` lists every node (for `NatsBroker.connect` or TALLY_NATS_URL); give the
+    streams `StreamLimits(replicas=3)` (TALLY_STREAM_REPLICAS=3) to replicate them.
+    `kill(i)` / `start_node(i)` crash and restart node i; `index_of(stream_info.cluster.leader)`
+    finds a stream's leader."""
+    with (
+        tempfile.TemporaryDirectory(prefix="tally-cluster-", ignore_cleanup_errors=True) as folder,
+        NatsCluster(Path(folder)) as cluster,
+    ):
+        yield cluster
