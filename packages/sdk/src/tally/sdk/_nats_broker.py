@@ -82,9 +82,11 @@ class NatsBroker(Broker):
         return self._client
 
     async def ensure_stream(self, stream: Stream) -> None:
-        """Create or update the stream, then create each declared consumer that is missing.
+        """Create or update the stream, and create each declared consumer that is missing.
 
-        A consumer that exists is left as its own service last configured it."""
+        A consumer that exists is left as its own service last configured it. The consumers of
+        an existing stream are created before its configuration changes: switched to interest
+        retention, a stream drops at once whatever no consumer is interested in."""
         try:
             try:
                 current: api.StreamConfig | None = (await self._js.stream_info(stream.name)).config
@@ -93,10 +95,10 @@ class NatsBroker(Broker):
             config = self._stream_config(stream, current)
             if current is None:
                 await self._js.add_stream(config)
-            else:
-                await self._js.update_stream(config)
             for durable in stream.consumers:
                 await self._ensure_consumer(stream, durable)
+            if current is not None:
+                await self._js.update_stream(config)
         except nats.js.errors.APIError as error:
             refused = refusal(error, f"to keep stream {stream.name} ({self._limits_text(stream)})")
             if refused is None:
