@@ -13,7 +13,7 @@ sequence), and a copy handled twice is work done twice. So the subscription keep
 - a sequence handed out and not yet released is not handed out again: a newer copy replaces the
   older one inside the delivery already handed out, so its ack, nak and progress reports go
   through the live delivery;
-- a copy of a sequence this subscription acknowledged is a leftover: it is acknowledged again
+- a copy of a sequence this subscription acknowledged lately is a leftover: acknowledged again
   (harmless, and it mends an ack the server never got) and not handed out;
 - a copy no newer than one handed out before and released unacknowledged (nak'd) is stale and
   dropped: the server delivers that sequence again when it is due.
@@ -36,11 +36,14 @@ from tally.sdk._nats_errors import UNAVAILABLE
 
 V = TypeVar("V")
 
-# How many settled sequences the ledger remembers. Leftovers of a sequence arrive within a few
-# fetches of its ack (nothing is acknowledged while the process stalls), so this only has to
-# outlast the messages one consumer can have in flight.
+# The most messages one durable consumer may have delivered and not yet acknowledged.
 MAX_ACK_PENDING = 20_000
-_MEMORY = MAX_ACK_PENDING
+# How many settled sequences the ledger remembers, in batches of the largest batch fetched.
+# Leftover copies of a sequence come from fetch requests answered while this process was not
+# reading (at most one batch per fetch loop) and arrive within the next fetches after the
+# stall, before more than a few batches are acknowledged: nothing is acknowledged while the
+# process stalls.
+_MEMORY_BATCHES = 4
 
 
 class NatsDelivery:
@@ -92,6 +95,7 @@ class _Ledger:
     """Per stream sequence: handed out, acknowledged, or released unacknowledged."""
 
     def __init__(self) -> None:
+        self.memory = 0  # settled sequences remembered; grows with the batches asked for
         self.out: dict[int, NatsDelivery] = {}
         self.acked: OrderedDict[int, None] = OrderedDict()
         # sequence → consumer sequence of the copy that was handed out last
@@ -116,7 +120,7 @@ class _Ledger:
 
     def settle(self, deliveries: Sequence[NatsDelivery]) -> None:
         for delivery in deliveries:
-            _remember(self.acked, delivery.stream_seq, None)
+            self._remember(self.acked, delivery.stream_seq, None)
             self.released.pop(delivery.stream_seq, None)
 
     def release(self, deliveries: Sequence[NatsDelivery]) -> None:
@@ -125,14 +129,13 @@ class _Ledger:
             if self.out.get(seq) is delivery:
                 del self.out[seq]
                 if seq not in self.acked:
-                    _remember(self.released, seq, delivery.consumer_seq)
+                    self._remember(self.released, seq, delivery.consumer_seq)
 
-
-def _remember(memory: OrderedDict[int, V], key: int, value: V) -> None:
-    memory[key] = value
-    memory.move_to_end(key)
-    if len(memory) > _MEMORY:
-        memory.popitem(last=False)
+    def _remember(self, memory: OrderedDict[int, V], key: int, value: V) -> None:
+        memory[key] = value
+        memory.move_to_end(key)
+        while len(memory) > self.memory:
+            memory.popitem(last=False)
 
 
 class NatsSubscription(Subscription):
@@ -146,6 +149,7 @@ class NatsSubscription(Subscription):
         self._held: list[NatsDelivery] = []
 
     async def fetch(self, batch: int, max_wait: float) -> Sequence[Delivery]:
+        self._ledger.memory = max(self._ledger.memory, _MEMORY_BATCHES * batch)
         if len(self._held) < batch:
             try:
                 msgs = await self._sub.fetch(batch - len(self._held), timeout=max_wait)
