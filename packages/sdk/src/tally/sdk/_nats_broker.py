@@ -8,6 +8,7 @@ a publish when full (discard=new) instead of dropping older messages, and holds 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import nats
@@ -22,6 +23,7 @@ from tally.sdk._nats_errors import UNAVAILABLE, refusal
 from tally.sdk._nats_subscription import MAX_ACK_PENDING, NatsSubscription
 from tally.sdk._topics import Stream, StreamLimits
 
+_log = logging.getLogger("tally.sdk.broker")
 _RETENTION = {"limits": api.RetentionPolicy.LIMITS, "interest": api.RetentionPolicy.INTEREST}
 # What a declared consumer starts with until its service first subscribes and sets its own.
 _DEFAULT_ACK_WAIT = 30.0
@@ -68,6 +70,9 @@ class NatsBroker(Broker):
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
                 allow_reconnect=True,
+                error_cb=_connection_trouble,
+                disconnected_cb=_disconnected,
+                reconnected_cb=_reconnected,
             )
         except (*UNAVAILABLE, nats.errors.NoServersError) as error:
             raise BrokerUnavailable(f"cannot reach NATS at {url}: {error!r}") from error
@@ -200,6 +205,20 @@ class NatsBroker(Broker):
             f"{size} and {limits.replicas} replicas; lower TALLY_STREAM_MAX_BYTES or give the "
             "server a larger JetStream store (max_file_store)"
         )
+
+
+async def _connection_trouble(error: Exception) -> None:
+    # nats-py's default logs every failed reconnect attempt as an ERROR with a traceback; a
+    # server away (restarting, a cluster node down) is a condition the client rides out.
+    _log.warning("NATS connection: %r", error)
+
+
+async def _disconnected() -> None:
+    _log.warning("disconnected from NATS; reconnecting (JetStream keeps the messages meanwhile)")
+
+
+async def _reconnected() -> None:
+    _log.info("reconnected to NATS")
 
 
 def _durable(name: str, filter_subject: str | None, ack_wait: float) -> api.ConsumerConfig:
