@@ -62,6 +62,7 @@ class NatsBroker(Broker):
 
         `url` may list several servers of a cluster, separated by commas."""
         servers = [server.strip() for server in url.split(",") if server.strip()]
+        log = _ConnectionLog()
         try:
             client = await nats.connect(
                 servers,
@@ -70,12 +71,13 @@ class NatsBroker(Broker):
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
                 allow_reconnect=True,
-                error_cb=_connection_trouble,
-                disconnected_cb=_disconnected,
-                reconnected_cb=_reconnected,
+                error_cb=log.trouble,
+                disconnected_cb=log.disconnected,
+                reconnected_cb=log.reconnected,
             )
         except (*UNAVAILABLE, nats.errors.NoServersError) as error:
             raise BrokerUnavailable(f"cannot reach NATS at {url}: {error!r}") from error
+        log.client = client
         return cls(client, publish_timeout=publish_timeout, limits=limits)
 
     @property
@@ -207,18 +209,23 @@ class NatsBroker(Broker):
         )
 
 
-async def _connection_trouble(error: Exception) -> None:
-    # nats-py's default logs every failed reconnect attempt as an ERROR with a traceback; a
-    # server away (restarting, a cluster node down) is a condition the client rides out.
-    _log.warning("NATS connection: %r", error)
+class _ConnectionLog:
+    """What happens to the connection, as warnings: nats-py's default logs every failed
+    reconnect attempt as an ERROR with a traceback, but a server away (restarting, a cluster
+    node down) is a condition the client rides out, not a fault."""
 
+    def __init__(self) -> None:
+        self.client: Client | None = None
 
-async def _disconnected() -> None:
-    _log.warning("disconnected from NATS; reconnecting (JetStream keeps the messages meanwhile)")
+    async def trouble(self, error: Exception) -> None:
+        _log.warning("NATS connection: %r", error)
 
+    async def disconnected(self) -> None:
+        if self.client is not None and not self.client.is_closed:  # not our own close
+            _log.warning("disconnected from NATS; reconnecting (JetStream keeps the messages)")
 
-async def _reconnected() -> None:
-    _log.info("reconnected to NATS")
+    async def reconnected(self) -> None:
+        _log.info("reconnected to NATS")
 
 
 def _durable(name: str, filter_subject: str | None, ack_wait: float) -> api.ConsumerConfig:
