@@ -4,7 +4,9 @@ replicated streams, fault suites and benchmarks.
 Each node listens on free client, route and monitoring ports and keeps its JetStream store in a
 folder of its own (`<state_dir>/nats-cluster/<node>`). A node can be killed with SIGKILL and
 started again on the same ports with the same store, as a crashed server coming back; every
-node is stopped when the `with` block ends, however it ends.
+node is stopped when the `with` block ends, however it ends. A node started from the main
+thread also dies with this process (the parent-death signal); one started from another thread
+(`asyncio.to_thread(cluster.start_node, i)`) is stopped by the block only.
 
     with NatsCluster(state_dir) as cluster:          # three nodes, JetStream clustered
         broker = await NatsBroker.connect(cluster.url, limits=StreamLimits(replicas=3))
