@@ -62,8 +62,12 @@ async def fresh_telemetry(nats_url: str) -> None:
         await broker.ensure_stream(TELEMETRY_STREAM)
         js = broker.client.jetstream()
         await js.purge_stream(TELEMETRY_STREAM.name)
-        with contextlib.suppress(nats.js.errors.NotFoundError):
-            await js.delete_consumer(TELEMETRY_STREAM.name, "recorder")
+        for durable in TELEMETRY_STREAM.consumers:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await js.delete_consumer(TELEMETRY_STREAM.name, durable)
+        # At once again: with interest retention, a message published while the stream has no
+        # consumer is dropped.
+        await broker.ensure_stream(TELEMETRY_STREAM)
     finally:
         await broker.close()
 

@@ -14,7 +14,13 @@ from types import ModuleType
 import pytest
 
 from tally.cli.checks._graph import check_graph, service_node
-from tally.cli.checks._scaffold import NewService, add_member, create_service
+from tally.cli.checks._scaffold import (
+    TELEMETRY_TOPICS,
+    NewService,
+    add_member,
+    create_service,
+    declare_consumer,
+)
 from tally.cli.checks._sql import describe_on, verify
 from tally.cli.checks._sql_describe import Description
 from tally.cli.checks._workspace import DeclaredService
@@ -30,6 +36,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace root with the real pyproject.toml and one new service in it."""
     root = tmp_path_factory.mktemp("workspace")
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    (root / TELEMETRY_TOPICS).parent.mkdir(parents=True)
+    shutil.copy(ROOT / TELEMETRY_TOPICS, root / TELEMETRY_TOPICS)
     create_service(root, NewService(NAME))
     return root
 
@@ -58,6 +66,19 @@ def test_the_service_is_made_a_workspace_member(workspace: Path) -> None:
     assert {"README.md", "pyproject.toml", "tests/test_service.py"} <= files
     for module in ("__init__", "__main__", "settings", "service", "queries"):
         assert f"src/tally/shift_report/{module}.py" in files
+
+
+def test_its_consumer_is_declared_by_the_telemetry_stream(workspace: Path) -> None:
+    # The broker creates the declared consumers with the stream, so the new service's backlog
+    # is kept from the start (and the SDK refuses to run an undeclared consumer).
+    topics = (workspace / TELEMETRY_TOPICS).read_text()
+    assert 'consumers=("recorder", "shift-report"),' in topics
+    assert 'consumers=("a", "b"),' in declare_consumer(
+        'TELEMETRY_STREAM = Stream(\n    consumers=("a",),\n)', "b"
+    )
+    assert 'consumers=("b",),' in declare_consumer("TELEMETRY_STREAM = Stream(consumers=(),)", "b")
+    with pytest.raises(SettingsError, match="by hand"):
+        declare_consumer("TELEMETRY_STREAM = Stream(name='T')", "b")
 
 
 def test_its_service_consumes_a_topic_the_gateway_publishes(generated: ModuleType) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 import pytest
@@ -43,18 +44,26 @@ class Note(msgspec.Struct, frozen=True, kw_only=True):
     n: int = 0
 
 
-def note_topic() -> Topic[Note]:
+def note_topic(**stream: Any) -> Topic[Note]:
+    """A topic on a stream of its own, which declares one durable consumer (`durable(topic)`);
+    `stream` adds stream settings."""
     suffix = secrets.token_hex(4)
     return Topic(
         pattern=f"notes{suffix}.{{tenant}}.{{key}}",
         type=Note,
-        stream=Stream(name=f"NOTES{suffix}".upper(), subjects=(f"notes{suffix}.>",)),
+        stream=Stream(
+            name=f"NOTES{suffix}".upper(),
+            subjects=(f"notes{suffix}.>",),
+            consumers=(f"probe-{suffix}",),
+            **stream,
+        ),
         identity=lambda note: f"{note.tenant}.{note.key}.{note.n}",
     )
 
 
-def durable() -> str:
-    return f"probe-{secrets.token_hex(4)}"
+def durable(topic: Topic[Note]) -> str:
+    """The durable consumer the topic's stream declares."""
+    return topic.stream.consumers[0]
 
 
 @dataclass
@@ -95,7 +104,7 @@ async def test_a_batch_handler_sees_batches(broker: Broker) -> None:
     await broker.ensure_stream(topic.stream)
     for n in range(60):
         await broker.publish(topic, Note(tenant="acme", key=f"k{n}", n=n))
-    consumer = Consumer(durable(), topic, record, batch_size=25, max_wait=0.3)
+    consumer = Consumer(durable(topic), topic, record, batch_size=25, max_wait=0.3)
     async with hosted(broker, consumer, seen):
         await eventually(lambda: len(seen.keys) == 60)
     assert sorted(seen.keys) == sorted(f"k{n}" for n in range(60))
@@ -114,7 +123,7 @@ async def test_a_failing_handler_is_redelivered_with_backoff_and_succeeds(broker
                 raise ConnectionError("database away")
         await record(seen, batch)
 
-    consumer = Consumer(durable(), topic, flaky, batch_size=1, backoff=FAST, max_deliver=5)
+    consumer = Consumer(durable(topic), topic, flaky, batch_size=1, backoff=FAST, max_deliver=5)
     await broker.ensure_stream(topic.stream)
     async with hosted(broker, consumer, seen) as host:
         await broker.publish(topic, Note(tenant="acme", key="flaky"))
@@ -140,7 +149,7 @@ async def test_reject_and_garbage_are_dead_lettered_while_the_rest_flows(broker:
                 raise Reject("key 'poison' is not allowed")
         await record(seen, batch)
 
-    consumer = Consumer(durable(), topic, picky, batch_size=10, max_wait=0.3, backoff=FAST)
+    consumer = Consumer(durable(topic), topic, picky, batch_size=10, max_wait=0.3, backoff=FAST)
     await broker.ensure_stream(topic.stream)
     for n in range(5):
         await broker.publish(topic, Note(tenant="acme", key=f"ok{n}"))
@@ -173,7 +182,7 @@ async def test_a_message_failing_every_time_is_dead_lettered_after_max_deliver(
             seen.attempts.setdefault(envelope.message.key, []).append(time.monotonic())
         raise RuntimeError("always")
 
-    consumer = Consumer(durable(), topic, broken, batch_size=1, backoff=FAST, max_deliver=3)
+    consumer = Consumer(durable(topic), topic, broken, batch_size=1, backoff=FAST, max_deliver=3)
     await broker.ensure_stream(topic.stream)
     async with hosted(broker, consumer, seen):
         await broker.publish(topic, Note(tenant="acme", key="doomed"))
@@ -199,7 +208,13 @@ async def test_a_batch_split_to_find_its_culprit_outlasting_the_ack_wait_is_not_
     # Handled one by one, the five take 1.2 s, twice the ack wait; a second fetch loop would
     # take any message the broker redelivers meanwhile.
     consumer = Consumer(
-        durable(), topic, slow_and_picky, batch_size=5, max_wait=0.5, ack_wait=0.6, concurrency=2
+        durable(topic),
+        topic,
+        slow_and_picky,
+        batch_size=5,
+        max_wait=0.5,
+        ack_wait=0.6,
+        concurrency=2,
     )
     await broker.ensure_stream(topic.stream)
     for key in ["a", "b", "c", "d", "poison"]:
@@ -219,7 +234,7 @@ async def test_duplicates_with_the_same_message_id_are_stored_once(broker: Broke
     assert not first.duplicate
     assert again.duplicate
     assert again.seq == first.seq
-    consumer = Consumer(durable(), topic, record, max_wait=0.2)
+    consumer = Consumer(durable(topic), topic, record, max_wait=0.2)
     async with hosted(broker, consumer, seen):
         await eventually(lambda: len(seen.keys) >= 1)
         await asyncio.sleep(0.3)
@@ -233,7 +248,7 @@ async def test_a_message_whose_tenant_differs_from_its_subject_is_dead_lettered(
     await broker.ensure_stream(topic.stream)
     forged = msgspec.json.encode(Note(tenant="other", key="x"))
     await broker.publish_bytes(topic.subject(Note(tenant="acme", key="x")), forged)
-    consumer = Consumer(durable(), topic, record, max_wait=0.2)
+    consumer = Consumer(durable(topic), topic, record, max_wait=0.2)
     async with hosted(broker, consumer, seen) as host:
         dead_lettered = host.metrics.dead_lettered.labels(consumer.name, "acme")
         await eventually(lambda: dead_lettered._value.get() == 1)
@@ -252,7 +267,7 @@ async def test_stopping_finishes_the_batch_in_flight_and_loses_nothing(broker: B
         await asyncio.sleep(0.5)
         await record(seen, batch)
 
-    name = durable()
+    name = durable(topic)
     await broker.ensure_stream(topic.stream)
     for n in range(30):
         await broker.publish(topic, Note(tenant="acme", key=f"k{n}"))
@@ -282,7 +297,7 @@ async def test_an_outage_logs_its_first_failure_and_a_count_not_a_line_per_messa
         await record(seen, batch)
 
     consumer = Consumer(
-        durable(), topic, needs_the_database, batch_size=50, max_wait=0.2, backoff=FAST
+        durable(topic), topic, needs_the_database, batch_size=50, max_wait=0.2, backoff=FAST
     )
     await broker.ensure_stream(topic.stream)
     for n in range(50):

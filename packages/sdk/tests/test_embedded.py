@@ -20,10 +20,11 @@ import asyncpg
 import nats
 import pytest
 
-from tally.sdk._embedded_nats import EmbeddedNats
+from tally.sdk._embedded_nats import EmbeddedNats, get_json
 from tally.sdk._embedded_postgres import EmbeddedPostgres
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._postgres_as_root import sweep_clusters
+from tally.sdk._server_process import read_record
 
 pytestmark = pytest.mark.integration
 
@@ -88,6 +89,16 @@ async def test_nats_second_instance_attaches_to_the_running_server(state_dir: Pa
         second.stop()
         connection = await nats.connect(first.url)  # still running: the attached one let it be
         await connection.close()
+
+
+def test_nats_keeps_a_bounded_store_synced_every_second(state_dir: Path) -> None:
+    with EmbeddedNats(state_dir) as server:
+        record = read_record(server.directory / "server.json")
+        assert record is not None
+        assert record.monitoring_port is not None
+        config = get_json(record.monitoring_port, "/varz")["jetstream"]["config"]
+    assert config["max_storage"] == 4 * 1024**3
+    assert config["sync_interval"] == 1_000_000_000  # nanoseconds
 
 
 def test_nats_starts_afresh_when_its_record_is_stale(state_dir: Path) -> None:

@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 
 import httpx
 import msgspec
+import pytest
 
 from tally.sdk import (
     Consumer,
+    ContractError,
     Envelope,
     MemoryBroker,
     NoSettings,
@@ -28,7 +30,7 @@ class Ping(msgspec.Struct, frozen=True, kw_only=True):
     n: int
 
 
-PINGS = Topic("pings.{tenant}", Ping, Stream("PINGS", ("pings.>",)))
+PINGS = Topic("pings.{tenant}", Ping, Stream("PINGS", ("pings.>",), consumers=("pinger",)))
 
 
 async def handle(deps: list[int], batch: Sequence[Envelope[Ping]]) -> None:
@@ -83,3 +85,21 @@ async def test_a_host_whose_broker_is_away_is_not_ready() -> None:
         await host.stop()
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"serving": True, "broker": False, "consumers": True}
+
+
+async def test_a_consumer_its_stream_does_not_declare_is_refused_before_anything_runs() -> None:
+    # An interest stream keeps a message only for the consumers that exist when it comes in; a
+    # consumer created at its service's first start would miss everything published before.
+    undeclared = Service(
+        name="stranger",
+        settings=NoSettings,
+        deps=deps,
+        consumers=[Consumer("stranger", PINGS, handle)],
+    )
+    broker = MemoryBroker()
+    host = ServiceHost(undeclared, NoSettings(), broker=broker)
+    with pytest.raises(ContractError, match=r"'stranger' reads stream PINGS, which does not"):
+        await host.start()
+    assert host.port == 0  # refused before its HTTP port opened
+    with pytest.raises(ContractError, match="does not declare it"):
+        await broker.subscribe(PINGS.stream, "stranger", PINGS.filter(), ack_wait=30.0)

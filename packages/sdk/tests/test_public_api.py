@@ -13,6 +13,7 @@ SDK = [
     "Bound",
     "BoundCommand",
     "Broker",
+    "BrokerFull",
     "BrokerUnavailable",
     "Command",
     "Consumer",
@@ -41,6 +42,7 @@ SDK = [
     "SettingsError",
     "StoredMessage",
     "Stream",
+    "StreamLimits",
     "TallyError",
     "Topic",
     "TransactionFailed",
@@ -87,6 +89,7 @@ def test_the_testing_helpers_are_pinned_too() -> None:
     assert tally.sdk.testing.__all__ == [
         "DeadLetter",
         "LoginUrl",
+        "NatsCluster",
         "TcpProxy",
         "dead_letters",
         "eventually",

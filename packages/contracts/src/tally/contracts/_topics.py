@@ -9,7 +9,13 @@ from tally.sdk import Stream, Topic
 TELEMETRY_STREAM = Stream(
     name="TELEMETRY",
     subjects=("telemetry.>",),
-    # A week of buffer: consumers that are down for days catch up instead of losing data.
+    # A message is kept until every consumer below has acknowledged it, so what the recorder
+    # has stored makes room, while a consumer that is down keeps its backlog: for a week at
+    # most, and within the stream's byte limit (TALLY_STREAM_MAX_BYTES; when full the gateway
+    # answers 503). Every durable consumer of the stream is listed here and created with it:
+    # a message published while the stream has no consumer would be dropped.
+    retention="interest",
+    consumers=("recorder",),
     max_age_seconds=7 * 24 * 3600.0,
     # Machines replay after outages; JetStream drops a re-sent identity within this window and
     # the recorder's identity table catches anything older.

@@ -10,14 +10,16 @@
     query/command   SQL text bound to its parameter and row types
     migrate         numbered plain-SQL migrations under an advisory lock, with checksums
     NatsBroker, MemoryBroker    JetStream for real, and the same semantics in memory
+    Stream, StreamLimits        a stream and its declared consumers; replicas and byte limit
     Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
     read_body       a request body within a size limit; invalid_from names the field at fault
     LogLimiter      repeated log lines written once per kind and window, the rest counted
     json_body, msgpack_body     decode a body into a type: 400 or 422, never an exception
     STORABLE_TEXT   the pattern of free text every hop can carry and PostgreSQL can store
 
-Errors: TallyError is the root; a handler raises Reject(reason) to dead-letter a message, and
-a route raises Rejected(status, problem) to refuse a request.
+Errors: TallyError is the root; BrokerUnavailable (and BrokerFull, the store is full) means
+"retry later"; a handler raises Reject(reason) to dead-letter a message, and a route raises
+Rejected(status, problem) to refuse a request.
 """
 
 from tally.sdk._backoff import Backoff
@@ -34,6 +36,8 @@ from tally.sdk._broker import (
 from tally.sdk._consumer import Consumer, Envelope
 from tally.sdk._database import Database, Tx
 from tally.sdk._errors import (
+    BrokerFull,
+    BrokerUnavailable,
     ContractError,
     InfrastructureError,
     MigrationError,
@@ -56,7 +60,7 @@ from tally.sdk._logs import configure_logging, log_context
 from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
 from tally.sdk._migrations import MigrationStatus, migrate, migration_status
-from tally.sdk._nats_broker import BrokerUnavailable, NatsBroker
+from tally.sdk._nats_broker import NatsBroker
 from tally.sdk._problems import (
     Problem,
     Rejected,
@@ -81,7 +85,7 @@ from tally.sdk._request_bodies import invalid_from, read_body, value_at
 from tally.sdk._service import NoSettings, Runtime, Service
 from tally.sdk._settings import load_settings
 from tally.sdk._storable_text import STORABLE_TEXT
-from tally.sdk._topics import Stream, Topic
+from tally.sdk._topics import Stream, StreamLimits, Topic
 
 __all__ = [
     "DEAD_LETTER_STREAM",
@@ -91,6 +95,7 @@ __all__ = [
     "Bound",
     "BoundCommand",
     "Broker",
+    "BrokerFull",
     "BrokerUnavailable",
     "Command",
     "Consumer",
@@ -119,6 +124,7 @@ __all__ = [
     "SettingsError",
     "StoredMessage",
     "Stream",
+    "StreamLimits",
     "TallyError",
     "Topic",
     "TransactionFailed",

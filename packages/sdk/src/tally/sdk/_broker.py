@@ -119,6 +119,11 @@ class Subscription(Protocol):
         """Acknowledge, and make sure the broker has heard it before returning."""
         ...
 
+    def release(self, deliveries: Sequence[Delivery]) -> None:
+        """The consumer is done with these deliveries (settled or given up on): a later
+        delivery of the same messages may be handed out again."""
+        ...
+
     async def pending(self) -> int:
         """Messages not yet acknowledged by this consumer (the consumer's lag)."""
         ...

@@ -47,6 +47,10 @@ class Consumer(Generic[D, T]):
     acknowledged; raise `Reject(reason)` → dead-lettered, never retried; raise anything else →
     redelivered after `backoff`, dead-lettered after `max_deliver` attempts. A batch that fails
     is retried message by message, so one bad message cannot hold back the others.
+
+    `name` names the durable consumer in the broker, and the topic's stream must list it in its
+    `consumers` (the broker creates it with the stream); a service with an unlisted consumer
+    does not start.
     """
 
     name: str

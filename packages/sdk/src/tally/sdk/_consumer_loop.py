@@ -106,15 +106,19 @@ class ConsumerLoop(Generic[D, T]):
 
     async def _process(self, subscription: Subscription, deliveries: Sequence[Delivery]) -> None:
         """Decode a fetched batch, dead-letter what cannot decode, hand the rest over."""
-        envelopes: list[Envelope[T]] = []
-        by_seq: dict[int, Delivery] = {}
-        for delivery in deliveries:
-            envelope = await self._decode(subscription, delivery)
-            if envelope is not None:
-                envelopes.append(envelope)
-                by_seq[delivery.stream_seq] = delivery
-        if envelopes:
-            await self._handle(subscription, envelopes, by_seq)
+        try:
+            envelopes: list[Envelope[T]] = []
+            by_seq: dict[int, Delivery] = {}
+            for delivery in deliveries:
+                envelope = await self._decode(subscription, delivery)
+                if envelope is not None:
+                    envelopes.append(envelope)
+                    by_seq[delivery.stream_seq] = delivery
+            if envelopes:
+                await self._handle(subscription, envelopes, by_seq)
+        finally:
+            # Settled, or given up on: a later delivery of these messages may come through.
+            subscription.release(deliveries)
 
     async def _decode(self, subscription: Subscription, delivery: Delivery) -> Envelope[T] | None:
         topic = self.consumer.topic

@@ -4,6 +4,8 @@
     ├── ContractError           a topic or contract is declared wrongly (a programming error)
     ├── SettingsError           the environment lacks or garbles a setting (names the variable)
     ├── InfrastructureError     an embedded server could not be started or reached
+    │   └── BrokerUnavailable   the broker did not confirm storage: retry later (HTTP 503)
+    │       └── BrokerFull      ... because its store is full: retry once consumers catch up
     ├── MigrationError          a migration failed, or an applied one was edited
     └── TransactionFailed       a transaction kept failing after its retries
 
@@ -28,6 +30,17 @@ class SettingsError(TallyError):
 
 class InfrastructureError(TallyError):
     """An embedded server could not be started, or a server could not be reached."""
+
+
+class BrokerUnavailable(InfrastructureError):
+    """The broker did not confirm storage; the caller should retry later (HTTP 503)."""
+
+
+class BrokerFull(BrokerUnavailable):
+    """The broker refused to store because its store (or the stream's byte limit) is full.
+
+    Nothing was stored. Space comes back as consumers acknowledge what they hold, so this is a
+    reason to retry later, not a fault of the message."""
 
 
 class MigrationError(TallyError):

@@ -1,7 +1,7 @@
 """Hosting a service in this process: start it in order, stop it in the reverse order.
 
-Start: declare streams → build Deps → open HTTP (public and operations ports) → start
-       consumers (ready).
+Start: check consumers are declared by their streams → declare streams (and their consumers)
+       → build Deps → open HTTP (public and operations ports) → start consumers (ready).
 Stop:  not ready → consumers stop fetching, finish and settle in-flight batches → HTTP drains
        → Deps closed. The broker and database belong to the caller, who closes them last.
 """
@@ -66,6 +66,10 @@ class ServiceHost(Generic[S, D]):
 
     async def start(self) -> None:
         service = self.service
+        for consumer in service.consumers:
+            # Before anything runs: an undeclared consumer of an interest stream would miss
+            # whatever was published before its first start.
+            consumer.topic.stream.require_consumer(consumer.name)
         for stream in self._streams():
             await self._broker.ensure_stream(stream)
         runtime = Runtime(service.name, self._broker, self._database, self.metrics)

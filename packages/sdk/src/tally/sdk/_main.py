@@ -15,19 +15,20 @@ import signal
 import sys
 import time
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import msgspec
 
 from tally.sdk._database import Database
-from tally.sdk._errors import InfrastructureError, SettingsError
+from tally.sdk._errors import BrokerUnavailable, InfrastructureError, SettingsError
 from tally.sdk._host import ServiceHost
 from tally.sdk._logins import without_password
 from tally.sdk._logs import configure_logging
-from tally.sdk._nats_broker import BrokerUnavailable, NatsBroker
+from tally.sdk._nats_broker import NatsBroker
 from tally.sdk._service import Service
 from tally.sdk._settings import load_settings
+from tally.sdk._topics import StreamLimits
 from tally.sdk._workers import supervise
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -51,6 +52,15 @@ class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_size: int = 10
     # How long to keep trying to reach NATS and PostgreSQL at start-up before giving up.
     connect_seconds: float = 30.0
+    # Every stream tally declares: on how many JetStream servers it is kept (3 or 5 in a
+    # cluster), and how many bytes it may hold before publishes are refused with 503 (1 GiB;
+    # the server's JetStream store must hold all streams' limits times their replicas).
+    stream_replicas: Annotated[int, msgspec.Meta(ge=1)] = 1
+    stream_max_bytes: Annotated[int, msgspec.Meta(ge=1)] = 1024**3
+
+    @property
+    def stream_limits(self) -> StreamLimits:
+        return StreamLimits(replicas=self.stream_replicas, max_bytes=self.stream_max_bytes)
 
 
 def run_service(service: Service[S, D], argv: list[str] | None = None) -> None:
@@ -134,7 +144,9 @@ async def _connect_broker(name: str, runtime: RuntimeSettings) -> NatsBroker:
     deadline = time.monotonic() + runtime.connect_seconds
     while True:
         try:
-            return await NatsBroker.connect(runtime.nats_url, name=f"tally-{name}")
+            return await NatsBroker.connect(
+                runtime.nats_url, name=f"tally-{name}", limits=runtime.stream_limits
+            )
         except BrokerUnavailable:
             if time.monotonic() > deadline:
                 raise

@@ -1,9 +1,11 @@
 """An in-process broker with JetStream's semantics, for fast handler tests.
 
 It keeps what the SDK relies on: streams bound to subjects, de-duplication by message id within
-the stream's window, durable consumers that remember their position, redelivery after a nak's
-delay or when the ack wait runs out, and delivery counts. It is checked against the real broker
-by one shared behaviour test suite.
+the stream's window, durable consumers declared with their stream that remember their position,
+redelivery after a nak's delay or when the ack wait runs out, delivery counts, interest
+retention (a message goes once every consumer has acknowledged it, and is dropped when no
+consumer wants it), and a byte limit that refuses publishes when full. It is checked against the
+real broker by one shared behaviour test suite.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from tally.sdk._broker import (
     Subscription,
     header_bytes,
 )
-from tally.sdk._errors import InfrastructureError
+from tally.sdk._errors import BrokerFull, InfrastructureError
 from tally.sdk._subjects import subject_matches
-from tally.sdk._topics import Stream
+from tally.sdk._topics import Stream, StreamLimits
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,12 @@ class _Stored:
     data: bytes
     headers: Mapping[str, str]
 
+    @property
+    def size(self) -> int:
+        """Roughly what JetStream counts against a byte limit."""
+        headers = sum(len(k) + len(v) + 4 for k, v in self.headers.items())
+        return len(self.subject) + len(self.data) + headers + 30
+
 
 @dataclass
 class _Stream:
@@ -44,6 +52,35 @@ class _Stream:
     messages: dict[int, _Stored] = field(default_factory=dict)
     last_seq: int = 0
     ids: dict[str, tuple[int, float]] = field(default_factory=dict)
+    consumers: list[_Consumer] = field(default_factory=list)
+    bytes: int = 0
+
+    def store(self, stored: _Stored, max_bytes: int | None) -> None:
+        if max_bytes is not None and self.bytes + stored.size > max_bytes:
+            raise BrokerFull(
+                f"stream {self.config.name} holds {self.bytes} of {max_bytes} bytes and refused "
+                f"a message on {stored.subject}"
+            )
+        self.messages[stored.seq] = stored
+        self.bytes += stored.size
+
+    def wanted(self, subject: str) -> bool:
+        """Whether the stream keeps a message on `subject` (interest: some consumer wants it)."""
+        if self.config.retention != "interest":
+            return True
+        return any(subject_matches(c.filter_subject, subject) for c in self.consumers)
+
+    def settled(self, seq: int) -> None:
+        """Drop a message of an interest stream once every consumer that wants it has it."""
+        stored = self.messages.get(seq)
+        if stored is None or self.config.retention != "interest":
+            return
+        for consumer in self.consumers:
+            wants = subject_matches(consumer.filter_subject, stored.subject)
+            if wants and (consumer.cursor < seq or seq in consumer.unacked):
+                return
+        del self.messages[seq]
+        self.bytes -= stored.size
 
 
 @dataclass
@@ -130,6 +167,10 @@ class _MemorySubscription(Subscription):
     async def ack(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
             self._consumer.unacked.pop(delivery.stream_seq, None)
+            self._consumer.stream.settled(delivery.stream_seq)
+
+    def release(self, deliveries: Sequence[Delivery]) -> None:
+        return None
 
     async def pending(self) -> int:
         consumer = self._consumer
@@ -149,8 +190,11 @@ class MemoryBroker(Broker):
     """JetStream semantics in memory. Not shared between processes; state lives as long as the
     object, so one broker can outlive a service to test restarts."""
 
-    def __init__(self, *, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
+    def __init__(
+        self, *, max_payload: int = DEFAULT_MAX_PAYLOAD, limits: StreamLimits | None = None
+    ) -> None:
         self._max_payload = max_payload
+        self._max_bytes = None if limits is None else limits.max_bytes
         self._streams: dict[str, _Stream] = {}
         self._consumers: dict[tuple[str, str], _Consumer] = {}
         self._changed = asyncio.Condition()
@@ -165,11 +209,15 @@ class MemoryBroker(Broker):
         return self._max_payload
 
     async def ensure_stream(self, stream: Stream) -> None:
-        existing = self._streams.get(stream.name)
-        if existing is None:
-            self._streams[stream.name] = _Stream(stream)
+        held = self._streams.get(stream.name)
+        if held is None:
+            held = self._streams[stream.name] = _Stream(stream)
         else:
-            existing.config = stream
+            held.config = stream
+        for durable in stream.consumers:
+            if (stream.name, durable) not in self._consumers:
+                # No filter yet: it keeps everything the stream stores until its service narrows it.
+                self._add_consumer(held, durable, ">", 30.0)
 
     async def publish_bytes(
         self,
@@ -192,12 +240,16 @@ class MemoryBroker(Broker):
             seen = stream.ids.get(msg_id)
             if seen is not None and now - seen[1] < stream.config.duplicate_window_seconds:
                 return Published(stream.config.name, seen[0], duplicate=True)
-        stream.last_seq += 1
         stored_headers = dict(headers or {})
         if msg_id is not None:
             stored_headers[MSG_ID_HEADER] = msg_id
-            stream.ids[msg_id] = (stream.last_seq, now)
-        stream.messages[stream.last_seq] = _Stored(stream.last_seq, subject, data, stored_headers)
+        stored = _Stored(stream.last_seq + 1, subject, data, stored_headers)
+        if stream.wanted(subject):
+            stream.store(stored, self._max_bytes)
+        # Like JetStream: a message nobody is interested in takes a sequence and is acknowledged.
+        stream.last_seq = stored.seq
+        if msg_id is not None:
+            stream.ids[msg_id] = (stored.seq, now)
         async with self._changed:
             self._changed.notify_all()
         return Published(stream.config.name, stream.last_seq, duplicate=False)
@@ -205,16 +257,18 @@ class MemoryBroker(Broker):
     async def subscribe(
         self, stream: Stream, durable: str, filter_subject: str, *, ack_wait: float
     ) -> Subscription:
+        stream.require_consumer(durable)
         await self.ensure_stream(stream)
-        key = (stream.name, durable)
-        consumer = self._consumers.get(key)
-        if consumer is None:
-            consumer = _Consumer(
-                self._streams[stream.name], filter_subject, ack_wait, self._changed
-            )
-            self._consumers[key] = consumer
+        consumer = self._consumers[(stream.name, durable)]
         consumer.filter_subject, consumer.ack_wait = filter_subject, ack_wait
         return _MemorySubscription(consumer)
+
+    def _add_consumer(
+        self, stream: _Stream, durable: str, filter_subject: str, ack_wait: float
+    ) -> None:
+        consumer = _Consumer(stream, filter_subject, ack_wait, self._changed)
+        self._consumers[(stream.config.name, durable)] = consumer
+        stream.consumers.append(consumer)
 
     async def close(self) -> None:
         self._closed = True

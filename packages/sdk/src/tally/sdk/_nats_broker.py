@@ -1,138 +1,84 @@
 """The broker for real: NATS JetStream through nats-py.
 
-Streams and durable pull consumers are declared from code and created or updated at every
-start, so a deploy never depends on someone having run `nats stream add`.
+Streams and their durable consumers are declared from code and created or updated at every
+start, so a deploy never depends on someone having run `nats stream add`. Every stream refuses
+a publish when full (discard=new) instead of dropping older messages, and holds at most
+`StreamLimits.max_bytes`; its replicas come from `StreamLimits.replicas` too.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Mapping
 
 import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
-from nats.aio.msg import Msg
-from nats.js import JetStreamContext, api
+from nats.js import api
 
-from tally.sdk._broker import (
-    MSG_ID_HEADER,
-    Broker,
-    Delivery,
-    Published,
-    StoredMessage,
-    Subscription,
-)
-from tally.sdk._errors import InfrastructureError
-from tally.sdk._topics import Stream
+from tally.sdk._broker import MSG_ID_HEADER, Broker, Published, StoredMessage, Subscription
+from tally.sdk._errors import BrokerUnavailable
+from tally.sdk._nats_errors import UNAVAILABLE, refusal
+from tally.sdk._nats_subscription import MAX_ACK_PENDING, NatsSubscription
+from tally.sdk._topics import Stream, StreamLimits
 
-
-class BrokerUnavailable(InfrastructureError):
-    """The broker did not confirm storage; the caller should retry later (HTTP 503)."""
-
-
-# What nats-py raises when the server is away or does not answer in time.
-_UNAVAILABLE = (
-    nats.errors.NoRespondersError,
-    nats.errors.ConnectionClosedError,
-    nats.errors.ConnectionReconnectingError,
-    nats.errors.OutboundBufferLimitError,
-    nats.errors.StaleConnectionError,
-    nats.js.errors.NoStreamResponseError,
-    TimeoutError,  # nats-py's own TimeoutError is a subclass
-    OSError,
-)
-
-
-class _NatsDelivery:
-    def __init__(self, msg: Msg) -> None:
-        self.msg = msg
-        metadata = msg.metadata
-        self._delivered = metadata.num_delivered
-        self._seq = metadata.sequence.stream
-
-    @property
-    def subject(self) -> str:
-        return self.msg.subject
-
-    @property
-    def data(self) -> bytes:
-        return self.msg.data
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self.msg.headers or {}
-
-    @property
-    def delivered(self) -> int:
-        return self._delivered
-
-    @property
-    def stream_seq(self) -> int:
-        return self._seq
-
-    async def nak(self, delay: float) -> None:
-        await self.msg.nak(delay=delay)
-
-    async def in_progress(self) -> None:
-        await self.msg.in_progress()
-
-
-class _NatsSubscription(Subscription):
-    def __init__(self, client: Client, sub: JetStreamContext.PullSubscription) -> None:
-        self._client = client
-        self._sub = sub
-
-    async def fetch(self, batch: int, max_wait: float) -> Sequence[Delivery]:
-        try:
-            msgs = await self._sub.fetch(batch, timeout=max_wait)
-        except TimeoutError:  # nats-py raises its own subclass, or asyncio.TimeoutError itself
-            return []
-        return [_NatsDelivery(msg) for msg in msgs]
-
-    async def ack(self, deliveries: Sequence[Delivery]) -> None:
-        for delivery in deliveries:
-            assert isinstance(delivery, _NatsDelivery)
-            await delivery.msg.ack()
-        # Acks are fire-and-forget publishes; one flush per batch makes sure the server has
-        # them before we report the batch done (and before a graceful exit).
-        await self._client.flush()
-
-    async def pending(self) -> int:
-        info = await self._sub.consumer_info()
-        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
-
-    async def close(self) -> None:
-        with contextlib.suppress(
-            nats.errors.ConnectionClosedError, nats.errors.BadSubscriptionError
-        ):
-            await self._sub.unsubscribe()
+_log = logging.getLogger("tally.sdk.broker")
+_RETENTION = {"limits": api.RetentionPolicy.LIMITS, "interest": api.RetentionPolicy.INTEREST}
+# What a declared consumer starts with until its service first subscribes and sets its own.
+_DEFAULT_ACK_WAIT = 30.0
 
 
 class NatsBroker(Broker):
-    """JetStream through one nats-py connection per process (it multiplexes everything)."""
+    """JetStream through one nats-py connection per process (it multiplexes everything).
 
-    def __init__(self, client: Client, *, publish_timeout: float = 5.0) -> None:
+    `limits` are the deployment's `StreamLimits`, applied to every stream this broker declares.
+    Without them (a command-line tool, a test) a new stream gets one replica and no byte limit,
+    and an existing stream keeps the limits it has.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        publish_timeout: float = 5.0,
+        limits: StreamLimits | None = None,
+    ) -> None:
         self._client = client
         self._js = client.jetstream(timeout=publish_timeout)
         self._publish_timeout = publish_timeout
+        self._limits = limits
 
     @classmethod
-    async def connect(cls, url: str, *, name: str = "tally") -> NatsBroker:
-        """Connect, and keep reconnecting forever: JetStream buffers while we are away."""
+    async def connect(
+        cls,
+        url: str,
+        *,
+        name: str = "tally",
+        limits: StreamLimits | None = None,
+        publish_timeout: float = 5.0,
+    ) -> NatsBroker:
+        """Connect, and keep reconnecting forever: JetStream buffers while we are away.
+
+        `url` may list several servers of a cluster, separated by commas."""
+        servers = [server.strip() for server in url.split(",") if server.strip()]
+        log = _ConnectionLog()
         try:
             client = await nats.connect(
-                url,
+                servers,
                 name=name,
                 connect_timeout=5,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
                 allow_reconnect=True,
+                error_cb=log.trouble,
+                disconnected_cb=log.disconnected,
+                reconnected_cb=log.reconnected,
             )
-        except (*_UNAVAILABLE, nats.errors.NoServersError) as error:
+        except (*UNAVAILABLE, nats.errors.NoServersError) as error:
             raise BrokerUnavailable(f"cannot reach NATS at {url}: {error!r}") from error
-        return cls(client, publish_timeout=5.0)
+        log.client = client
+        return cls(client, publish_timeout=publish_timeout, limits=limits)
 
     @property
     def connected(self) -> bool:
@@ -148,21 +94,30 @@ class NatsBroker(Broker):
         return self._client
 
     async def ensure_stream(self, stream: Stream) -> None:
-        config = api.StreamConfig(
-            name=stream.name,
-            subjects=list(stream.subjects),
-            retention=api.RetentionPolicy.LIMITS,
-            storage=api.StorageType.FILE,
-            max_age=stream.max_age_seconds,
-            duplicate_window=stream.duplicate_window_seconds,
-            num_replicas=stream.replicas,
-        )
+        """Create or update the stream, and create each declared consumer that is missing.
+
+        A consumer that exists is left as its own service last configured it. The consumers of
+        an existing stream are created before its configuration changes: switched to interest
+        retention, a stream drops at once whatever no consumer is interested in."""
         try:
-            await self._js.stream_info(stream.name)
-        except nats.js.errors.NotFoundError:
-            await self._js.add_stream(config)
-            return
-        await self._js.update_stream(config)
+            try:
+                current: api.StreamConfig | None = (await self._js.stream_info(stream.name)).config
+            except nats.js.errors.NotFoundError:
+                current = None
+            config = self._stream_config(stream, current)
+            if current is None:
+                await self._js.add_stream(config)
+            for durable in stream.consumers:
+                await self._ensure_consumer(stream, durable)
+            if current is not None:
+                await self._js.update_stream(config)
+        except nats.js.errors.APIError as error:
+            refused = refusal(error, f"to keep stream {stream.name} ({self._limits_text(stream)})")
+            if refused is None:
+                raise
+            raise refused from error
+        except UNAVAILABLE as error:
+            raise BrokerUnavailable(f"cannot declare stream {stream.name}: {error!r}") from error
 
     async def publish_bytes(
         self,
@@ -179,60 +134,114 @@ class NatsBroker(Broker):
             ack = await self._js.publish(
                 subject, data, timeout=self._publish_timeout, headers=sent_headers or None
             )
-        except _UNAVAILABLE as error:
+        except nats.js.errors.APIError as error:
+            refused = refusal(error, f"a message on {subject}")
+            if refused is None:
+                raise
+            raise refused from error
+        except UNAVAILABLE as error:
             raise BrokerUnavailable(f"JetStream did not confirm {subject}: {error!r}") from error
         return Published(ack.stream, ack.seq, duplicate=bool(ack.duplicate))
 
     async def subscribe(
         self, stream: Stream, durable: str, filter_subject: str, *, ack_wait: float
     ) -> Subscription:
-        config = api.ConsumerConfig(
-            durable_name=durable,
-            ack_policy=api.AckPolicy.EXPLICIT,
-            ack_wait=ack_wait,
-            # The SDK counts deliveries itself and dead-letters; JetStream must never give up
-            # on a message silently.
-            max_deliver=-1,
-            filter_subject=filter_subject,
-            max_ack_pending=20_000,
-            deliver_policy=api.DeliverPolicy.ALL,
-        )
+        stream.require_consumer(durable)
         # Without an action JetStream creates the consumer or updates its editable fields.
-        await self._js.add_consumer(stream.name, config)
+        await self._js.add_consumer(stream.name, _durable(durable, filter_subject, ack_wait))
         sub = await self._js.pull_subscribe_bind(durable=durable, stream=stream.name)
-        return _NatsSubscription(self._client, sub)
+        return NatsSubscription(self._client, sub)
 
     async def browse(
         self, stream: Stream, subject_filter: str, *, limit: int = 10_000
     ) -> list[StoredMessage]:
-        # An ephemeral consumer reads without disturbing the durable ones, then goes away.
-        sub = await self._js.pull_subscribe(
-            subject_filter,
-            stream=stream.name,
-            config=api.ConsumerConfig(
-                ack_policy=api.AckPolicy.NONE,
-                inactive_threshold=30.0,
-                deliver_policy=api.DeliverPolicy.ALL,
-            ),
-        )
+        # Read message by message, with no consumer: a consumer, even an ephemeral one, would
+        # hold messages of an interest stream for as long as it lives.
         found: list[StoredMessage] = []
-        try:
-            while len(found) < limit:
-                try:
-                    msgs = await sub.fetch(min(500, limit - len(found)), timeout=0.5)
-                except TimeoutError:  # nats-py raises its own subclass or the builtin
-                    break
-                found.extend(
-                    StoredMessage(m.subject, m.data, m.headers or {}, m.metadata.sequence.stream)
-                    for m in msgs
-                )
-        finally:
-            await sub.unsubscribe()
+        seq = 1
+        while len(found) < limit:
+            try:
+                raw = await self._js.get_msg(stream.name, seq, subject=subject_filter, next=True)
+            except nats.js.errors.NotFoundError:  # no further message, or no such stream
+                break
+            stored_seq, subject = raw.seq or seq, raw.subject or ""
+            found.append(StoredMessage(subject, raw.data or b"", raw.headers or {}, stored_seq))
+            seq = stored_seq + 1
         return found
 
     async def close(self) -> None:
         if not self._client.is_closed:
             try:
                 await self._client.drain()
-            except _UNAVAILABLE:
+            except UNAVAILABLE:
                 await self._client.close()
+
+    def _stream_config(self, stream: Stream, current: api.StreamConfig | None) -> api.StreamConfig:
+        if self._limits is not None:
+            replicas, max_bytes = self._limits.replicas, self._limits.max_bytes or -1
+        elif current is not None:
+            replicas, max_bytes = current.num_replicas or 1, current.max_bytes or -1
+        else:
+            replicas, max_bytes = 1, -1
+        return api.StreamConfig(
+            name=stream.name,
+            subjects=list(stream.subjects),
+            retention=_RETENTION[stream.retention],
+            storage=api.StorageType.FILE,
+            # Full means refuse what comes, never drop what was accepted.
+            discard=api.DiscardPolicy.NEW,
+            max_bytes=max_bytes,
+            max_age=stream.max_age_seconds,
+            duplicate_window=stream.duplicate_window_seconds,
+            num_replicas=replicas,
+        )
+
+    async def _ensure_consumer(self, stream: Stream, durable: str) -> None:
+        try:
+            await self._js.consumer_info(stream.name, durable)
+        except nats.js.errors.NotFoundError:
+            # No filter yet: it keeps everything the stream stores until its service narrows it.
+            await self._js.add_consumer(stream.name, _durable(durable, None, _DEFAULT_ACK_WAIT))
+
+    def _limits_text(self, stream: Stream) -> str:
+        if self._limits is None:
+            return "with the limits it has"
+        limits = self._limits
+        size = "no byte limit" if limits.max_bytes is None else f"max_bytes={limits.max_bytes}"
+        return (
+            f"{size} and {limits.replicas} replicas; lower TALLY_STREAM_MAX_BYTES or give the "
+            "server a larger JetStream store (max_file_store)"
+        )
+
+
+class _ConnectionLog:
+    """What happens to the connection, as warnings: nats-py's default logs every failed
+    reconnect attempt as an ERROR with a traceback, but a server away (restarting, a cluster
+    node down) is a condition the client rides out, not a fault."""
+
+    def __init__(self) -> None:
+        self.client: Client | None = None
+
+    async def trouble(self, error: Exception) -> None:
+        _log.warning("NATS connection: %r", error)
+
+    async def disconnected(self) -> None:
+        if self.client is not None and not self.client.is_closed:  # not our own close
+            _log.warning("disconnected from NATS; reconnecting (JetStream keeps the messages)")
+
+    async def reconnected(self) -> None:
+        _log.info("reconnected to NATS")
+
+
+def _durable(name: str, filter_subject: str | None, ack_wait: float) -> api.ConsumerConfig:
+    return api.ConsumerConfig(
+        durable_name=name,
+        ack_policy=api.AckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        # The SDK counts deliveries itself and dead-letters; JetStream must never give up on a
+        # message silently.
+        max_deliver=-1,
+        filter_subject=filter_subject,
+        max_ack_pending=MAX_ACK_PENDING,
+        deliver_policy=api.DeliverPolicy.ALL,
+    )

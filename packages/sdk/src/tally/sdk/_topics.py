@@ -1,4 +1,4 @@
-"""Typed topics: a subject pattern bound to one contract type.
+"""Typed topics (a subject pattern bound to one contract type) and the streams that store them.
 
 A `Topic[T]` is the only way services name a subject. The pattern's placeholders are field
 names of the contract, so the subject of a message is computed from the message itself and can
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import msgspec
 
@@ -25,15 +25,69 @@ _LITERAL = re.compile(r"^[a-z][a-z0-9_-]*$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+Retention = Literal["limits", "interest"]
+
+
 @dataclass(frozen=True)
 class Stream:
-    """A JetStream stream: its name, the subjects it stores and how long it keeps them."""
+    """A JetStream stream: its name, its subjects, and for whom and how long it keeps messages.
+
+    `retention="limits"` keeps every message for `max_age_seconds`. `"interest"` keeps a
+    message only until every durable consumer of the stream has acknowledged it (and at most
+    `max_age_seconds`), so what is stored and acknowledged makes room while a consumer that is
+    down keeps its backlog. A stream with interest retention drops a message published while
+    it has no consumer at all, and still acknowledges the publish; so a stream lists its
+    durable consumers in `consumers`, the broker creates them together with the stream, and the
+    SDK refuses to run a `Consumer` its stream does not list.
+
+    How many bytes a stream may hold and on how many servers it is replicated are properties
+    of a deployment, not of the code: see `StreamLimits`.
+    """
 
     name: str
     subjects: tuple[str, ...]
     max_age_seconds: float = 7 * 24 * 3600.0
     duplicate_window_seconds: float = 120.0
+    retention: Retention = "limits"
+    consumers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.retention == "interest" and not self.consumers:
+            raise ContractError(
+                f"stream {self.name}: interest retention drops every message while the stream "
+                "has no consumer; list its durable consumers in `consumers`"
+            )
+
+    def require_consumer(self, durable: str) -> None:
+        """Raise ContractError unless `durable` is one of the stream's declared consumers."""
+        if durable not in self.consumers:
+            raise ContractError(
+                f"consumer {durable!r} reads stream {self.name}, which does not declare it "
+                f"(it declares {list(self.consumers)}): add {durable!r} to the stream's "
+                "`consumers`, so that the broker creates it with the stream and keeps every "
+                "message for it from the start"
+            )
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    """What a deployment sets for every stream it declares (from TALLY_STREAM_*).
+
+    `replicas`: on how many JetStream servers each stream is kept (1, or 3 / 5 in a cluster).
+    `max_bytes`: how much each stream may hold; when full, a publish is refused (`BrokerFull`)
+    rather than older messages dropped. None leaves the stream unbounded (the server's own
+    store limit still applies).
+    """
+
     replicas: int = 1
+    max_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1 or (self.max_bytes is not None and self.max_bytes < 1):
+            raise ContractError(
+                f"stream limits: replicas must be ≥ 1 and max_bytes ≥ 1 or unset, got "
+                f"replicas={self.replicas}, max_bytes={self.max_bytes}"
+            )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from tally.gateway.settings import GatewaySettings
 from tally.gateway.uploads import UploadReader
 from tally.sdk import (
     Broker,
+    BrokerFull,
     BrokerUnavailable,
     InfrastructureError,
     LogLimiter,
@@ -48,6 +49,8 @@ from tally.sdk import (
 _log = logging.getLogger("tally.gateway")
 # Bad tokens and rate limits come in floods; broken payloads are a machine worth looking at.
 _REFUSAL_LOG_LEVELS = {401: logging.DEBUG, 429: logging.DEBUG, 503: logging.WARNING}
+# A full store empties as fast as the recorder stores; retrying sooner only adds load.
+_FULL_RETRY_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,11 @@ async def _publish(deps: GatewayDeps, machine: MachineIdentity, upload: Upload) 
             )
             # Whatever was stored stays: the machine sends the upload again, and the broker
             # drops the repeated identities.
+            if isinstance(receipt, BrokerFull):
+                raise unavailable(
+                    "the broker's store is full until its consumers catch up",
+                    retry_after=_FULL_RETRY_AFTER,
+                )
             raise unavailable("the broker did not confirm storage")
         if receipt.duplicate:
             duplicates += 1

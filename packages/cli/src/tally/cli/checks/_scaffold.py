@@ -2,7 +2,9 @@
 
 It writes services/NAME (settings, service with one consumer, queries, tests, README, pyproject)
 and makes it a workspace member in the root pyproject.toml: a dependency of the workspace, a uv
-source, and a mypy path. The command then records its SQL and the new graph (`_new_cmd`).
+source, and a mypy path. Its consumer is added to the consumers the TELEMETRY stream declares
+(in tally.contracts), which the broker creates with the stream. The command then records its
+SQL and the new graph (`_new_cmd`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from tally.sdk import SettingsError
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")  # what `Service` accepts
 _PORT = re.compile(r"default_port=(\d+)")
+TELEMETRY_TOPICS = Path("packages/contracts/src/tally/contracts/_topics.py")
+# The consumers TELEMETRY_STREAM declares: `consumers=("recorder", ...)`.
+_TELEMETRY_CONSUMERS = re.compile(r"(?s)(TELEMETRY_STREAM = Stream\(.*?\bconsumers=\()([^)]*)(\))")
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ def create_service(root: Path, service: NewService) -> list[Path]:
         raise SettingsError(f"{service.name!r} exists already in the workspace; pick another name")
     pyproject = root / "pyproject.toml"
     registered = add_member(pyproject.read_text(), service)
+    topics = root / TELEMETRY_TOPICS
+    declared = declare_consumer(topics.read_text(), service.name)
     directory = root / "services" / service.name
     written = []
     for relative, text in service.render(next_port(root)).items():
@@ -93,8 +100,9 @@ def create_service(root: Path, service: NewService) -> list[Path]:
         path.write_text(text)
         written.append(path)
     pyproject.write_text(registered)
+    topics.write_text(declared)
     _settle_style(root, directory)
-    return [*written, pyproject]
+    return [*written, pyproject, topics]
 
 
 def _settle_style(root: Path, directory: Path) -> None:
@@ -144,3 +152,21 @@ def add_member(pyproject: str, service: NewService) -> str:
     assert dist in parsed["project"]["dependencies"], "the edit must have added the dependency"
     assert dist in parsed["tool"]["uv"]["sources"], "the edit must have added the source"
     return pyproject
+
+
+def declare_consumer(topics: str, consumer: str) -> str:
+    """tally.contracts' topics module with `consumer` among TELEMETRY_STREAM's consumers."""
+    match = _TELEMETRY_CONSUMERS.search(topics)
+    if match is None:
+        raise SettingsError(
+            f"cannot find TELEMETRY_STREAM's `consumers=(...)` in {TELEMETRY_TOPICS}; add "
+            f"{consumer!r} to it by hand"
+        )
+    names = [name.strip().strip("\"'") for name in match.group(2).split(",") if name.strip()]
+    listed = ", ".join(f'"{name}"' for name in [*names, consumer])
+    return (
+        topics[: match.start(2)]
+        + listed
+        + ("," if len(names) == 0 else "")
+        + topics[match.end(2) :]
+    )

@@ -5,11 +5,14 @@ session fixtures `nats_url` and `database_url` give tests a real NATS JetStream 
 PostgreSQL database (the owner's URL): embedded servers, or the ones named by TALLY_NATS_URL /
 TALLY_OWNER_DATABASE_URL. Its `login_url` fixture (a `LoginUrl`) gives the URL with which a
 service's role logs in to such a database. `TcpProxy` stands between a client and such a
-server, to cut it off without stopping it.
+server, to cut it off without stopping it. The fixture `nats_cluster` gives a test a three-node
+NATS cluster of its own (`NatsCluster`: nodes can be killed and started again), for replicated
+streams and fault tests.
 """
 
+from tally.sdk._nats_cluster import NatsCluster
 from tally.sdk.testing._login_urls import LoginUrl
 from tally.sdk.testing._outcomes import DeadLetter, dead_letters, eventually
 from tally.sdk.testing._tcp_proxy import TcpProxy
 
-__all__ = ["DeadLetter", "LoginUrl", "TcpProxy", "dead_letters", "eventually"]
+__all__ = ["DeadLetter", "LoginUrl", "NatsCluster", "TcpProxy", "dead_letters", "eventually"]

@@ -5,6 +5,8 @@ owner, who may create databases and roles); for each one unset an embedded serve
 once per session. `database_url` is always a database of its own, created for the session and
 dropped after it, so tests never touch anything else on a shared server. It is the owner's URL:
 services log in with `login_url(database_url, role)` instead, as in production.
+`nats_cluster` is a three-node NATS cluster started for one test (always embedded: the test may
+kill its nodes).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._infrastructure import Endpoints, infrastructure
 from tally.sdk._logins import owner_database_url, role_passwords, role_url
+from tally.sdk._nats_cluster import NatsCluster
 from tally.sdk.testing._login_urls import LoginUrl
 
 
@@ -105,3 +108,18 @@ def login_url() -> LoginUrl:
         return role_url(database_url, role, passwords.get(role))
 
     return url
+
+
+@pytest.fixture
+def nats_cluster() -> Iterator[NatsCluster]:
+    """Three clustered nats-servers with JetStream for this test, stopped after it.
+
+    `nats_cluster.url` lists every node (for `NatsBroker.connect` or TALLY_NATS_URL); give the
+    streams `StreamLimits(replicas=3)` (TALLY_STREAM_REPLICAS=3) to replicate them.
+    `kill(i)` / `start_node(i)` crash and restart node i; `index_of(stream_info.cluster.leader)`
+    finds a stream's leader."""
+    with (
+        tempfile.TemporaryDirectory(prefix="tally-cluster-", ignore_cleanup_errors=True) as folder,
+        NatsCluster(Path(folder)) as cluster,
+    ):
+        yield cluster
