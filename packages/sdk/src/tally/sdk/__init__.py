@@ -8,6 +8,7 @@
     role_url        a service role's login on the owner's server (set_role_passwords for servers
                     that ask for passwords)
     query/command   SQL text bound to its parameter and row types
+    copy_into       a COPY target: a table and the NamedTuple row type of its columns
     migrate         numbered plain-SQL migrations under an advisory lock, with checksums
     NatsBroker, MemoryBroker    JetStream for real, and the same semantics in memory
     Stream, StreamLimits        a stream and its declared consumers; replicas and byte limit
@@ -34,6 +35,7 @@ from tally.sdk._broker import (
     StoredMessage,
 )
 from tally.sdk._consumer import Consumer, Envelope
+from tally.sdk._copies import Copy, copy_into
 from tally.sdk._database import Database, Tx
 from tally.sdk._errors import (
     BrokerFull,
@@ -100,6 +102,7 @@ __all__ = [
     "Command",
     "Consumer",
     "ContractError",
+    "Copy",
     "Database",
     "Endpoints",
     "Envelope",
@@ -132,6 +135,7 @@ __all__ = [
     "bearer_token",
     "command",
     "configure_logging",
+    "copy_into",
     "infrastructure",
     "invalid",
     "invalid_from",

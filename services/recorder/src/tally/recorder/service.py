@@ -19,7 +19,7 @@ from prometheus_client import Counter
 
 from tally.contracts import TELEMETRY, Telemetry
 from tally.recorder.queries import ensure_partitions, expire_datapoints, ledger_entries
-from tally.recorder.rows import COLUMNS, days_touched, table_rows
+from tally.recorder.rows import days_touched, table_rows
 from tally.recorder.settings import RecorderSettings
 from tally.sdk import Consumer, Database, Envelope, Runtime, Service, Tx
 
@@ -70,8 +70,8 @@ async def _write_tenant(tx: Tx, tenant: str, messages: list[Telemetry]) -> tuple
     fresh = {(n.machine, n.boot_id, n.seq) for n in new}
     to_store = [m for m in messages if (m.machine, m.boot_id, m.seq) in fresh]
     rows = table_rows(to_store)
-    for table, records in rows.tables():
-        await tx.copy_records(table, COLUMNS[table], records)
+    for copy, records in rows.copies():
+        await tx.copy_records(copy, records)
     return len(to_store), rows.count
 
 

@@ -30,28 +30,32 @@ from tally.cli.checks._outcome import Outcome
 from tally.cli.checks._sql_describe import (
     Column,
     Description,
+    TableColumn,
     Unprepared,
     database_server,
     describe,
+    describe_copy,
     scratch_database,
 )
-from tally.cli.checks._sql_types import check_params, check_row, unverified
+from tally.cli.checks._sql_types import check_copy, check_params, check_row, unverified
 from tally.cli.checks._workspace import Statement, relative_to
-from tally.sdk import Query, TallyError
+from tally.sdk import Copy, Query, TallyError
 
 SQL_LOCK = "sql.lock.json"
 Mode = Literal["auto", "offline", "db"]
 
 
-class LockedStatement(msgspec.Struct, frozen=True, kw_only=True):
+class LockedStatement(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     sql: str
     used_by: list[str]
     params: list[str]
     columns: list[Column]
+    # A COPY's table, column by column (absent for other statements).
+    table: list[TableColumn] | None = None
 
     @property
     def description(self) -> Description:
-        return Description(params=self.params, columns=self.columns)
+        return Description(params=self.params, columns=self.columns, table=self.table)
 
 
 class SqlLock(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,7 +125,10 @@ def write_sql_lock(path: Path, lock: SqlLock) -> None:
 
 def verify(root: Path, statement: Statement, description: Description) -> list[str]:
     """The Python side of one statement against a description of its SQL."""
-    problems = check_params(statement.params, description.params)
+    if isinstance(statement, Copy):
+        problems = check_copy(statement, description.params, description.table or [])
+    else:
+        problems = check_params(statement.params, description.params)
     if isinstance(statement, Query):
         problems += check_row(statement, description.columns)
     where = f"{relative_to(root, statement.file)}:{statement.line}: {statement.name}"
@@ -175,7 +182,7 @@ def check_live(
         if isinstance(result, Unprepared):
             outcome.errors.append(
                 f"{relative_to(root, statement.file)}:{_sql_line(statement, result.sql_line)}: "
-                f"{statement.name} does not prepare: {result.message} "
+                f"{_what(statement)} does not prepare: {result.message} "
                 "[rule: every statement prepares against the migrated schema]"
             )
         else:
@@ -204,7 +211,11 @@ def build_lock(
         if isinstance(result, Description):
             sql = next(s.sql for s in statements if statement_key(s.sql) == key)
             entries[key] = LockedStatement(
-                sql=sql, used_by=users, params=result.params, columns=result.columns
+                sql=sql,
+                used_by=users,
+                params=result.params,
+                columns=result.columns,
+                table=result.table,
             )
     return SqlLock(migrations=sums, statements=entries)
 
@@ -221,9 +232,14 @@ async def describe_on(
     server_url: str, statements: Sequence[Statement], migrations: Path
 ) -> dict[str, Description | Unprepared]:
     """`describe_statements` on the PostgreSQL server at `server_url`."""
-    texts = {statement_key(s.sql): s.sql for s in statements}
+    distinct = {statement_key(s.sql): s for s in statements}
     async with scratch_database(server_url, migrations) as connection:
-        return {key: await describe(connection, sql) for key, sql in texts.items()}
+        return {
+            key: await describe_copy(connection, s.sql, s.quoted_table)
+            if isinstance(s, Copy)
+            else await describe(connection, s.sql)
+            for key, s in distinct.items()
+        }
 
 
 def _entries_match(root: Path, statements: Sequence[Statement], lock: SqlLock) -> bool:
@@ -248,6 +264,12 @@ def _users(root: Path, statements: Sequence[Statement]) -> dict[str, list[str]]:
         name = f"{relative_to(root, statement.file)}::{statement.name}"
         users.setdefault(statement_key(statement.sql), []).append(name)
     return {key: sorted(names) for key, names in users.items()}
+
+
+def _what(statement: Statement) -> str:
+    if isinstance(statement, Copy):
+        return f"{statement.name} (COPY into {statement.table}, as the INSERT `{statement.sql}`)"
+    return statement.name
 
 
 def _sql_line(statement: Statement, sql_line: int | None) -> int:
