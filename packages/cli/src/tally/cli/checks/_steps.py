@@ -27,7 +27,7 @@ from tally.cli.checks._graph import (
     service_node,
 )
 from tally.cli.checks._outcome import Outcome
-from tally.cli.checks._sql import Mode, lock_sql, sql_step
+from tally.cli.checks._sql import Mode, SchemaOutcomes, lock_sql, schema_steps
 from tally.cli.checks._workspace import Workspace
 
 
@@ -53,8 +53,9 @@ def contracts(workspace: Workspace) -> Outcome:
     return check_contracts(current, read_contracts_lock(workspace.root / CONTRACTS_LOCK))
 
 
-def sql(workspace: Workspace, mode: Mode, migrations: Path, state_dir: Path) -> Outcome:
-    return sql_step(workspace.root, workspace.statements, mode, migrations, state_dir)
+def schema(workspace: Workspace, mode: Mode, migrations: Path, state_dir: Path) -> SchemaOutcomes:
+    """SQL statements and the schema's security, from the lock or one scratch database."""
+    return schema_steps(workspace.root, workspace.statements, mode, migrations, state_dir)
 
 
 def graph_text(workspace: Workspace) -> str:
