@@ -142,7 +142,8 @@ def test_an_exemption_is_named_with_its_reason(planted: SchemaFacts) -> None:
 
 def test_the_committed_schema_passes_and_so_declares_every_grant() -> None:
     lock = read_sql_lock(ROOT / "sql.lock.json")
-    assert lock is not None and lock.security is not None
+    assert lock is not None
+    assert lock.security is not None
     assert check_security(ROOT, lock.security).errors == []
 
 
@@ -159,7 +160,8 @@ def test_a_declared_grant_the_schema_lacks_fails() -> None:
 
 def test_a_stale_exemption_fails() -> None:
     lock = read_sql_lock(ROOT / "sql.lock.json")
-    assert lock is not None and lock.security is not None
+    assert lock is not None
+    assert lock.security is not None
     outcome = check_security(ROOT, lock.security, exempt={"tenants": "planted", "gone": "x"})
     assert [e.split(" is listed")[0] for e in outcome.errors] == ["gone", "tenants"]
     assert all("[rule: exemptions are current]" in e for e in outcome.errors)
