@@ -52,13 +52,12 @@ from benchmarks._common import (
     write_results,
 )
 from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, machine_message
-from tally.cli._scrape import scrape, total
-from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry, Upload
 from tally.recorder.queries import ledger_entries
 from tally.recorder.rows import RAW_TABLES, table_rows
 from tally.registry import Line, Machine, MachineKind, Registry, Site, Tenant
 from tally.sdk import Database, NatsBroker
+from tally.supervisor import ServiceProcess, ServiceProcesses, scrape, total
 
 TENANTS = 3
 MACHINES_PER_TENANT = 8

@@ -11,11 +11,10 @@ from pathlib import Path
 import nats.js.errors
 import pytest
 
-from tally.cli._provision import Tokens, provision
-from tally.cli._service_processes import ServiceProcesses
 from tally.contracts import TELEMETRY_STREAM
 from tally.sdk import NatsBroker, migrate
-from tally.simulator import Fleet, build_fleet
+from tally.simulator import Fleet, Tokens, build_fleet, provision
+from tally.supervisor import ServiceProcesses
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7

@@ -12,9 +12,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tally.cli._scrape import scrape, total
-from tally.cli._service_processes import ServiceProcess
 from tally.simulator import HttpSender, Simulation
+from tally.supervisor import ServiceProcess, scrape, total
 
 from .conftest import SEED, Pipeline
 

@@ -21,10 +21,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tally.cli._service_processes import ServiceProcesses
 from tally.sdk import Service
-from tally.sdk._server_process import free_port
+from tally.sdk.processes import free_port
 from tally.sdk.testing import LoginUrl
+from tally.supervisor import ServiceProcesses
 
 pytestmark = pytest.mark.integration
 

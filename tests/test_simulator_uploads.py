@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tally.cli._provision import Tokens, provision
 from tally.contracts import TELEMETRY_STREAM, Counter, MachineMessage, Signal, Upload
 from tally.gateway.service import GatewayDeps
 from tally.gateway.service import service as gateway_service
@@ -18,7 +17,7 @@ from tally.gateway.settings import GatewaySettings
 from tally.registry import Registry, Tenant
 from tally.sdk import Database, MemoryBroker, ServiceHost
 from tally.sdk.testing import LoginUrl
-from tally.simulator import Fleet, HttpSender, MachineSpec, build_fleet
+from tally.simulator import Fleet, HttpSender, MachineSpec, Tokens, build_fleet, provision
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import httpx
 import psutil
 import pytest
 
-from tally.cli._scrape import scrape, total
+from tally.supervisor import scrape, total
 
 from .conftest import Pipeline
 from .test_pipeline import run_simulation, truth_by_tenant, wait_stored

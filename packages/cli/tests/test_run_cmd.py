@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tally.sdk._server_process import free_port
+from tally.sdk.processes import free_port
 
 
 def test_an_unknown_service_is_named() -> None:

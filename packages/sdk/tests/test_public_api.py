@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tally.sdk
+import tally.sdk.embedded
+import tally.sdk.processes
 import tally.sdk.testing
 
 SDK = [
@@ -20,6 +22,7 @@ SDK = [
     "ContractError",
     "Copy",
     "Database",
+    "DeadLetter",
     "Endpoints",
     "Envelope",
     "InfrastructureError",
@@ -52,6 +55,7 @@ SDK = [
     "command",
     "configure_logging",
     "copy_into",
+    "dead_letters",
     "infrastructure",
     "invalid",
     "invalid_from",
@@ -95,4 +99,14 @@ def test_the_testing_helpers_are_pinned_too() -> None:
         "TcpProxy",
         "dead_letters",
         "eventually",
+    ]
+
+
+def test_the_process_and_embedded_modules_are_pinned_too() -> None:
+    assert tally.sdk.processes.__all__ == ["free_port", "log_tail", "parent_death_hook"]
+    assert tally.sdk.embedded.__all__ == [
+        "EMBEDDED_EXTRA",
+        "EmbeddedNats",
+        "EmbeddedPostgres",
+        "nats_server_binary",
     ]

@@ -15,8 +15,13 @@
     Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
     read_body       a request body within a size limit; invalid_from names the field at fault
     LogLimiter      repeated log lines written once per kind and window, the rest counted
+    dead_letters    what consumers gave up on (DeadLetter: the original, why, who)
     json_body, msgpack_body     decode a body into a type: 400 or 422, never an exception
     STORABLE_TEXT   the pattern of free text every hop can carry and PostgreSQL can store
+
+Public modules beside this one: `tally.sdk.testing` (fixtures, `eventually`), `tally.sdk.processes`
+(free ports, child processes that die with their parent) and `tally.sdk.embedded` (NATS and
+PostgreSQL from wheels, the optional part tally-sdk[embedded]).
 
 Errors: TallyError is the root; BrokerUnavailable (and BrokerFull, the store is full) means
 "retry later"; a handler raises Reject(reason) to dead-letter a message, and a route raises
@@ -37,6 +42,7 @@ from tally.sdk._broker import (
 from tally.sdk._consumer import Consumer, Envelope
 from tally.sdk._copies import Copy, copy_into
 from tally.sdk._database import Database, Tx
+from tally.sdk._dead_letters import DeadLetter, dead_letters
 from tally.sdk._errors import (
     BrokerFull,
     BrokerUnavailable,
@@ -104,6 +110,7 @@ __all__ = [
     "ContractError",
     "Copy",
     "Database",
+    "DeadLetter",
     "Endpoints",
     "Envelope",
     "InfrastructureError",
@@ -136,6 +143,7 @@ __all__ = [
     "command",
     "configure_logging",
     "copy_into",
+    "dead_letters",
     "infrastructure",
     "invalid",
     "invalid_from",

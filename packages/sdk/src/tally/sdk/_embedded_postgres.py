@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 from tally.sdk._errors import InfrastructureError
+from tally.sdk._extras import EMBEDDED_EXTRA, missing_extra
 from tally.sdk._postgres_as_root import (
     cluster_data,
     reachable_install,
@@ -183,8 +184,9 @@ def _binaries() -> Path:
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
         raise InfrastructureError(
-            "the `pgserver` package is not installed; install it "
-            "or set TALLY_OWNER_DATABASE_URL to a running PostgreSQL server"
+            missing_extra(
+                "pgserver", EMBEDDED_EXTRA, "set TALLY_OWNER_DATABASE_URL to a PostgreSQL server"
+            )
         )
     site = Path(next(iter(spec.submodule_search_locations))).parent
     if system_user() is not None:

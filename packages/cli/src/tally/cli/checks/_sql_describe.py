@@ -25,7 +25,7 @@ import msgspec
 
 from tally.cli._endpoints import with_database
 from tally.sdk import migrate, owner_database_url
-from tally.sdk._embedded_postgres import EmbeddedPostgres
+from tally.sdk.embedded import EmbeddedPostgres
 
 if TYPE_CHECKING:  # asyncpg's classes are generic only in its stubs
     Connection = asyncpg.Connection[asyncpg.Record]

@@ -26,6 +26,7 @@ from tally.cli.checks._graph import (
     mermaid,
     service_node,
 )
+from tally.cli.checks._imports import check_imports
 from tally.cli.checks._outcome import Outcome
 from tally.cli.checks._sql import Mode, SchemaOutcomes, lock_sql, schema_steps
 from tally.cli.checks._workspace import Workspace
@@ -46,6 +47,11 @@ def graph(workspace: Workspace) -> Outcome:
             "current]; run `tally lock` and commit it"
         )
     return outcome
+
+
+def imports(workspace: Workspace) -> Outcome:
+    """No member imports another's private modules or names."""
+    return check_imports(workspace.root)
 
 
 def contracts(workspace: Workspace) -> Outcome:

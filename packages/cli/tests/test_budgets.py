@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tally.cli._provision import REGISTRY_RATE, fitted_rates
+from tally.cli._budgets import REGISTRY_RATE, fitted_rates
 from tally.simulator import build_fleet, peak_datapoints_per_second
 
 
