@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 
 import asyncpg
 import httpx
 import pytest
 
+from tally.sdk.testing import eventually
 from tally.simulator import HttpSender, Simulation
 from tally.supervisor import ServiceProcess, scrape, total
 
@@ -43,12 +43,14 @@ async def stored_by_tenant(database_url: str) -> dict[str, tuple[int, int]]:
 
 
 async def wait_stored(pipeline: Pipeline, expected: dict[str, tuple[int, int]]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if await stored_by_tenant(pipeline.database_url) == expected:
-            return
-        await asyncio.sleep(0.5)
-    assert await stored_by_tenant(pipeline.database_url) == expected
+    async def all_stored() -> bool:
+        return await stored_by_tenant(pipeline.database_url) == expected
+
+    try:
+        await eventually(all_stored, seconds=60)
+    except AssertionError:
+        assert await stored_by_tenant(pipeline.database_url) == expected
+        raise
 
 
 def truth_by_tenant(simulation: Simulation) -> dict[str, tuple[int, int]]:
@@ -80,10 +82,10 @@ async def assert_no_row_stored_twice(database_url: str) -> None:
 async def wait_for_metric(
     client: httpx.AsyncClient, service: ServiceProcess, name: str, at_least: float
 ) -> None:
-    deadline = time.monotonic() + 60
-    while total(await scrape(client, service.ops_url), name) < at_least:
-        assert time.monotonic() < deadline, f"{name} stayed below {at_least}"
-        await asyncio.sleep(0.1)
+    async def reached() -> bool:
+        return total(await scrape(client, service.ops_url), name) >= at_least
+
+    await eventually(reached, seconds=60)
 
 
 async def test_the_simulators_run_is_stored_exactly_once(pipeline: Pipeline) -> None:
@@ -111,6 +113,8 @@ async def test_a_recorder_crash_mid_run_loses_and_duplicates_nothing(
         await wait_for_metric(client, recorder, "tally_recorder_messages_stored_total", 500)
     recorder.process.send_signal(crash)
     recorder.process.wait(timeout=30)
+    # The scenario: the recorder stays down a moment while the machines keep sending, so a
+    # backlog waits in the stream when it comes back.
     await asyncio.sleep(1.0)
     restarted = pipeline.services.start("recorder")
     await pipeline.services.wait_ready(restarted)

@@ -34,30 +34,32 @@ async def a_machine(registry: Registry) -> tuple[str, str]:
     return tenant, "l1-cw"
 
 
-async def live(migrated_url: str, *tokens: str) -> list[bool]:
+async def live(migrated_database_url: str, *tokens: str) -> list[bool]:
     """Whether the gateway would accept each token (asked through the same function)."""
-    conn = await asyncpg.connect(migrated_url)
+    conn = await asyncpg.connect(migrated_database_url)
     try:
         return [await conn.fetchrow(AUTHENTICATE, token_hash(t)) is not None for t in tokens]
     finally:
         await conn.close()
 
 
-async def test_a_new_token_revokes_the_earlier_ones(registry: Registry, migrated_url: str) -> None:
+async def test_a_new_token_revokes_the_earlier_ones(
+    registry: Registry, migrated_database_url: str
+) -> None:
     tenant, machine = await a_machine(registry)
     first = await registry.issue_token(tenant, machine)
     second = await registry.issue_token(tenant, machine)
-    assert await live(migrated_url, first, second) == [False, True]
+    assert await live(migrated_database_url, first, second) == [False, True]
 
 
 async def test_revoke_tokens_leaves_the_machine_without_a_live_token(
-    registry: Registry, migrated_url: str
+    registry: Registry, migrated_database_url: str
 ) -> None:
     tenant, machine = await a_machine(registry)
     token = await registry.issue_token(tenant, machine)
     await registry.revoke_tokens(tenant, machine)
     await registry.revoke_tokens(tenant, machine)  # nothing left to revoke: harmless
-    assert await live(migrated_url, token) == [False]
+    assert await live(migrated_database_url, token) == [False]
     assert [row.machine for row in await registry.machines(tenant)] == [machine]
 
 

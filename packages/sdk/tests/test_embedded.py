@@ -12,7 +12,6 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from tally.sdk._embedded_postgres import EmbeddedPostgres
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._postgres_as_root import sweep_clusters
 from tally.sdk._server_process import read_record
+from tally.sdk.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -103,11 +103,11 @@ def test_nats_keeps_a_bounded_store_synced_every_second(state_dir: Path) -> None
     assert config["sync_interval"] == 1_000_000_000  # nanoseconds
 
 
-def test_nats_starts_afresh_when_its_record_is_stale(state_dir: Path) -> None:
+async def test_nats_starts_afresh_when_its_record_is_stale(state_dir: Path) -> None:
     with EmbeddedNats(state_dir) as crashed:
         os.kill(crashed.pid, signal.SIGKILL)
-        while not _port_is_free(_port(crashed.url)):
-            time.sleep(0.02)
+        port = _port(crashed.url)
+        await eventually(lambda: _port_is_free(port))
         with EmbeddedNats(state_dir) as fresh:
             assert fresh.owned
             assert fresh.pid != crashed.pid
