@@ -86,6 +86,7 @@ async def test_an_upload_over_the_gateways_body_limit_is_cut_and_stored_once(
     assert sender.max_body_bytes == 20_000
 
 
+@pytest.mark.slow
 async def test_over_the_tenants_rate_the_sender_waits_as_told_and_delivers_everything(
     gateway: Running, fresh_database_url: str
 ) -> None:

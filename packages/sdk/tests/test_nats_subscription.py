@@ -50,6 +50,7 @@ async def _fetch_waiting(js: JetStreamContext, stream: str, consumer: str) -> No
         await asyncio.sleep(0.01)
 
 
+@pytest.mark.slow
 async def test_a_stall_past_the_ack_wait_hands_each_message_over_and_acks_it_once(
     nats_url: str,
 ) -> None:

@@ -227,6 +227,7 @@ async def _post_until_stored(gateway: Gateway, machine: Machine, body: bytes) ->
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.slow
 async def test_503_when_tokens_cannot_be_looked_up(register: Register) -> None:
     machine = await register()
     # A pool that opens connections only on demand, to a port where nothing listens (connect
