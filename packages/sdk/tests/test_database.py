@@ -202,7 +202,7 @@ async def test_deadlock_is_retried_until_both_succeed(db: Database) -> None:
 
 
 async def terminate(url: str, pid: int, *, after: float = 0.0) -> None:
-    await asyncio.sleep(after)
+    await asyncio.sleep(after)  # the scenario: the backend dies `after` seconds into the work
     admin = await asyncpg.connect(url)
     try:
         # The timeout makes it wait until the backend is gone.

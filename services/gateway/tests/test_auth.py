@@ -107,7 +107,7 @@ async def test_concurrent_requests_with_one_token_share_a_lookup() -> None:
     cache = tokens(registry, clock)
 
     waiting = [asyncio.create_task(cache.identify("good")) for _ in range(50)]
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # the scenario: all fifty are asking while the lookup hangs
     registry.release.set()
 
     assert await asyncio.gather(*waiting) == [SLICER] * 50

@@ -224,7 +224,7 @@ async def _post_until_stored(gateway: Gateway, machine: Machine, body: bytes) ->
         response = await gateway.post(machine, body)
         if response.status_code != 503 or time.monotonic() > deadline:
             return response
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # as a machine waits before it sends again
 
 
 @pytest.mark.slow
