@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time
 from tally.calendar import SiteCalendar
 
 
-def utc(*fields: int) -> int:
-    return int(datetime(*fields, tzinfo=UTC).timestamp())
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
 def test_days_across_dst_last_23_or_25_hours() -> None:

@@ -10,8 +10,8 @@ import pytest
 from tally.calendar._local_clock import LocalClock
 
 
-def utc(*fields: int) -> int:
-    return int(datetime(*fields, tzinfo=UTC).timestamp())
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
 def test_a_wall_time_in_the_spring_gap_is_the_first_instant_after_it() -> None:

@@ -49,7 +49,8 @@ def test_a_plan_round_trips_through_json() -> None:
         (
             '{"shifts": [{"name": "a", "start": "06:00", "hours": 8,'
             ' "breaks": [{"after_minutes": 460, "minutes": 30}]}]}',
-            "breaks[0] (460 + 30 min) ends after its shift 'a' (480 min): move it earlier or shorten it - at `$.shifts[0]`",
+            "breaks[0] (460 + 30 min) ends after its shift 'a' (480 min): move it earlier or "
+            "shorten it - at `$.shifts[0]`",
         ),
         (
             '{"shifts": [{"name": "a", "start": "06:00", "hours": 8, "breaks":'

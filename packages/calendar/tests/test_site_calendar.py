@@ -29,11 +29,12 @@ PLAN = ShiftPlan(
 )
 
 
-def utc(*fields: int) -> int:
-    return int(datetime(*fields, tzinfo=UTC).timestamp())
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
-# The planned intervals of Monday 2 June 2025 in Kempten (+02:00), written out by hand.
+# The planned intervals of Monday 2 June 2025 in Kempten (+02:00), written out by hand, with
+# Tuesday's first hours; Sunday 1 June has none.
 PLANNED_2_JUNE = [
     (utc(2025, 6, 2, 4), utc(2025, 6, 2, 8)),
     (utc(2025, 6, 2, 8, 30), utc(2025, 6, 2, 12)),
@@ -41,6 +42,7 @@ PLANNED_2_JUNE = [
     (utc(2025, 6, 2, 16, 30), utc(2025, 6, 2, 20)),
     (utc(2025, 6, 2, 20), utc(2025, 6, 3, 1, 30)),
     (utc(2025, 6, 3, 3), utc(2025, 6, 3, 4)),
+    (utc(2025, 6, 3, 4), utc(2025, 6, 3, 8)),
 ]
 
 
@@ -51,7 +53,7 @@ def reference(start: int, end: int) -> int:
 def test_planned_seconds_of_every_minute_match_the_plan_written_out() -> None:
     calendar = SiteCalendar("Europe/Berlin", time(6), PLAN)
     day = calendar.day(date(2025, 6, 2))
-    minutes = range(day.start, day.end, 60)
+    minutes = range(day.start - 3600, day.end + 3600, 60)
     assert [calendar.planned_seconds(m, m + 60) for m in minutes] == [
         reference(m, m + 60) for m in minutes
     ]
@@ -80,13 +82,16 @@ def test_the_shift_of_an_instant() -> None:
     assert (night.name, night.start) == ("night", utc(2025, 6, 2, 20))
     assert calendar.day_of(utc(2025, 6, 3, 2)).date == date(2025, 6, 2)
     early = calendar.shift_at(utc(2025, 6, 2, 8, 15))  # in the break
-    assert early is not None and early.name == "early"
+    assert early is not None
+    assert early.name == "early"
     assert calendar.shift_at(utc(2025, 6, 8, 10)) is None  # Sunday
 
 
 def test_a_plan_changes_from_a_production_day_on() -> None:
     two = ShiftPlan(shifts=PLAN.shifts[:2])
-    calendar = SiteCalendar("Europe/Berlin", time(6), {date(2025, 6, 4): PLAN, date(2025, 6, 1): two})
+    calendar = SiteCalendar(
+        "Europe/Berlin", time(6), {date(2025, 6, 4): PLAN, date(2025, 6, 1): two}
+    )
     assert calendar.plan_of(date(2025, 5, 31)) is None
     assert calendar.plan_of(date(2025, 6, 3)) is two
     assert calendar.plan_of(date(2025, 6, 4)) is PLAN

@@ -23,8 +23,8 @@ TWO_SHIFTS = ShiftPlan(
 )
 
 
-def utc(*fields: int) -> int:
-    return int(datetime(*fields, tzinfo=UTC).timestamp())
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
 def test_two_shifts_then_cleaning_then_nothing() -> None:

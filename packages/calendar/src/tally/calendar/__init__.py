@@ -12,9 +12,10 @@ plan, and becomes msgspec's ValidationError (with the path) when a plan is decod
 
 Two shifts and a cleaning window in Kempten, on the night the clocks go back::
 
+    half_time = (Break(after_minutes=240, minutes=30),)
     plan = ShiftPlan(
         shifts=(
-            Shift(name="early", start="06:00", hours=8, breaks=(Break(after_minutes=240, minutes=30),)),
+            Shift(name="early", start="06:00", hours=8, breaks=half_time),
             Shift(name="late", start="14:00", hours=8),
         ),
         cleaning=(Cleaning(start="22:00", minutes=180),),
