@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from tally.contracts import Context, Counter, MachineMessage, State
 from tally.simulator import TransportProfile, build_fleet
-from tally.simulator._calendar import ProductionDays
 from tally.simulator._machines import Machine
 from tally.simulator._outbox import Outbox
 from tally.simulator._states import BLOCKED, EXECUTE
@@ -24,7 +23,7 @@ def machine(rollover: int) -> tuple[Machine, Link, Job]:
     spec = replace(placement.machine, counter_rollover=rollover)
     profile = TransportProfile(outage_mean_gap_hours=1e9, duplicate_probability=0.0)
     link = Link(Outages(random.Random(1), profile, T0), random.Random(1), profile)
-    tally = Truth(1, T0).machine(placement, ProductionDays(placement.site))
+    tally = Truth(1, T0).machine(placement, placement.site.calendar())
     box = Outbox(link, tally, profile, skew_s=0, historical=False, boot_id="x", start=T0)
     job = Job(placement.tenant.articles[0], "b1", "o1")
     return Machine(spec, box, tally, random.Random(1), "s1-1", T0), link, job

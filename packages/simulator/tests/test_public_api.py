@@ -9,7 +9,6 @@ def test_all_is_pinned() -> None:
     assert tally.simulator.__all__ == [
         "ArticleDayTruth",
         "ArticleSpec",
-        "BreakSpec",
         "DeliveryFailed",
         "Fleet",
         "GatewayRejected",
@@ -24,8 +23,6 @@ def test_all_is_pinned() -> None:
         "SendResult",
         "Sender",
         "SentUpload",
-        "ShiftModel",
-        "ShiftSpec",
         "Simulation",
         "SimulatorError",
         "SiteSpec",

@@ -36,7 +36,6 @@ from tally.simulator._http import HttpSender
 from tally.simulator._retry import RetryPolicy
 from tally.simulator._run import Simulation
 from tally.simulator._senders import MemorySender, Sender, SendResult, SentUpload
-from tally.simulator._shifts import BreakSpec, ShiftModel, ShiftSpec
 from tally.simulator._stats import TenantStats
 from tally.simulator._transport import TransportProfile
 from tally.simulator._truth import Truth, read_truth, write_truth
@@ -45,7 +44,6 @@ from tally.simulator._truth_file import ArticleDayTruth, MachineDayTruth, Tenant
 __all__ = [
     "ArticleDayTruth",
     "ArticleSpec",
-    "BreakSpec",
     "DeliveryFailed",
     "Fleet",
     "GatewayRejected",
@@ -60,8 +58,6 @@ __all__ = [
     "SendResult",
     "Sender",
     "SentUpload",
-    "ShiftModel",
-    "ShiftSpec",
     "Simulation",
     "SimulatorError",
     "SiteSpec",

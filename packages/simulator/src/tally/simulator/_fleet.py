@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Literal
 
+from tally.calendar import ShiftPlan, SiteCalendar
 from tally.contracts import StateModel
-from tally.simulator._shifts import THREE_SHIFTS, TWO_SHIFTS_AND_CLEANING, ShiftModel
+from tally.simulator._plans import THREE_SHIFTS, TWO_SHIFTS_AND_CLEANING
 
 MachineType = Literal["slicer", "thermoformer", "checkweigher", "labeller"]
 LINE_ORDER: tuple[MachineType, ...] = ("slicer", "thermoformer", "checkweigher", "labeller")
@@ -59,14 +60,19 @@ class LineSpec:
 
 @dataclass(frozen=True, slots=True)
 class SiteSpec:
-    """A plant. Its production day starts at `production_day_start` local time (DST aware)."""
+    """A plant. Its production day starts at `production_day_start` local time (DST aware);
+    `plan` is its shift plan."""
 
     id: str
     name: str
     timezone: str
     production_day_start: time
-    shift_model: ShiftModel
+    plan: ShiftPlan
     lines: tuple[LineSpec, ...]
+
+    def calendar(self) -> SiteCalendar:
+        """A calendar of the site (each keeps its own cache of painted days)."""
+        return SiteCalendar(self.timezone, self.production_day_start, self.plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +170,8 @@ def _tenant(rng: random.Random, index: int, lines_per_site: int) -> TenantSpec:
         for _ in range(lines_per_site):
             line_number += 1
             lines.append(_line(rng, index, line_number, articles))
-        shift_model = THREE_SHIFTS if rng.random() < 0.5 else TWO_SHIFTS_AND_CLEANING
-        sites.append(SiteSpec(site_id, site_name, zone, time(6), shift_model, tuple(lines)))
+        plan = THREE_SHIFTS if rng.random() < 0.5 else TWO_SHIFTS_AND_CLEANING
+        sites.append(SiteSpec(site_id, site_name, zone, time(6), plan, tuple(lines)))
     return TenantSpec(tenant_id, name, tuple(sites), articles)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 
 from tally.contracts import ContextEvent, Weighing
-from tally.simulator._calendar import ProductionDays
 from tally.simulator._fleet import LineSpec, Placement, SiteSpec, TenantSpec
 from tally.simulator._machines import Machine
 from tally.simulator._outbox import Outbox
@@ -61,8 +60,7 @@ class Line:
         prefix = f"s{seed}-{start}"
         self.machines: list[Machine] = []
         for machine in spec.machines:
-            days = ProductionDays(site)
-            tally = truth.machine(Placement(tenant, site, spec, machine), days)
+            tally = truth.machine(Placement(tenant, site, spec, machine), site.calendar())
             link = Link(outages, random.Random(f"link:{key}:{machine.id}"), profile)
             outbox = Outbox(
                 link,

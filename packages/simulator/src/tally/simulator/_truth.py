@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from tally.simulator._calendar import DaySpan, ProductionDays
+from tally.calendar import ProductionDay, SiteCalendar
 from tally.simulator._fleet import Placement
 from tally.simulator._truth_file import (
     ArticleDayTruth,
@@ -41,7 +41,7 @@ class ArticleTally:
 class DayTally:
     """One machine on one production day; the line adds to it as it generates."""
 
-    span: DaySpan
+    span: ProductionDay
     packs_total: int = 0
     packs_good: int = 0
     rejects: int = 0
@@ -63,23 +63,23 @@ class DayTally:
 class MachineTally:
     """The days of one machine."""
 
-    __slots__ = ("_current", "_days", "days", "placement")
+    __slots__ = ("_calendar", "_current", "days", "placement")
 
-    def __init__(self, placement: Placement, days: ProductionDays) -> None:
+    def __init__(self, placement: Placement, calendar: SiteCalendar) -> None:
         self.placement = placement
         self.days: dict[date, DayTally] = {}
-        self._days = days
-        self._current = DayTally(DaySpan(date.min, 0, 0))
+        self._calendar = calendar
+        self._current = DayTally(ProductionDay(date.min, 0, 0))
 
     def day(self, t: float) -> DayTally:
         """The tally of the production day holding instant t."""
         current = self._current
         if current.span.start <= t < current.span.end:
             return current
-        span = self._days.of(t)
-        tally = self.days.get(span.day)
+        span = self._calendar.day_of(t)
+        tally = self.days.get(span.date)
         if tally is None:
-            tally = self.days[span.day] = DayTally(span)
+            tally = self.days[span.date] = DayTally(span)
         self._current = tally
         return tally
 
@@ -105,9 +105,9 @@ class Truth:
         self.end = start
         self._machines: list[MachineTally] = []
 
-    def machine(self, placement: Placement, days: ProductionDays) -> MachineTally:
+    def machine(self, placement: Placement, calendar: SiteCalendar) -> MachineTally:
         """Register a machine and return its tally."""
-        tally = MachineTally(placement, days)
+        tally = MachineTally(placement, calendar)
         self._machines.append(tally)
         return tally
 
@@ -167,7 +167,7 @@ def _row(placement: Placement, tally: DayTally) -> MachineDayTruth:
         machine=placement.machine.id,
         machine_type=placement.machine.type,
         clock_skew_s=placement.machine.clock_skew_s,
-        production_day=tally.span.day,
+        production_day=tally.span.date,
         day_start=datetime.fromtimestamp(tally.span.start, UTC),
         day_end=datetime.fromtimestamp(tally.span.end, UTC),
         packs_total=tally.packs_total,
