@@ -14,6 +14,7 @@ from tally.simulator._states import BLOCKED, EXECUTE
 from tally.simulator._timeline import Job
 from tally.simulator._transport import Link, Outages
 from tally.simulator._truth import Truth
+from tally.simulator._truth_figures import day_times
 
 T0 = int(datetime(2025, 6, 2, 8, tzinfo=UTC).timestamp())
 
@@ -26,7 +27,7 @@ def machine(rollover: int) -> tuple[Machine, Link, Job]:
     tally = Truth(1, T0).machine(placement, placement.site.calendar())
     box = Outbox(link, tally, profile, skew_s=0, historical=False, boot_id="x", start=T0)
     job = Job(placement.tenant.articles[0], "b1", "o1")
-    return Machine(spec, box, tally, random.Random(1), "s1-1", T0), link, job
+    return Machine(spec, box, tally, random.Random(1), "s1-1"), link, job
 
 
 def drained(link: Link) -> list[MachineMessage]:
@@ -67,12 +68,12 @@ def test_state_is_sent_only_on_change_and_time_is_booked() -> None:
     m.set_state(T0, EXECUTE)
     m.set_state(T0 + 10, EXECUTE)
     m.set_state(T0 + 30, BLOCKED)
-    m.account(T0 + 40)
     m.outbox.finish()
     states = [s for x in drained(link) for s in x.signals if isinstance(s, State)]
     assert [(s.name, s.sub_state) for s in states] == [
         ("Execute", None),
         ("Suspended", "tailback"),
     ]
-    (day,) = m.tally.days.values()
+    assert m.tally.states == [(T0, EXECUTE), (T0 + 30, BLOCKED)]
+    (day,) = day_times(m.tally, T0 + 40).values()
     assert day.state_seconds == {"Execute": 30, "Suspended": 10}

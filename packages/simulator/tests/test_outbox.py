@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 from tally.contracts import Counter, MachineMessage
 from tally.simulator import TransportProfile, build_fleet
+from tally.simulator._machine_tally import MachineTally
 from tally.simulator._outbox import Outbox
 from tally.simulator._transport import Link, Outages
-from tally.simulator._truth import MachineTally, Truth
+from tally.simulator._truth import Truth
 
 T0 = int(datetime(2025, 6, 2, 8, tzinfo=UTC).timestamp())
 

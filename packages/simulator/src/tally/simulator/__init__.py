@@ -3,7 +3,8 @@
     build_fleet     a deterministic fleet of vendors, sites, lines, machines and articles
     Simulation      runs it in real time, accelerated, or as a backfill of past days
     HttpSender      uploads to the gateway as machines do (MemorySender records, for tests)
-    Truth           what was really generated, per tenant, machine and production day
+    Truth           what was really generated, as docs/FIGURES.md's figures in device time:
+                    per machine and day, per line and day, per ℮ lot (see _truth_file.py)
 
 Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong) and
 DeliveryFailed (an upload ran out of attempts).
@@ -39,7 +40,18 @@ from tally.simulator._senders import MemorySender, Sender, SendResult, SentUploa
 from tally.simulator._stats import TenantStats
 from tally.simulator._transport import TransportProfile
 from tally.simulator._truth import Truth, read_truth, write_truth
-from tally.simulator._truth_file import ArticleDayTruth, MachineDayTruth, TenantTruth, TruthFile
+from tally.simulator._truth_file import (
+    ArticleDayTruth,
+    LineDayTruth,
+    LossesTruth,
+    LotTruth,
+    MachineDayTruth,
+    OeeTruth,
+    StopTruth,
+    TenantTruth,
+    TruthFile,
+    WeighingsTruth,
+)
 
 __all__ = [
     "ArticleDayTruth",
@@ -48,11 +60,15 @@ __all__ = [
     "Fleet",
     "GatewayRejected",
     "HttpSender",
+    "LineDayTruth",
     "LineSpec",
+    "LossesTruth",
+    "LotTruth",
     "MachineDayTruth",
     "MachineSpec",
     "MachineType",
     "MemorySender",
+    "OeeTruth",
     "Placement",
     "RetryPolicy",
     "SendResult",
@@ -61,12 +77,14 @@ __all__ = [
     "Simulation",
     "SimulatorError",
     "SiteSpec",
+    "StopTruth",
     "TenantSpec",
     "TenantStats",
     "TenantTruth",
     "TransportProfile",
     "Truth",
     "TruthFile",
+    "WeighingsTruth",
     "build_fleet",
     "read_truth",
     "write_truth",
