@@ -48,4 +48,5 @@ def test_history_times_need_a_zone() -> None:
     with pytest.raises(msgspec.ValidationError, match="timezone"):
         msgspec.convert({**move, "valid_from": "2025-06-02T06:00:00"}, MachineMove)
     parsed = msgspec.convert({**move, "valid_from": "2025-06-02T06:00:00+02:00"}, MachineMove)
+    assert parsed.valid_from is not None
     assert parsed.valid_from.utcoffset() is not None

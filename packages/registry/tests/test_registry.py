@@ -270,3 +270,36 @@ async def test_every_write_raises_the_tenants_registry_version(
 
 def time_now() -> float:
     return clock.time()
+
+
+async def test_putting_the_values_in_force_now_again_changes_no_history(
+    registry: Registry,
+) -> None:
+    tenant, machine = await a_machine(registry)
+    ham = Article(tenant=tenant, article="ham", name="Ham", nominal_g=200, ideal_rate_ppm=110)
+    await registry.put_article(ham)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    dearer = ArticleVersion(
+        tenant=tenant,
+        article="ham",
+        valid_from=soon,
+        nominal_g=200,
+        ideal_rate_ppm=110,
+        price_per_kg=9,
+    )
+    await registry.put_article_version(dearer)
+    await registry.put_article(ham)  # today's values: the price to come does not count yet
+    assert [v.price_cents for v in await registry.article_versions(tenant, "ham")] == [0, 900]
+    await registry.put_line(Line(tenant=tenant, line="l2", site="s1", name="Line 2"))
+    kind = MachineKind.CHECKWEIGHER
+    await registry.move_machine(
+        MachineMove(tenant=tenant, machine=machine, line="l2", valid_from=soon)
+    )
+    await registry.put_machine(Machine(tenant=tenant, machine=machine, line="l1", kind=kind))
+    assert [m.line for m in await registry.memberships(tenant, machine)] == ["l1", "l2"]
+    # Since always, explicitly: the first line is corrected, not moved.
+    await registry.move_machine(
+        MachineMove(tenant=tenant, machine=machine, line="l2", valid_from=None)
+    )
+    spans = await registry.memberships(tenant, machine)
+    assert [(m.line, m.start) for m in spans] == [("l2", -math.inf), ("l2", soon.timestamp())]

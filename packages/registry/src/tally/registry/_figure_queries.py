@@ -106,15 +106,21 @@ def upsert_settings(
 
 @command(
     """
-    INSERT INTO machine_lines (tenant, machine, valid_from, line) VALUES ($1, $2, $3, $4)
+    INSERT INTO machine_lines (tenant, machine, valid_from, line)
+    VALUES ($1, $2, coalesce($3::timestamptz, '-infinity'), $4)
     ON CONFLICT (tenant, machine, valid_from) DO UPDATE SET line = excluded.line
     """
 )
-def upsert_move(tenant: str, machine: str, valid_from: datetime, line: str) -> None: ...
+def upsert_move(tenant: str, machine: str, valid_from: datetime | None, line: str) -> None: ...
 
 
-@command("DELETE FROM machine_lines WHERE tenant = $1 AND machine = $2 AND valid_from = $3")
-def delete_move(tenant: str, machine: str, valid_from: datetime) -> None: ...
+@command(
+    """
+    DELETE FROM machine_lines
+    WHERE tenant = $1 AND machine = $2 AND valid_from = coalesce($3::timestamptz, '-infinity')
+    """
+)
+def delete_move(tenant: str, machine: str, valid_from: datetime | None) -> None: ...
 
 
 # `machines.line` is where the machine stands now: its latest membership that has begun.
@@ -157,7 +163,7 @@ def memberships_of_tenant(tenant: str, machine: str | None) -> None: ...
     """
     INSERT INTO article_versions
         (tenant, article, valid_from, nominal_g, t1_g, t2_g, ideal_rate_ppm, price_per_kg)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    VALUES ($1, $2, coalesce($3::timestamptz, '-infinity'), $4, $5, $6, $7, $8)
     ON CONFLICT (tenant, article, valid_from) DO UPDATE SET nominal_g = excluded.nominal_g,
         t1_g = excluded.t1_g, t2_g = excluded.t2_g, ideal_rate_ppm = excluded.ideal_rate_ppm,
         price_per_kg = excluded.price_per_kg
@@ -166,7 +172,7 @@ def memberships_of_tenant(tenant: str, machine: str | None) -> None: ...
 def upsert_article_version(
     tenant: str,
     article: str,
-    valid_from: datetime,
+    valid_from: datetime | None,
     nominal_g: float | None,
     t1_g: float | None,
     t2_g: float | None,
@@ -175,8 +181,13 @@ def upsert_article_version(
 ) -> None: ...
 
 
-@command("DELETE FROM article_versions WHERE tenant = $1 AND article = $2 AND valid_from = $3")
-def delete_article_version(tenant: str, article: str, valid_from: datetime) -> None: ...
+@command(
+    """
+    DELETE FROM article_versions
+    WHERE tenant = $1 AND article = $2 AND valid_from = coalesce($3::timestamptz, '-infinity')
+    """
+)
+def delete_article_version(tenant: str, article: str, valid_from: datetime | None) -> None: ...
 
 
 # The `articles` row shows the version in force now.

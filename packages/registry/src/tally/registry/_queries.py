@@ -70,17 +70,20 @@ def upsert_machine(
 ) -> None: ...
 
 
-# A machine's first line holds since always; a different line from now on is a move.
+# A machine's first line holds since always; another line than the one it stands on now is a
+# move from now on.
 @command(
     """
     INSERT INTO machine_lines (tenant, machine, valid_from, line)
     SELECT $1, $2,
-        CASE WHEN latest.line IS NULL THEN '-infinity'::timestamptz ELSE now() END, $3
-    FROM (
-        SELECT (SELECT line FROM machine_lines WHERE tenant = $1 AND machine = $2
-                ORDER BY valid_from DESC LIMIT 1) AS line
-    ) latest
-    WHERE latest.line IS DISTINCT FROM $3
+        CASE WHEN EXISTS (SELECT FROM machine_lines WHERE tenant = $1 AND machine = $2)
+             THEN now() ELSE '-infinity'::timestamptz END,
+        $3
+    WHERE (
+        SELECT line FROM machine_lines
+        WHERE tenant = $1 AND machine = $2 AND valid_from <= now()
+        ORDER BY valid_from DESC LIMIT 1
+    ) IS DISTINCT FROM $3
     ON CONFLICT (tenant, machine, valid_from) DO UPDATE SET line = excluded.line
     """
 )
@@ -109,7 +112,8 @@ def upsert_article(
 ) -> None: ...
 
 
-# An article's first values hold since always; changed values from now on are a new version.
+# An article's first values hold since always; values other than those in force now are a new
+# version from now on.
 @command(
     """
     INSERT INTO article_versions
@@ -121,7 +125,8 @@ def upsert_article(
     WHERE NOT EXISTS (
         SELECT FROM (
             SELECT nominal_g, t1_g, t2_g, ideal_rate_ppm, price_per_kg FROM article_versions
-            WHERE tenant = $1 AND article = $2 ORDER BY valid_from DESC LIMIT 1
+            WHERE tenant = $1 AND article = $2 AND valid_from <= now()
+            ORDER BY valid_from DESC LIMIT 1
         ) v
         WHERE (v.nominal_g, v.t1_g, v.t2_g, v.ideal_rate_ppm, v.price_per_kg)
             IS NOT DISTINCT FROM ($3::numeric(10, 1), $4::numeric(10, 1), $5::numeric(10, 1),

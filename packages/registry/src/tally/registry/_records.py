@@ -95,20 +95,22 @@ class SitePlan(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MachineMove(msgspec.Struct, frozen=True, kw_only=True):
-    """Machine `machine` stands on `line` from `valid_from` on (its past stays where it was)."""
+    """Machine `machine` stands on `line` from `valid_from` on (its past stays where it was);
+    None: since always."""
 
     tenant: TenantId
     machine: Id
     line: Id
-    valid_from: Annotated[datetime, msgspec.Meta(tz=True)]
+    valid_from: Annotated[datetime, msgspec.Meta(tz=True)] | None
 
 
 class ArticleVersion(msgspec.Struct, frozen=True, kw_only=True):
-    """An article's Qn, ideal rate and price from `valid_from` on (T1 and T2 follow from Qn)."""
+    """An article's Qn, ideal rate and price from `valid_from` on (None: since always); T1 and
+    T2 follow from Qn."""
 
     tenant: TenantId
     article: ArticleId
-    valid_from: Annotated[datetime, msgspec.Meta(tz=True)]
+    valid_from: Annotated[datetime, msgspec.Meta(tz=True)] | None
     nominal_g: Annotated[float, msgspec.Meta(ge=5, le=10_000)] | None
     ideal_rate_ppm: Annotated[float, msgspec.Meta(gt=0, le=10_000)]
     price_per_kg: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0.0

@@ -169,8 +169,10 @@ class Registry:
             sync_article(version.tenant, version.article),
         )
 
-    async def remove_article_version(self, tenant: str, article: str, valid_from: datetime) -> None:
-        """Forget the version that starts at `valid_from` (the one before it holds on)."""
+    async def remove_article_version(
+        self, tenant: str, article: str, valid_from: datetime | None
+    ) -> None:
+        """Forget the version that starts at `valid_from` (None: since always)."""
         await self._write(
             tenant,
             delete_article_version(tenant, article, valid_from),
@@ -190,8 +192,8 @@ class Registry:
             sync_machine_line(move.tenant, move.machine),
         )
 
-    async def remove_move(self, tenant: str, machine: str, valid_from: datetime) -> None:
-        """Forget the move at `valid_from` (the line before it holds on)."""
+    async def remove_move(self, tenant: str, machine: str, valid_from: datetime | None) -> None:
+        """Forget the move at `valid_from` (None: the line since always)."""
         await self._write(
             tenant,
             delete_move(tenant, machine, valid_from),
