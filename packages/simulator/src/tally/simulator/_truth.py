@@ -9,7 +9,7 @@ and production day, per line and production day, and per ℮ lot; `_truth_file.p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -72,12 +72,7 @@ class Truth:
 
     def _tenant(self, machines: list[MachineTally]) -> TenantTruth:
         tenant = machines[0].placement.tenant
-        rows: list[MachineDayTruth] = []
-        figures: dict[tuple[str, date], tuple[MachineDayTruth, DayTime | None]] = {}
-        for machine in machines:
-            for row, time in self._machine_days(machine):
-                rows.append(row)
-                figures[(row.machine, row.production_day)] = (row, time)
+        rows = [row for machine in machines for row in self._machine_days(machine)]
         lots = [lot for machine in machines for lot in lot_rows(machine)]
         settings = tenant.settings
         return TenantTruth(
@@ -90,37 +85,28 @@ class Truth:
             datapoints=sum(row.datapoints for row in rows),
             duplicates_sent=sum(row.duplicates_sent for row in rows),
             days=rows,
-            lines=_line_days(machines, figures),
+            lines=_line_days(machines, rows),
             lots=sorted(lots, key=lambda lot: (lot.machine, lot.hour_start, lot.article)),
         )
 
-    def _machine_days(
-        self, machine: MachineTally
-    ) -> Iterable[tuple[MachineDayTruth, DayTime | None]]:
+    def _machine_days(self, machine: MachineTally) -> Iterable[MachineDayTruth]:
         skew = machine.skew
         end = self.end + skew
         times = day_times(machine, end)
         counted = machine.days
         for name in sorted(set(times) | set(counted)):
-            time, day = times.get(name), counted.get(name)
-            span = (time.day if time else None) or (day.span if day else None)
-            assert span is not None
+            span = times[name].day if name in times else counted[name].span
             complete = self.start + skew <= span.start and span.end <= end
-            yield _machine_row(machine, span.date, complete, time, day), time
+            time = times.get(name) or DayTime(span)
+            day = counted.get(name) or DayTally(span)
+            yield _machine_row(machine, complete, time, day)
 
 
 def _machine_row(
-    machine: MachineTally,
-    name: date,
-    complete: bool,
-    time: DayTime | None,
-    day: DayTally | None,
+    machine: MachineTally, complete: bool, time: DayTime, day: DayTally
 ) -> MachineDayTruth:
     placement = machine.placement
-    span = time.day if time is not None else day.span if day is not None else None
-    assert span is not None
-    time = time or DayTime(span)
-    day = day or DayTally(span)
+    span = time.day
     ppt_total = sum(day.ppt_packs.values())
     quality = day.ppt_good / ppt_total if ppt_total else None
     return MachineDayTruth(
@@ -129,7 +115,7 @@ def _machine_row(
         machine=placement.machine.id,
         machine_type=placement.machine.type,
         clock_skew_s=machine.skew,
-        production_day=name,
+        production_day=span.date,
         day_start=datetime.fromtimestamp(span.start, UTC),
         day_end=datetime.fromtimestamp(span.end, UTC),
         complete=complete,
@@ -150,7 +136,7 @@ def _machine_row(
         packs_in_ppt=ppt_total,
         good_in_ppt=day.ppt_good,
         figures=oee(time.ppt, time.running, time.micro, time.losses, _ideal(machine, day), quality),
-        articles=article_days(machine, name, day),
+        articles=article_days(machine, span.date, day),
         messages=day.messages,
         datapoints=day.datapoints,
         duplicates_sent=day.duplicates_sent,
@@ -166,36 +152,30 @@ def _ideal(machine: MachineTally, day: DayTally) -> float:
     )
 
 
-def _line_days(
-    machines: list[MachineTally],
-    figures: dict[tuple[str, date], tuple[MachineDayTruth, DayTime | None]],
-) -> list[LineDayTruth]:
-    rows = []
-    for machine in machines:
-        spec = machine.placement.machine
-        if spec.type != "thermoformer":
+def _line_days(machines: list[MachineTally], rows: list[MachineDayTruth]) -> list[LineDayTruth]:
+    """A line's day from its thermoformer's row and its checkweigher's row of that day."""
+    by_machine = {(row.machine, row.production_day): row for row in rows}
+    lines = []
+    for row in rows:
+        if row.machine_type != "thermoformer":
             continue
-        line = machine.placement.line
+        line = next(m.placement.line for m in machines if m.placement.machine.id == row.machine)
         weigher = next(m.id for m in line.machines if m.type == "checkweigher")
-        for (name, day), (constraint, time) in sorted(figures.items(), key=lambda i: i[0][1]):
-            if name != spec.id or (weigher, day) not in figures:
-                continue
-            rows.append(_line_row(constraint, time, figures[(weigher, day)][0]))
-    return sorted(rows, key=lambda row: (row.line, row.production_day))
+        end = by_machine.get((weigher, row.production_day))
+        if end is not None:
+            lines.append(_line_row(row, end))
+    return sorted(lines, key=lambda line: (line.line, line.production_day))
 
 
-def _line_row(
-    constraint: MachineDayTruth, time: DayTime | None, end: MachineDayTruth
-) -> LineDayTruth:
+def _line_row(constraint: MachineDayTruth, end: MachineDayTruth) -> LineDayTruth:
     mine = constraint.figures
     quality = end.good_in_ppt / end.packs_in_ppt if end.packs_in_ppt else None
     micro = mine.losses.micro_stop_seconds
-    losses = mine.losses.availability_seconds
     figures: OeeTruth = oee(
         mine.ppt_seconds,
         mine.run_seconds - micro,
         micro,
-        dict(losses),
+        dict(mine.losses.availability_seconds),
         mine.ideal_seconds,
         quality,
     )
