@@ -113,6 +113,10 @@ class Machine:
         """The operator zeroes the counters (shift or job start)."""
         self.values = [0] * len(self.counters)
         self.tally.reset(t)
+        # The last count before the reset may carry this same instant: the zeros go in a
+        # message of their own, whose higher sequence number orders them after it (samples
+        # of equal time are ordered by message, never by their place inside one).
+        self.outbox.finish()
         self.sample(t)
 
     def context(self, t: int, event: ContextEvent, job: Job, shift: str | None = None) -> None:
