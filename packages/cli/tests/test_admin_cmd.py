@@ -204,3 +204,16 @@ def test_article_versions_are_added_and_listed(tally: Tally) -> None:
         "120.00",
         "13.50",
     ]
+
+
+def test_line_roles_are_set_and_refuse_an_unknown_machine(tally: Tally) -> None:
+    a_line(tally)
+    roles = ("admin", "line", "roles", "acme", "l1")
+    assert tally(*roles, "--constraint", "tf", "--end-of-line", "cw") == (
+        0,
+        "line acme/l1 roles saved\n",
+        "",
+    )
+    code, _, err = tally(*roles, "--constraint", "nope")
+    assert code == 1
+    assert "constraint_machine = 'nope' is not a machine of tenant 'acme'" in err

@@ -15,6 +15,7 @@ def test_the_registry_exports_exactly_its_public_names() -> None:
         "Category",
         "FigureSettings",
         "Line",
+        "LineRoles",
         "LineView",
         "Machine",
         "MachineKind",

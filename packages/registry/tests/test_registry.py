@@ -20,6 +20,7 @@ from tally.registry import (
     Category,
     FigureSettings,
     Line,
+    LineRoles,
     Machine,
     MachineKind,
     MachineMove,
@@ -30,8 +31,10 @@ from tally.registry import (
     StateModel,
     StateRule,
     Tenant,
+    load_snapshot,
     token_hash,
 )
+from tally.sdk import Database
 
 pytestmark = pytest.mark.integration
 
@@ -303,3 +306,23 @@ async def test_putting_the_values_in_force_now_again_changes_no_history(
     )
     spans = await registry.memberships(tenant, machine)
     assert [(m.line, m.start) for m in spans] == [("l2", -math.inf), ("l2", soon.timestamp())]
+
+
+async def test_line_roles_name_machines_of_the_tenant(
+    registry: Registry, migrated_url: str
+) -> None:
+    tenant, machine = await a_machine(registry)
+    await registry.put_line_roles(LineRoles(tenant=tenant, line="l1", end_of_line_machine=machine))
+    with pytest.raises(RegistryError, match="constraint_machine = 'nope' is not a machine"):
+        await registry.put_line_roles(
+            LineRoles(tenant=tenant, line="l1", constraint_machine="nope")
+        )
+    with pytest.raises(RegistryError, match=r"line .*/l9 does not exist"):
+        await registry.put_line_roles(LineRoles(tenant=tenant, line="l9"))
+    # Putting the line again leaves its roles alone.
+    await registry.put_line(Line(tenant=tenant, line="l1", site="s1", name="Renamed"))
+    async with await Database.connect(migrated_url, max_size=1) as database:
+        snapshot = await load_snapshot(database, tenant)
+    line = snapshot.line("l1")
+    assert line is not None
+    assert (line.constraint_machine, line.end_of_line_machine) == (None, machine)

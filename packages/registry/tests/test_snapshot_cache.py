@@ -17,6 +17,7 @@ from tally.registry import (
     ArticleVersion,
     FigureSettings,
     Line,
+    LineRoles,
     Machine,
     MachineKind,
     MachineMove,
@@ -66,9 +67,7 @@ async def a_tenant(registry: Registry) -> str:
         await registry.put_machine(
             Machine(tenant=tenant, machine=machine, line="l1", kind=kind, position=position)
         )
-    await registry.put_line(
-        Line(tenant=tenant, line="l2", site="s1", name="l2", end_of_line_machine="sl")
-    )
+    await registry.put_line_roles(LineRoles(tenant=tenant, line="l2", end_of_line_machine="sl"))
     await registry.move_machine(
         MachineMove(tenant=tenant, machine="tf", line="l2", valid_from=MOVED)
     )

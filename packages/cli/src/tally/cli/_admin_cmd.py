@@ -74,7 +74,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             ("--day-start", {"type": time.fromisoformat}),
         ],
     )
-    _entity(
+    line_verbs = _entity(
         kinds,
         Line,
         Registry.put_line,
@@ -83,24 +83,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             ("line", {}),
             ("--site", {"required": True}),
             ("--name", {"required": True}),
-            (
-                "--constraint",
-                {
-                    "dest": "constraint_machine",
-                    "metavar": "MACHINE",
-                    "help": "where line A and P are taken (default: its thermoformer)",
-                },
-            ),
-            (
-                "--end-of-line",
-                {
-                    "dest": "end_of_line_machine",
-                    "metavar": "MACHINE",
-                    "help": "where good packs and Q are taken (default: its checkweigher)",
-                },
-            ),
         ],
     )
+    _admin_figures.add_line_verbs(line_verbs, _runner)
     machine_verbs = _entity(
         kinds,
         Machine,

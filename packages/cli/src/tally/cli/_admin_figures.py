@@ -8,6 +8,7 @@ article versions. Each command parses its arguments and calls `tally.registry.Re
     tally admin settings set TENANT [--micro-stop-seconds N] [--gap-seconds N]
         [--changeover-is-loss yes|no] [--cleaning-is-loss yes|no] [--rules FILE]
         [--pack-counter KIND=COUNTER ...]
+    tally admin line roles TENANT LINE [--constraint MACHINE] [--end-of-line MACHINE]
     tally admin machine move TENANT MACHINE --line LINE (--at TIME | --since-always)
     tally admin machine moves TENANT MACHINE
     tally admin machine unmove TENANT MACHINE (--at TIME | --since-always)
@@ -35,6 +36,7 @@ from tally.calendar import ShiftPlan
 from tally.registry import (
     ArticleVersion,
     FigureSettings,
+    LineRoles,
     MachineMove,
     Registry,
     RegistryError,
@@ -80,6 +82,28 @@ def add_parsers(kinds: argparse._SubParsersAction[argparse.ArgumentParser], runn
     )
     put.add_argument("--good-counter")
     put.set_defaults(run=runner(_set_settings))
+
+
+def add_line_verbs(
+    verbs: argparse._SubParsersAction[argparse.ArgumentParser], runner: Runner
+) -> None:
+    """`line roles`: where a line's figures are taken."""
+    roles = verbs.add_parser("roles", help="set the line's constraint and end-of-line machine")
+    roles.add_argument("tenant")
+    roles.add_argument("line")
+    roles.add_argument(
+        "--constraint",
+        dest="constraint_machine",
+        metavar="MACHINE",
+        help="where line A and P are taken (default: its thermoformer)",
+    )
+    roles.add_argument(
+        "--end-of-line",
+        dest="end_of_line_machine",
+        metavar="MACHINE",
+        help="where good packs and Q are taken (default: its checkweigher)",
+    )
+    roles.set_defaults(run=runner(_set_roles))
 
 
 def add_machine_verbs(
@@ -164,6 +188,17 @@ async def _set_settings(registry: Registry, a: argparse.Namespace) -> None:
         raise RegistryError(f"invalid setting: {error}") from error
     await registry.put_settings(a.tenant, settings)
     print(f"settings {a.tenant} saved")
+
+
+async def _set_roles(registry: Registry, a: argparse.Namespace) -> None:
+    roles = LineRoles(
+        tenant=a.tenant,
+        line=a.line,
+        constraint_machine=a.constraint_machine,
+        end_of_line_machine=a.end_of_line_machine,
+    )
+    await registry.put_line_roles(roles)
+    print(f"line {a.tenant}/{a.line} roles saved")
 
 
 async def _move(registry: Registry, a: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ from tally.registry import (
     Article,
     ArticleVersion,
     Line,
+    LineRoles,
     Machine,
     MachineKind,
     Registry,
@@ -76,14 +77,11 @@ async def _put_line(registry: Registry, tenant: str, site: str, line: LineSpec) 
                 max_rate_ppm=machine.max_rate_ppm or None,
             )
         )
-    # The roles name machines, so they come once the machines exist.
     roles = {m.type: m.id for m in line.machines}
-    await registry.put_line(
-        Line(
+    await registry.put_line_roles(
+        LineRoles(
             tenant=tenant,
             line=line.id,
-            site=site,
-            name=line.name,
             constraint_machine=roles["thermoformer"],
             end_of_line_machine=roles["checkweigher"],
         )

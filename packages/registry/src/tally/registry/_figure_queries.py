@@ -54,6 +54,38 @@ def upsert_plan(tenant: str, site: str, valid_from: date, plan: str) -> None: ..
 def delete_plan(tenant: str, site: str, valid_from: date) -> None: ...
 
 
+# --- line roles ----------------------------------------------------------------------------
+
+
+class ExistsRow(msgspec.Struct, frozen=True):
+    found: bool
+
+
+@query(
+    ExistsRow,
+    "SELECT EXISTS (SELECT FROM machines WHERE tenant = $1 AND machine = $2) AS found",
+)
+def machine_exists(tenant: str, machine: str) -> None: ...
+
+
+@query(
+    ExistsRow,
+    "SELECT EXISTS (SELECT FROM lines WHERE tenant = $1 AND line = $2) AS found",
+)
+def line_exists(tenant: str, line: str) -> None: ...
+
+
+@command(
+    """
+    UPDATE lines SET constraint_machine = $3, end_of_line_machine = $4
+    WHERE tenant = $1 AND line = $2
+    """
+)
+def set_line_roles(
+    tenant: str, line: str, constraint_machine: str | None, end_of_line_machine: str | None
+) -> None: ...
+
+
 # --- settings ------------------------------------------------------------------------------
 
 

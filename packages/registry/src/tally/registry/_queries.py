@@ -31,21 +31,11 @@ def upsert_site(tenant: str, site: str, name: str, timezone: str, day_start: tim
 
 @command(
     """
-    INSERT INTO lines (tenant, line, site, name, constraint_machine, end_of_line_machine)
-    VALUES ($1, $2, $3, $4, $5, $6)
-    ON CONFLICT (tenant, line) DO UPDATE SET site = excluded.site, name = excluded.name,
-        constraint_machine = excluded.constraint_machine,
-        end_of_line_machine = excluded.end_of_line_machine
+    INSERT INTO lines (tenant, line, site, name) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (tenant, line) DO UPDATE SET site = excluded.site, name = excluded.name
     """
 )
-def upsert_line(
-    tenant: str,
-    line: str,
-    site: str,
-    name: str,
-    constraint_machine: str | None,
-    end_of_line_machine: str | None,
-) -> None: ...
+def upsert_line(tenant: str, line: str, site: str, name: str) -> None: ...
 
 
 @command(

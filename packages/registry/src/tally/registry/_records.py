@@ -49,14 +49,19 @@ class Site(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Line(msgspec.Struct, frozen=True, kw_only=True):
-    """A line. Line OEE takes availability and performance at its constraint machine, good
-    packs and quality at its end-of-line machine; None means its thermoformer and checkweigher.
-    """
-
     tenant: TenantId
     line: Id
     site: Id
     name: Name
+
+
+class LineRoles(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a line's figures are taken: availability and performance at its constraint
+    machine, good packs and quality at its end-of-line machine; None means its thermoformer and
+    its checkweigher (whichever stands on the line at the time)."""
+
+    tenant: TenantId
+    line: Id
     constraint_machine: Id | None = None
     end_of_line_machine: Id | None = None
 

@@ -27,7 +27,10 @@ from tally.registry._figure_queries import (
     delete_article_version,
     delete_move,
     delete_plan,
+    line_exists,
+    machine_exists,
     plans_of_tenant,
+    set_line_roles,
     settings_of_tenant,
     site_day_start,
     sync_article,
@@ -59,6 +62,7 @@ from tally.registry._records import (
     Article,
     ArticleVersion,
     Line,
+    LineRoles,
     Machine,
     MachineMove,
     Site,
@@ -111,17 +115,33 @@ class Registry:
         await self._db.transaction(work, tenant=site.tenant)
 
     async def put_line(self, line: Line) -> None:
-        await self._write(
-            line.tenant,
-            upsert_line(
-                line.tenant,
-                line.line,
-                line.site,
-                line.name,
-                line.constraint_machine,
-                line.end_of_line_machine,
-            ),
-        )
+        await self._write(line.tenant, upsert_line(line.tenant, line.line, line.site, line.name))
+
+    async def put_line_roles(self, roles: LineRoles) -> None:
+        """Set where a line's figures are taken (None: its thermoformer, its checkweigher)."""
+
+        async def work(tx: Tx) -> None:
+            if not (await tx.fetch_one(line_exists(roles.tenant, roles.line))).found:
+                raise RegistryError(
+                    f"line {roles.tenant}/{roles.line} does not exist: add it first"
+                )
+            for field in ("constraint_machine", "end_of_line_machine"):
+                machine = getattr(roles, field)
+                if (
+                    machine is not None
+                    and not (await tx.fetch_one(machine_exists(roles.tenant, machine))).found
+                ):
+                    raise RegistryError(
+                        f"{field} = {machine!r} is not a machine of tenant {roles.tenant!r}: "
+                        "add it first"
+                    )
+            await tx.execute(
+                set_line_roles(
+                    roles.tenant, roles.line, roles.constraint_machine, roles.end_of_line_machine
+                )
+            )
+
+        await self._db.transaction(work, tenant=roles.tenant)
 
     async def put_machine(self, machine: Machine) -> None:
         """Add or update a machine; on another line than before, it has moved there now."""
