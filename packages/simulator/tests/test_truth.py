@@ -80,6 +80,24 @@ def test_the_run_holds_what_the_end_to_end_test_needs(dst_run: Run, truth: Truth
     lots = [lot for t in truth.tenants for lot in t.lots]
     assert {lot.compliant for lot in lots} == {True, False, None}
     assert any(lot.below_t1 and lot.compliant for lot in lots)
+    # 15- and 16-bit counters wrap within a day: a drop from near the rollover, same boot.
+    wraps: dict[int, int] = defaultdict(int)
+    for p in dst_run[0].fleet.placements():
+        rollover = p.machine.counter_rollover
+        counter = "cycles" if p.machine.type == "slicer" else "packs_total"
+        samples = [
+            (m.boot_id, sig.value)
+            for m in stream(dst_run, p.tenant.id, p.machine.id)
+            for sig in m.signals
+            if isinstance(sig, Counter) and sig.name == counter
+        ]
+        wraps[rollover] += sum(
+            1
+            for (boot_a, prev), (boot_b, cur) in itertools.pairwise(samples)
+            if boot_a == boot_b and cur < prev and prev > rollover - 1000
+        )
+    assert wraps[32_767] > 0
+    assert wraps[65_535] > 0
     # Reordering: some message of a machine arrived after one it preceded.
     late = 0
     for sent in _per_machine(dst_run[1]).values():
