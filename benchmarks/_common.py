@@ -1,8 +1,8 @@
 """What every benchmark shares: the servers, a database of its own, machine facts, the output.
 
-Servers come from TALLY_NATS_URL / TALLY_DATABASE_URL when set, else embedded ones are started
-under a temporary folder (not under /work: the embedded PostgreSQL runs as another user, who
-must be able to traverse every folder above its data) and stopped when the block ends.
+Servers come from TALLY_NATS_URL / TALLY_OWNER_DATABASE_URL when set, else embedded ones are
+started under a temporary folder and stopped (and removed) when the block ends. Services log in
+as their own roles, as in production.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import asyncpg
 import psutil
 
 from tally.cli._service_processes import ServiceProcesses
-from tally.sdk import NatsBroker, infrastructure, migrate
+from tally.sdk import NatsBroker, infrastructure, migrate, owner_database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -48,13 +48,13 @@ class Servers:
 def servers(*, fast: bool, need_nats: bool = True) -> Iterator[Servers]:
     """The servers of one benchmark run: from the environment, or embedded and stopped after."""
     nats_url = os.environ.get("TALLY_NATS_URL") or None
-    database_url = os.environ.get("TALLY_DATABASE_URL") or None
+    database_url = owner_database_url(os.environ)
     # A benchmark that needs no broker names one it never dials, so none is started for it.
     given_nats = nats_url if need_nats else (nats_url or "nats://unused.invalid:4222")
     with (
         tempfile.TemporaryDirectory(prefix="tally-bench-", ignore_cleanup_errors=True) as folder,
         infrastructure(
-            Path(folder), nats_url=given_nats, database_url=database_url, fast=fast
+            Path(folder), nats_url=given_nats, database_url=database_url, fast=fast, disposable=True
         ) as endpoints,
     ):
         yield Servers(
@@ -214,12 +214,9 @@ async def service_environment(
         async with scratch_database(found.database_url, database_prefix) as url:
             await migrate(url, MIGRATIONS)
             processes = ServiceProcesses(
-                env={
-                    "TALLY_NATS_URL": found.nats_url,
-                    "TALLY_DATABASE_URL": url,
-                    "TALLY_LOG_LEVEL": "warning",
-                },
+                env={"TALLY_NATS_URL": found.nats_url, "TALLY_LOG_LEVEL": "warning"},
                 log_dir=Path(logs),
+                owner_database_url=url,
             )
             broker = await NatsBroker.connect(found.nats_url, name=client_name)
             try:

@@ -3,7 +3,7 @@
     uv run python benchmarks/pipeline_throughput.py [--quick]
 
 Servers: NATS JetStream and PostgreSQL with fsync on (embedded, fast=False), or the ones named
-by TALLY_NATS_URL / TALLY_DATABASE_URL (then the run publishes into that server's TELEMETRY
+by TALLY_NATS_URL / TALLY_OWNER_DATABASE_URL (then the run publishes into that server's TELEMETRY
 stream and runs its "recorder" durable consumer: give it a server of its own). The gateway and
 the recorder run as real processes with one worker each; this process is the client.
 
@@ -86,7 +86,7 @@ class Rate:
 async def provision(url: str, source: TelemetrySource) -> dict[tuple[str, str], str]:
     """Tenants (rate limits out of the way), one site and line each, machines and tokens."""
     tokens: dict[tuple[str, str], str] = {}
-    async with await Database.connect(url, max_size=2) as database:
+    async with await Database.connect(url, max_size=2, switch_role=True) as database:
         registry = Registry(database)
         for tenant in source.tenants:
             await registry.put_tenant(Tenant(tenant=tenant, name=tenant, rate_per_second=10**9))

@@ -3,7 +3,7 @@
     uv run python benchmarks/recorder_memory.py [--quick]
 
 The real recorder (`python -m tally.recorder`, one worker) runs as a subprocess against NATS
-JetStream and PostgreSQL (embedded with fsync off, or TALLY_NATS_URL / TALLY_DATABASE_URL;
+JetStream and PostgreSQL (embedded with fsync off, or TALLY_NATS_URL / TALLY_OWNER_DATABASE_URL;
 memory does not depend on fsync). Each round publishes N telemetry messages (20 signals each,
 several tenants, every identity new), waits until the recorder's metric
 `tally_recorder_messages_stored_total` shows all of them stored, lets it settle, then samples

@@ -23,7 +23,7 @@ SEED = 7
 
 @dataclass(frozen=True)
 class Pipeline:
-    database_url: str
+    database_url: str  # the owner's
     nats_url: str
     fleet: Fleet
     tokens: Tokens
@@ -41,13 +41,11 @@ async def fresh_database(scratch_database_url: str) -> str:
 def service_processes(
     fresh_database: str, nats_url: str, tmp_path: Path
 ) -> Iterator[ServiceProcesses]:
+    """Service processes on the test's database, each logged in as its own role."""
     processes = ServiceProcesses(
-        env={
-            "TALLY_NATS_URL": nats_url,
-            "TALLY_DATABASE_URL": fresh_database,
-            "TALLY_LOG_LEVEL": "warning",
-        },
+        env={"TALLY_NATS_URL": nats_url, "TALLY_LOG_LEVEL": "warning"},
         log_dir=tmp_path / "logs",
+        owner_database_url=fresh_database,
     )
     try:
         yield processes

@@ -31,7 +31,7 @@ from tally.contracts import (
 from tally.recorder.service import RecorderDeps, service
 from tally.recorder.settings import RecorderSettings
 from tally.sdk import Database, NatsBroker, ServiceHost
-from tally.sdk.testing import eventually
+from tally.sdk.testing import LoginUrl, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -87,10 +87,11 @@ def stored(deps: RecorderDeps, tenants: list[str]) -> int:
 
 
 async def test_the_recorders_memory_does_not_grow_with_the_messages_it_stores(
-    fresh_database: str, nats_url: str
+    fresh_database: str, nats_url: str, login_url: LoginUrl
 ) -> None:
     broker = await NatsBroker.connect(nats_url, name="test-recorder-memory")
-    database = await Database.connect(fresh_database, role="tally_ingest")
+    role = service.database_role
+    database = await Database.connect(login_url(fresh_database, role), role=role)
     host = ServiceHost(service, RecorderSettings(), broker=broker, database=database)
     fleet = Fleet()
     traced: list[int] = []

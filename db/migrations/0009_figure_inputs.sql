@@ -12,8 +12,8 @@
 -- - a version number per tenant, raised by every registry write, so that a process that caches
 --   a tenant's registry (the rollup, once per batch) learns with one tiny query that it changed.
 --
--- Every new table has row-level security on `tally.tenant` like 0002's, and explicit grants:
--- no reliance on default privileges.
+-- Every new table has row-level security on `tally.tenant` like every tenant table, and
+-- explicit grants to tally_app: no reliance on default privileges.
 
 ALTER TABLE machines ADD COLUMN max_rate_ppm numeric(8, 2) CHECK (max_rate_ppm > 0);
 
@@ -98,20 +98,21 @@ BEGIN
 END
 $$;
 
+-- Row-level security as on every tenant table (0007's tally_tenant_policy), and explicit grants:
+-- 0007 made every table private until a migration grants it.
+SELECT tally_tenant_policy(name::regclass)
+FROM unnest(ARRAY['site_plans', 'figure_settings', 'machine_lines', 'article_versions',
+                  'registry_versions']) AS name;
+REVOKE ALL ON site_plans, figure_settings, machine_lines, article_versions, registry_versions
+    FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON site_plans, figure_settings, machine_lines, article_versions, registry_versions
+    TO tally_app;
+
 DO $$
 DECLARE
     name text;
 BEGIN
-    FOREACH name IN ARRAY ARRAY['site_plans', 'figure_settings', 'machine_lines',
-                                'article_versions', 'registry_versions'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', name);
-        EXECUTE format(
-            'CREATE POLICY tenant_isolation ON %I USING (tenant = current_setting(''tally.tenant'', true)) '
-            'WITH CHECK (tenant = current_setting(''tally.tenant'', true))', name);
-        EXECUTE format('REVOKE ALL ON %I FROM PUBLIC', name);
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO tally_app', name);
-    END LOOP;
     FOREACH name IN ARRAY ARRAY['sites', 'lines', 'machines', 'articles', 'site_plans',
                                 'figure_settings', 'machine_lines', 'article_versions'] LOOP
         EXECUTE format(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from tally.cli.__main__ import main
@@ -24,7 +26,7 @@ def tally(
 ) -> Tally:
     """`tally ARGS…` against a migrated database of this test's own: (exit code, out, err)."""
     monkeypatch.setenv("TALLY_NATS_URL", nats_url)
-    monkeypatch.setenv("TALLY_DATABASE_URL", scratch_database_url)
+    monkeypatch.setenv("TALLY_OWNER_DATABASE_URL", scratch_database_url)
     monkeypatch.setenv("TALLY_STATE_DIR", str(tmp_path))
 
     def run(*argv: str) -> tuple[int, str, str]:
@@ -87,6 +89,38 @@ def test_a_machine_on_a_line_not_added_yet_says_so(tally: Tally) -> None:
     assert code == 1
     assert err.startswith("tally: ")
     assert err.rstrip().endswith("add it first")
+
+
+def test_revoking_a_machines_tokens_leaves_none_live(
+    tally: Tally, scratch_database_url: str
+) -> None:
+    for step in [
+        ("tenant", "add", "acme", "--name", "Acme"),
+        ("site", "add", "acme", "p1", "--name", "Plant", "--timezone", "Europe/Berlin"),
+        ("line", "add", "acme", "l1", "--site", "p1", "--name", "Line 1"),
+        ("machine", "add", "acme", "l1-cw", "--line", "l1", "--kind", "checkweigher"),
+        ("token", "issue", "acme", "l1-cw"),
+        ("token", "issue", "acme", "l1-cw"),  # the first one is revoked already
+    ]:
+        assert tally("admin", *step)[0] == 0
+    assert asyncio.run(live_tokens(scratch_database_url)) == 1
+
+    code, out, _ = tally("admin", "token", "revoke", "acme", "l1-cw")
+
+    assert code == 0
+    assert out == "tokens of acme/l1-cw revoked; issue a new one to let it upload again\n"
+    assert asyncio.run(live_tokens(scratch_database_url)) == 0
+
+
+async def live_tokens(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        live: int = await connection.fetchval(
+            "SELECT count(*) FROM machine_tokens WHERE revoked_at IS NULL"
+        )
+    finally:
+        await connection.close()
+    return live
 
 
 def a_line(tally: Tally) -> None:

@@ -215,7 +215,7 @@ def test_a_fresh_lock_needs_no_database(
     locked: Locked, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # A server nobody listens on: the step must not even try it.
-    monkeypatch.setenv("TALLY_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("TALLY_OWNER_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     outcome = sql_step(locked.root, locked.statements, "auto", MIGRATIONS, tmp_path)
     assert outcome.errors == []
     assert "from sql.lock.json" in outcome.summary

@@ -1,5 +1,5 @@
-"""The simulated fleet in the registry: everything the figures need, and provisioning again
-changes no history."""
+"""Provisioning the simulated fleet: tenant budgets for the demo's speed, and everything the
+figures need in the registry — provisioning again changes no history."""
 
 from __future__ import annotations
 
@@ -9,12 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from tally.cli._provision import provision
+from tally.cli._provision import REGISTRY_RATE, fitted_rates, provision
 from tally.registry import RegistrySnapshot, load_snapshot
 from tally.sdk import Database, migrate
-from tally.simulator import Fleet, build_fleet
+from tally.simulator import Fleet, build_fleet, peak_datapoints_per_second
 
-pytestmark = pytest.mark.integration
+
+def test_budgets_fit_the_speed_with_room_for_replays() -> None:
+    fleet = build_fleet(1)
+
+    rates = fitted_rates(fleet, 3000)
+
+    assert list(rates) == [tenant.id for tenant in fleet.tenants]
+    for tenant in fleet.tenants:
+        assert rates[tenant.id] >= 2 * 3000 * peak_datapoints_per_second(tenant)
+
+
+def test_a_slow_fleet_keeps_the_registry_default() -> None:
+    assert set(fitted_rates(build_fleet(1), 1.0).values()) == {REGISTRY_RATE}
+
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 REPRICED = datetime(2025, 6, 1, 12, tzinfo=UTC)
@@ -35,10 +48,12 @@ def history(snapshot: RegistrySnapshot) -> object:
 
 
 async def snapshots(url: str, fleet: Fleet) -> dict[str, RegistrySnapshot]:
-    async with await Database.connect(url, max_size=1) as database:
+    # The owner's URL, as administration tools use it; the registry is read as tally_app.
+    async with await Database.connect(url, max_size=1, switch_role=True) as database:
         return {t.id: await load_snapshot(database, t.id) for t in fleet.tenants}
 
 
+@pytest.mark.integration
 async def test_the_fleet_is_provisioned_with_what_the_figures_need(
     scratch_database_url: str,
 ) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import asyncpg
 import httpx
 import pytest
 
@@ -27,11 +29,15 @@ def test_an_unknown_service_is_named() -> None:
 
 
 @pytest.mark.integration
-def test_a_service_runs_until_ctrl_c_and_then_drains(
+def test_a_service_runs_as_its_role_until_ctrl_c_and_then_drains(
     nats_url: str, scratch_database_url: str
 ) -> None:
     port = free_port()
-    env = {**os.environ, "TALLY_NATS_URL": nats_url, "TALLY_DATABASE_URL": scratch_database_url}
+    env = {
+        **os.environ,
+        "TALLY_NATS_URL": nats_url,
+        "TALLY_OWNER_DATABASE_URL": scratch_database_url,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "tally.cli", "run", "recorder", "--port", str(port)],
         env=env,
@@ -48,6 +54,7 @@ def test_a_service_runs_until_ctrl_c_and_then_drains(
                 pass
             assert time.monotonic() < deadline, "recorder never became ready"
             time.sleep(0.2)
+        assert asyncio.run(logins(scratch_database_url)) == {("recorder", "tally_ingest")}
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
         assert process.stdout is not None
@@ -59,3 +66,16 @@ def test_a_service_runs_until_ctrl_c_and_then_drains(
         if process.stdout is not None:
             process.stdout.close()
     assert '"msg":"service recorder stopped"' in output
+
+
+async def logins(owner_url: str) -> set[tuple[str, str]]:
+    """(application, login) of the services connected to the database."""
+    owner = await asyncpg.connect(owner_url)
+    try:
+        rows = await owner.fetch(
+            "SELECT DISTINCT application_name, usename FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await owner.close()
+    return {(row["application_name"], row["usename"]) for row in rows}

@@ -10,6 +10,7 @@ import pytest
 
 from tally.registry import Registry
 from tally.sdk import Database, migrate
+from tally.sdk.testing import LoginUrl
 
 MIGRATIONS = Path(__file__).parents[3] / "db" / "migrations"
 
@@ -22,7 +23,7 @@ def migrated_url(database_url: str) -> str:
 
 
 @pytest.fixture
-async def registry(migrated_url: str) -> AsyncIterator[Registry]:
-    # Connects as tally_app, as the api and the CLI do: row-level security applies.
-    async with await Database.connect(migrated_url, max_size=2) as database:
+async def registry(migrated_url: str, login_url: LoginUrl) -> AsyncIterator[Registry]:
+    # Logs in as tally_app, as the api does: row-level security applies.
+    async with await Database.connect(login_url(migrated_url, "tally_app"), max_size=2) as database:
         yield Registry(database)

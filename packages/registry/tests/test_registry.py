@@ -35,6 +35,7 @@ from tally.registry import (
     token_hash,
 )
 from tally.sdk import Database
+from tally.sdk.testing import LoginUrl
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +54,7 @@ async def a_machine(registry: Registry) -> tuple[str, str]:
 
 
 async def live(migrated_url: str, *tokens: str) -> list[bool]:
-    """Whether the gateway would accept each token (asked as a superuser, as the gateway asks)."""
+    """Whether the gateway would accept each token (asked through the same function)."""
     conn = await asyncpg.connect(migrated_url)
     try:
         return [await conn.fetchrow(AUTHENTICATE, token_hash(t)) is not None for t in tokens]
@@ -309,7 +310,7 @@ async def test_putting_the_values_in_force_now_again_changes_no_history(
 
 
 async def test_line_roles_name_machines_of_the_tenant(
-    registry: Registry, migrated_url: str
+    registry: Registry, migrated_url: str, login_url: LoginUrl
 ) -> None:
     tenant, machine = await a_machine(registry)
     await registry.put_line_roles(LineRoles(tenant=tenant, line="l1", end_of_line_machine=machine))
@@ -321,7 +322,8 @@ async def test_line_roles_name_machines_of_the_tenant(
         await registry.put_line_roles(LineRoles(tenant=tenant, line="l9"))
     # Putting the line again leaves its roles alone.
     await registry.put_line(Line(tenant=tenant, line="l1", site="s1", name="Renamed"))
-    async with await Database.connect(migrated_url, max_size=1) as database:
+    app_url = login_url(migrated_url, "tally_app")
+    async with await Database.connect(app_url, max_size=1) as database:
         snapshot = await load_snapshot(database, tenant)
     line = snapshot.line("l1")
     assert line is not None

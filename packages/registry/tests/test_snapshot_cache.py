@@ -28,6 +28,7 @@ from tally.registry import (
     Tenant,
 )
 from tally.sdk import Database
+from tally.sdk.testing import LoginUrl
 
 pytestmark = pytest.mark.integration
 
@@ -45,8 +46,9 @@ class Clock:
 
 
 @pytest.fixture
-async def database(migrated_url: str) -> AsyncIterator[Database]:
-    async with await Database.connect(migrated_url, max_size=2) as database:
+async def database(migrated_url: str, login_url: LoginUrl) -> AsyncIterator[Database]:
+    # Logs in as tally_app, as the rollup will: row-level security applies.
+    async with await Database.connect(login_url(migrated_url, "tally_app"), max_size=2) as database:
         yield database
 
 

@@ -6,6 +6,8 @@ Each test uses a stream of its own, so the tests share one NATS server without m
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -263,3 +265,37 @@ async def test_stopping_finishes_the_batch_in_flight_and_loses_nothing(broker: B
         await eventually(lambda: len(seen.keys) >= 30)
         await asyncio.sleep(0.3)
     assert sorted(seen.keys) == sorted(f"k{n}" for n in range(30))
+
+
+async def test_an_outage_logs_its_first_failure_and_a_count_not_a_line_per_message(
+    broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    topic, seen = note_topic(), Seen()
+    failures = 0
+    outage = True
+
+    async def needs_the_database(seen: Seen, batch: Sequence[Envelope[Note]]) -> None:
+        nonlocal failures
+        if outage:
+            failures += len(batch)
+            raise ConnectionError("database away")
+        await record(seen, batch)
+
+    consumer = Consumer(
+        durable(), topic, needs_the_database, batch_size=50, max_wait=0.2, backoff=FAST
+    )
+    await broker.ensure_stream(topic.stream)
+    for n in range(50):
+        await broker.publish(topic, Note(tenant="acme", key=f"k{n}"))
+    with caplog.at_level(logging.WARNING, logger="tally.sdk.consumer"):
+        async with hosted(broker, consumer, seen) as host:
+            # Two rounds: the whole batch fails, then every message alone (finding a culprit).
+            await eventually(lambda: failures >= 100)
+            outage = False
+            await eventually(lambda: len(seen.keys) == 50)
+            retried = int(host.metrics.retried.labels(consumer.name, "acme")._value.get())
+    retries = [r.getMessage() for r in caplog.records if "handler failed" in r.getMessage()]
+    # The first failure in full; the rest counted in one line when the consumer stopped.
+    assert retried >= 50
+    assert len(retries) == 2, retries
+    assert re.search(rf"\({retried - 1} more in the last \d+ s\)$", retries[1]), retries[1]

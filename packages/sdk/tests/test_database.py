@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from tally.sdk._database import Database, NoRowFound, Tx
 from tally.sdk._errors import InfrastructureError, TallyError, TransactionFailed
+from tally.sdk._logins import role_url
 from tally.sdk._migrations import migrate
 from tally.sdk._queries import command, query
 
@@ -78,7 +80,10 @@ async def db(scratch_database_url: str, tmp_path: Path) -> AsyncIterator[Databas
         "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL);"
         "INSERT INTO counters VALUES (1, 0), (2, 0);",
     )
-    async with await Database.connect(scratch_database_url, max_size=4) as database:
+    # The owner's URL, acting as tally_app: these tests are about the pool, not the logins.
+    async with await Database.connect(
+        scratch_database_url, max_size=4, switch_role=True
+    ) as database:
         yield database
 
 
@@ -255,7 +260,77 @@ async def test_empty_tenant_is_refused(db: Database) -> None:
 
 async def test_unknown_role_fails_clearly(scratch_database_url: str) -> None:
     with pytest.raises(InfrastructureError, match="SET ROLE tally_no_such_role"):
-        await Database.connect(scratch_database_url, role="tally_no_such_role")
+        await Database.connect(scratch_database_url, role="tally_no_such_role", switch_role=True)
+
+
+@pytest.fixture
+async def probe_role(scratch_database_url: str) -> AsyncIterator[str]:
+    """A login role of the test's own (roles are shared by every database of the server)."""
+    role = f"probe_{secrets.token_hex(4)}"
+    await admin_execute(scratch_database_url, f"CREATE ROLE {role} LOGIN")
+    yield role
+    await admin_execute(scratch_database_url, f"DROP ROLE {role}")
+
+
+async def test_a_least_privileged_login_connects_as_itself(
+    scratch_database_url: str, probe_role: str
+) -> None:
+    url = role_url(scratch_database_url, probe_role)
+    async with await Database.connect(url, role=probe_role, min_size=0) as database:
+
+        async def whoami(tx: Tx) -> str:
+            return str(await tx.connection.fetchval("SELECT session_user"))
+
+        assert await database.transaction(whoami) == probe_role
+
+
+async def test_a_login_as_another_role_is_refused(
+    scratch_database_url: str, probe_role: str
+) -> None:
+    url = role_url(scratch_database_url, probe_role)
+    with pytest.raises(InfrastructureError, match=f"logs in as {probe_role}, another role"):
+        await Database.connect(url, role="tally_app", application_name="api")
+
+
+async def test_a_superuser_login_is_refused(scratch_database_url: str) -> None:
+    # The owner's URL of the embedded server logs in as its superuser.
+    conn = await asyncpg.connect(scratch_database_url)
+    try:
+        owner = await conn.fetchval("SELECT session_user")
+        superuser = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = $1", owner)
+    finally:
+        await conn.close()
+    if not superuser:
+        pytest.skip("TALLY_OWNER_DATABASE_URL logs in as no superuser")
+    with pytest.raises(
+        InfrastructureError, match=rf"gateway must log in as {owner}\b.* a superuser"
+    ):
+        await Database.connect(scratch_database_url, role=owner, application_name="gateway")
+
+
+@pytest.mark.parametrize("grant", ["a superuser role", "pg_execute_server_program", "CREATEROLE"])
+async def test_a_login_that_can_become_a_superuser_is_refused(
+    scratch_database_url: str, probe_role: str, grant: str
+) -> None:
+    boss = f"{probe_role}_boss"
+    if grant == "CREATEROLE":
+        await admin_execute(scratch_database_url, f"ALTER ROLE {probe_role} CREATEROLE")
+    elif grant == "a superuser role":
+        await admin_execute(scratch_database_url, f"CREATE ROLE {boss} SUPERUSER NOLOGIN")
+        await admin_execute(scratch_database_url, f"GRANT {boss} TO {probe_role}")
+    else:
+        await admin_execute(scratch_database_url, f"GRANT {grant} TO {probe_role}")
+    try:
+        url = role_url(scratch_database_url, probe_role)
+        with pytest.raises(
+            InfrastructureError, match=f"must log in as {probe_role}.* {probe_role}"
+        ):
+            await Database.connect(url, role=probe_role, min_size=0)
+    finally:
+        await admin_execute(
+            scratch_database_url,
+            f"REVOKE pg_execute_server_program FROM {probe_role}; DROP ROLE IF EXISTS {boss}",
+        )
 
 
 async def test_row_level_security_scopes_each_transaction(

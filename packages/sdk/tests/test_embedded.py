@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -20,6 +23,7 @@ import pytest
 from tally.sdk._embedded_nats import EmbeddedNats
 from tally.sdk._embedded_postgres import EmbeddedPostgres
 from tally.sdk._errors import InfrastructureError
+from tally.sdk._postgres_as_root import sweep_clusters
 
 pytestmark = pytest.mark.integration
 
@@ -172,3 +176,72 @@ async def test_nats_url_answers_with_jetstream(nats_url: str) -> None:
     finally:
         await connection.close()
     assert info.limits is not None
+
+
+_AS_ROOT = """
+import asyncio, importlib.util, sys
+from pathlib import Path
+import asyncpg
+from tally.sdk._embedded_postgres import EmbeddedPostgres
+
+async def answer(url, sql):
+    connection = await asyncpg.connect(url)
+    try:
+        return await connection.fetchval(sql)
+    finally:
+        await connection.close()
+
+print(importlib.util.find_spec("pgserver").origin, flush=True)
+temporary, kept = Path(sys.argv[1]), Path(sys.argv[2])
+# As the pytest plugin runs it: a state folder of its own, the binaries in the private folder.
+with EmbeddedPostgres(temporary, fast=True, disposable=True) as server:
+    print(asyncio.run(answer(server.url, "SHOW data_directory")), flush=True)
+# As `tally demo` runs it: the state folder in the private folder.
+with EmbeddedPostgres(kept, fast=True) as server:
+    asyncio.run(answer(server.url, "CREATE TABLE kept AS SELECT 7 AS n"))
+with EmbeddedPostgres(kept, fast=True) as server:  # a later start finds the same data
+    print(asyncio.run(answer(server.url, "SELECT n FROM kept")), flush=True)
+    print(asyncio.run(answer(server.url, "SHOW data_directory")), flush=True)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="PostgreSQL runs as another user only for root")
+def test_postgres_runs_as_root_from_a_private_folder(tmp_path: Path) -> None:
+    """Root's home, or a folder from `mktemp -d`: mode 0700, so the system user PostgreSQL runs
+    as cannot reach into it. The pgserver wheel installed there (as `uv sync` in a clone there
+    would) and a state folder there still give a working server, and no folder is opened up."""
+    with tempfile.TemporaryDirectory() as private, tempfile.TemporaryDirectory() as temporary:
+        site = Path(private) / "site"
+        # Found, not imported: importing pgserver warns when XDG_RUNTIME_DIR is unset.
+        spec = importlib.util.find_spec("pgserver")
+        assert spec is not None
+        assert spec.submodule_search_locations
+        installed = Path(next(iter(spec.submodule_search_locations)))
+        # The wheel's binaries find their libraries in pgserver.libs beside it. Hard links
+        # where possible: a copy of the files, with their own modes, at no cost.
+        for name in ("pgserver", "pgserver.libs"):
+            shutil.copytree(installed.parent / name, site / name, copy_function=_link_or_copy)
+        env = {**os.environ, "PYTHONPATH": str(site)}
+        state = Path(private) / ".tally"
+        run = [sys.executable, "-c", _AS_ROOT, temporary, str(state)]
+        done = subprocess.run(
+            run, env=env, capture_output=True, text=True, timeout=240, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        origin, disposable, kept, kept_data = done.stdout.split()
+        assert origin.startswith(str(site)), "the test must run the private copy"
+        assert kept == "7"
+        assert stat.S_IMODE(Path(private).stat().st_mode) == 0o700
+        assert stat.S_IMODE(Path(temporary).stat().st_mode) == 0o700
+        assert not Path(disposable).exists(), "a disposable cluster is removed when stopped"
+        assert Path(kept_data).is_dir()
+    # The state folder is gone: its cluster goes at the next start (here, the sweep it runs).
+    sweep_clusters()
+    assert not Path(kept_data).exists()
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

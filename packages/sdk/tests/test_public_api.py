@@ -19,6 +19,7 @@ SDK = [
     "Endpoints",
     "Envelope",
     "InfrastructureError",
+    "LogLimiter",
     "MemoryBroker",
     "MigrationError",
     "MigrationStatus",
@@ -51,16 +52,21 @@ SDK = [
     "malformed",
     "migrate",
     "migration_status",
+    "owner_database_url",
     "presentable",
     "query",
     "read_body",
     "registered_statements",
+    "role_passwords",
+    "role_url",
     "run_service",
+    "set_role_passwords",
     "too_large",
     "unauthorized",
     "unavailable",
     "unsupported_media_type",
     "value_at",
+    "without_password",
 ]
 
 
@@ -72,4 +78,10 @@ def test_the_sdk_exports_exactly_its_public_names() -> None:
 
 
 def test_the_testing_helpers_are_pinned_too() -> None:
-    assert tally.sdk.testing.__all__ == ["DeadLetter", "dead_letters", "eventually"]
+    assert tally.sdk.testing.__all__ == [
+        "DeadLetter",
+        "LoginUrl",
+        "TcpProxy",
+        "dead_letters",
+        "eventually",
+    ]

@@ -8,8 +8,15 @@ import httpx
 import msgspec
 import pytest
 
-from tally.contracts import Counter, MachineMessage, Upload
-from tally.simulator import DeliveryFailed, GatewayRejected, HttpSender, build_fleet
+from tally.contracts import Counter, MachineMessage, Signal, Upload
+from tally.simulator import (
+    DeliveryFailed,
+    GatewayRejected,
+    HttpSender,
+    MachineSpec,
+    UploadTooLarge,
+    build_fleet,
+)
 
 FLEET = build_fleet(1)
 PLAIN = next(p.machine for p in FLEET.placements() if not p.machine.constrained)
@@ -105,3 +112,114 @@ async def test_gives_up_only_when_told() -> None:
 async def test_missing_token_is_named() -> None:
     with pytest.raises(KeyError, match="l1-slicer"):
         await HttpSender("http://gateway", {}).send("alpenwerk", PLAIN, UPLOAD)
+
+
+class LimitedGateway:
+    """Answers like the gateway with a body limit: 413 naming `limit_bytes` past it (storing
+    nothing), else 200 after storing every message (a repeated identity is a duplicate)."""
+
+    def __init__(self, limit: int, named: bool = True) -> None:
+        self.limit = limit
+        self.named = named
+        self.sizes: list[int] = []
+        self.stored: list[int] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = request.content
+        self.sizes.append(len(body))
+        if len(body) > self.limit:
+            problem: dict[str, object] = {"error": "too_large", "detail": "too large"}
+            if self.named:
+                problem["limit_bytes"] = self.limit
+            return httpx.Response(413, json=problem)
+        if request.headers["content-type"] == "application/msgpack":
+            upload = msgspec.msgpack.decode(body, type=Upload)
+        else:
+            upload = msgspec.json.decode(body, type=Upload)
+        seqs = [message.seq for message in upload.messages]
+        new = [seq for seq in seqs if seq not in self.stored]
+        self.stored.extend(new)
+        return ok(len(new), len(seqs) - len(new))
+
+
+def weighings(count: int, per_message: int = 20) -> Upload:
+    """A checkweigher's upload: `count` messages of `per_message` counters each."""
+    ts = datetime(2025, 6, 2, 8, tzinfo=UTC)
+    signals: list[Signal] = [Counter(name=f"packs_total_{n}", value=n) for n in range(per_message)]
+    return Upload(
+        messages=[
+            MachineMessage(boot_id="b1", seq=seq, ts=ts, signals=signals) for seq in range(count)
+        ]
+    )
+
+
+def limited_sender(gateway: LimitedGateway, believed: int) -> HttpSender:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(gateway))
+    return HttpSender("http://gateway", TOKENS, client=client, max_body_bytes=believed)
+
+
+@pytest.mark.parametrize("machine", [PLAIN, CONSTRAINED], ids=["json", "msgpack"])
+async def test_an_upload_over_the_limit_is_cut_into_parts_that_fit(machine: MachineSpec) -> None:
+    tenant = "alpenwerk" if machine is PLAIN else "iberpack"
+    upload = weighings(300)
+    gateway = LimitedGateway(limit=20_000)
+
+    result = await limited_sender(gateway, believed=20_000).send(tenant, machine, upload)
+
+    assert gateway.stored == list(range(300))  # every message once, in order
+    assert (result.accepted, result.duplicates) == (300, 0)
+    assert len(gateway.sizes) > 1
+    assert max(gateway.sizes) <= 20_000
+
+
+async def test_a_413_teaches_the_limit_and_the_part_is_cut_and_sent_again() -> None:
+    upload = weighings(300)
+    gateway = LimitedGateway(limit=20_000)
+    sender = limited_sender(gateway, believed=1024 * 1024)  # believes the default limit
+
+    result = await sender.send("alpenwerk", PLAIN, upload)
+    again = await sender.send("alpenwerk", PLAIN, weighings(300))
+
+    assert gateway.stored == list(range(300))
+    assert (result.accepted, result.duplicates, result.retries) == (300, 0, 1)
+    assert sender.max_body_bytes == 20_000
+    # Learned once: the next upload is cut before it is sent.
+    assert (again.accepted, again.duplicates, again.retries) == (0, 300, 0)
+    assert all(size <= 20_000 for size in gateway.sizes[1:])
+
+
+async def test_a_413_without_a_named_limit_halves_until_the_parts_fit() -> None:
+    gateway = LimitedGateway(limit=9_000, named=False)
+
+    result = await limited_sender(gateway, believed=1024 * 1024).send(
+        "alpenwerk", PLAIN, weighings(200)
+    )
+
+    assert gateway.stored == list(range(200))
+    assert result.accepted == 200
+
+
+async def test_more_messages_than_an_upload_may_hold_are_cut_by_count() -> None:
+    gateway = LimitedGateway(limit=10 * 1024 * 1024)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(gateway))
+    sender = HttpSender("http://gateway", TOKENS, client=client, max_messages=100)
+
+    result = await sender.send("alpenwerk", PLAIN, weighings(250, per_message=1))
+
+    assert gateway.stored == list(range(250))
+    assert len(gateway.sizes) == 3
+    assert result.accepted == 250
+
+
+@pytest.mark.parametrize("believed", [1_000, 1024 * 1024], ids=["known", "learned"])
+async def test_a_single_message_over_the_limit_is_refused_here_not_sent_forever(
+    believed: int,
+) -> None:
+    gateway = LimitedGateway(limit=1_000)
+    upload = weighings(1, per_message=100)
+
+    with pytest.raises(UploadTooLarge, match=r"seq 0 of alpenwerk/.* body limit of 1000 bytes"):
+        await limited_sender(gateway, believed=believed).send("alpenwerk", PLAIN, upload)
+
+    assert len(gateway.sizes) <= 1
+    assert gateway.stored == []

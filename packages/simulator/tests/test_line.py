@@ -17,6 +17,7 @@ from tally.simulator import (
     Simulation,
     TransportProfile,
     build_fleet,
+    peak_datapoints_per_second,
 )
 from tally.simulator._line import Line
 from tally.simulator._truth import Truth
@@ -204,3 +205,19 @@ def run_line(chunks: list[int]) -> tuple[list[bytes], bytes]:
 
 def test_pacing_does_not_change_what_is_generated() -> None:
     assert run_line([4 * 3600]) == run_line([*range(7, 4 * 3600, 613), 4 * 3600])
+
+
+def test_the_peak_rate_bounds_the_busiest_minutes_and_is_reached(day_run: Run) -> None:
+    tenant = next(t for t in day_run[0].fleet.tenants if t.id == "alpenwerk")
+    per_minute: dict[int, int] = defaultdict(int)
+    for machine, _, _ in machines(day_run):
+        for message in stream(day_run, machine):
+            for signal in message.signals:
+                per_minute[int((signal.ts or message.ts).timestamp()) // 60] += 1
+    busiest = sorted(per_minute.values())[-10:]
+
+    peak = peak_datapoints_per_second(tenant) * 60
+    # States, alarms and reboots come on top now and then, never by much.
+    assert busiest[-1] <= peak * 1.1
+    # Not a bound that holds for being far too high: the busiest minutes come close to it.
+    assert busiest[0] >= peak * 0.85

@@ -37,8 +37,10 @@ def test_all_is_pinned() -> None:
         "TransportProfile",
         "Truth",
         "TruthFile",
+        "UploadTooLarge",
         "WeighingsTruth",
         "build_fleet",
+        "peak_datapoints_per_second",
         "read_truth",
         "write_truth",
     ]

@@ -14,6 +14,7 @@ import pytest
 from tally.api.service import ApiDeps, service
 from tally.api.settings import ApiSettings
 from tally.sdk import Database, MemoryBroker, ServiceHost, migrate
+from tally.sdk.testing import LoginUrl
 
 ROOT = Path(__file__).parents[3]
 ADMIN_TOKEN = "test-admin-token-" + "x" * 16
@@ -35,9 +36,10 @@ def migrated_url(database_url: str) -> str:
 
 
 @pytest.fixture
-async def api(migrated_url: str) -> AsyncIterator[Api]:
-    # Connects as tally_app, as the service does: row-level security applies.
-    database = await Database.connect(migrated_url, max_size=4)
+async def api(migrated_url: str, login_url: LoginUrl) -> AsyncIterator[Api]:
+    # Logs in as the api's role, as the service does: row-level security applies.
+    role = service.database_role
+    database = await Database.connect(login_url(migrated_url, role), role=role, max_size=4)
     host = ServiceHost(
         service, ApiSettings(admin_token=ADMIN_TOKEN), broker=MemoryBroker(), database=database
     )

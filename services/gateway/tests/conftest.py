@@ -20,6 +20,7 @@ from tally.contracts import TELEMETRY_STREAM, Counter, Gauge, MachineMessage, Te
 from tally.gateway.service import GatewayDeps, service
 from tally.gateway.settings import GatewaySettings
 from tally.sdk import Broker, Database, MemoryBroker, ServiceHost, StoredMessage, migrate
+from tally.sdk.testing import LoginUrl
 
 _MIGRATIONS = Path(__file__).parents[3] / "db" / "migrations"
 
@@ -70,8 +71,12 @@ def migrated_url(database_url: str) -> str:
 
 
 @pytest.fixture
-async def database(migrated_url: str) -> AsyncIterator[Database]:
-    db = await Database.connect(migrated_url)
+async def database(migrated_url: str, login_url: LoginUrl) -> AsyncIterator[Database]:
+    # Logs in as the gateway's own role, as the service does.
+    role = service.database_role
+    db = await Database.connect(
+        login_url(migrated_url, role), role=role, application_name="gateway"
+    )
     yield db
     await db.close()
 
@@ -85,7 +90,7 @@ async def register(migrated_url: str) -> Register:
     ) -> Machine:
         found = Machine(tenant or f"t{secrets.token_hex(5)}", "slicer-1", secrets.token_hex(16))
         token_sha256 = hashlib.sha256(found.token.encode()).digest()
-        conn = await asyncpg.connect(migrated_url)  # a superuser: row-level security is moot
+        conn = await asyncpg.connect(migrated_url)  # the owner: row-level security is moot
         try:
             await conn.execute(
                 "INSERT INTO tenants (tenant, name, rate_per_second) VALUES ($1, $1, $2)"
@@ -130,10 +135,17 @@ async def start_gateway(database: Database) -> AsyncIterator[StartGateway]:
     started: list[Gateway] = []
 
     async def start(
-        broker: Broker | None = None, settings: GatewaySettings | None = None
+        broker: Broker | None = None,
+        settings: GatewaySettings | None = None,
+        tokens_from: Database | None = None,
     ) -> Gateway:
         broker = broker or MemoryBroker()
-        host = ServiceHost(service, settings or GatewaySettings(), broker=broker, database=database)
+        host = ServiceHost(
+            service,
+            settings or GatewaySettings(),
+            broker=broker,
+            database=tokens_from or database,
+        )
         await host.start()
         client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.port}", timeout=20.0)
         gateway = Gateway(host, broker, client)

@@ -4,10 +4,12 @@ and real JetStream."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import msgspec
 import pytest
@@ -221,8 +223,13 @@ async def _post_until_stored(gateway: Gateway, machine: Machine, body: bytes) ->
 
 async def test_503_when_tokens_cannot_be_looked_up(register: Register) -> None:
     machine = await register()
-    # A pool that opens connections only on demand, to a port where nothing listens.
-    nowhere = await Database.connect(f"postgresql://tally@127.0.0.1:{free_port()}/x", min_size=0)
+    # A pool that opens connections only on demand, to a port where nothing listens (connect
+    # would check the login at once).
+    url = f"postgresql://x@127.0.0.1:{free_port()}/x"
+    nowhere = Database(
+        await asyncpg.create_pool(url, min_size=0),
+        dedicated=functools.partial(asyncpg.connect, url, timeout=1.0),
+    )
     host = ServiceHost(service, GatewaySettings(), broker=MemoryBroker(), database=nowhere)
     await host.start()
     try:

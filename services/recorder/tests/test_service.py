@@ -16,7 +16,7 @@ from tally.contracts import TELEMETRY, Counter, Telemetry, Weighing
 from tally.recorder.service import RecorderDeps, service
 from tally.recorder.settings import RecorderSettings
 from tally.sdk import Database, MemoryBroker, ServiceHost, Tx, migrate
-from tally.sdk.testing import eventually
+from tally.sdk.testing import LoginUrl, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -45,9 +45,10 @@ class Running:
 
 
 @pytest.fixture
-async def recorder(admin: object, database_url: str) -> AsyncIterator[Running]:
+async def recorder(admin: object, database_url: str, login_url: LoginUrl) -> AsyncIterator[Running]:
     broker = MemoryBroker()
-    database = await Database.connect(database_url, role="tally_ingest")
+    role = service.database_role
+    database = await Database.connect(login_url(database_url, role), role=role)
     host = ServiceHost(service, RecorderSettings(), broker=broker, database=database)
     await host.start()
     assert host.deps is not None
@@ -112,14 +113,17 @@ async def test_late_data_lands_in_the_day_it_describes(
 
 
 async def test_the_reading_role_cannot_see_another_tenants_rows_or_write_raw_data(
-    recorder: Running, database_url: str, admin: asyncpg.Connection[asyncpg.Record]
+    recorder: Running,
+    database_url: str,
+    login_url: LoginUrl,
+    admin: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     mine, theirs = f"t{secrets.token_hex(4)}", f"t{secrets.token_hex(4)}"
     for tenant in (mine, theirs):
         await recorder.broker.publish(TELEMETRY, telemetry(tenant, 1))
     # Two batches may be in flight at once: wait for both tenants.
     await eventually(lambda: recorder.stored(mine) == 1 and recorder.stored(theirs) == 1)
-    reader = await Database.connect(database_url)  # role tally_app
+    reader = await Database.connect(login_url(database_url, "tally_app"))
     try:
 
         async def visible(tx: Tx) -> int:

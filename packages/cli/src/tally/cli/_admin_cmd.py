@@ -7,6 +7,7 @@
     tally admin article add alpenwerk salami-100 --name "Salami 100 g" --nominal-g 100 \\
         --ideal-rate 120 --price-per-kg 14.9
     tally admin token issue alpenwerk l1-cw      # prints the token once; only its hash is kept
+    tally admin token revoke alpenwerk l1-cw     # every gateway refuses its tokens within a second
     tally admin machines alpenwerk
 
 What the figures need (see `_admin_figures`): shift plans, figure settings, machine moves and
@@ -139,6 +140,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     issue.add_argument("tenant")
     issue.add_argument("machine")
     issue.set_defaults(run=_runner(_issue_token))
+    revoke = token.add_parser("revoke", help="revoke every token of the machine")
+    revoke.add_argument("tenant")
+    revoke.add_argument("machine")
+    revoke.set_defaults(run=_runner(_revoke_tokens))
     listing = kinds.add_parser("machines", help="list a tenant's machines")
     listing.add_argument("tenant")
     listing.set_defaults(run=_runner(_list_machines))
@@ -184,7 +189,7 @@ def _runner(action: Action) -> Callable[[argparse.Namespace], int]:
 
 
 async def _with_registry(url: str, action: Action, args: argparse.Namespace) -> int:
-    async with await Database.connect(url, max_size=1) as database:
+    async with await Database.connect(url, max_size=1, switch_role=True) as database:
         try:
             await action(Registry(database), args)
         except asyncpg.ForeignKeyViolationError as error:
@@ -196,6 +201,11 @@ async def _with_registry(url: str, action: Action, args: argparse.Namespace) -> 
 
 async def _issue_token(registry: Registry, a: argparse.Namespace) -> None:
     print(await registry.issue_token(a.tenant, a.machine))
+
+
+async def _revoke_tokens(registry: Registry, a: argparse.Namespace) -> None:
+    await registry.revoke_tokens(a.tenant, a.machine)
+    print(f"tokens of {a.tenant}/{a.machine} revoked; issue a new one to let it upload again")
 
 
 async def _list_machines(registry: Registry, a: argparse.Namespace) -> None:

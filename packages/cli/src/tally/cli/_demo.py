@@ -21,13 +21,13 @@ import msgspec
 
 from tally.cli._demo_counts import combined_stats, snapshot, summarise
 from tally.cli._demo_progress import Progress
-from tally.cli._endpoints import ensure_database
-from tally.cli._paths import migrations_dir, state_dir
-from tally.cli._provision import Tokens, provision
+from tally.cli._migrate_cmd import migrate_database
+from tally.cli._paths import state_dir
+from tally.cli._provision import REGISTRY_RATE, Tokens, fitted_rates, provision
 from tally.cli._report import DemoReport, render
 from tally.cli._scrape import Samples, scrape, total
 from tally.cli._service_processes import ServiceProcess, ServiceProcesses
-from tally.sdk import Endpoints, migrate
+from tally.sdk import Endpoints, without_password
 from tally.simulator import Fleet, HttpSender, Simulation, build_fleet, write_truth
 
 _DRAIN_SECONDS = 180.0
@@ -52,21 +52,21 @@ class DemoOptions:
 
 async def run_demo(found: Endpoints, options: DemoOptions) -> int:
     say = _Say()
-    say(f"NATS {found.nats_url} · PostgreSQL {found.database_url}")
-    await ensure_database(found.database_url)
-    applied = await migrate(found.database_url, migrations_dir())
+    say(f"NATS {found.nats_url} · PostgreSQL {without_password(found.database_url)}")
+    applied, _ = await migrate_database(found.database_url)
     say(f"migrated ({len(applied)} new migrations)" if applied else "schema up to date")
     fleet = build_fleet(options.seed, tenants=options.tenants)
-    tokens = await provision(fleet, found.database_url)
+    # The gateway's per-tenant budgets would refuse much of an accelerated fleet (429), and the
+    # run would fall behind its clock: the demo grants what its speed needs, and says so.
+    rates = fitted_rates(fleet, options.speed)
+    tokens = await provision(fleet, found.database_url, rates)
     tenant_ids = [tenant.id for tenant in fleet.tenants]
     say(f"provisioned {len(tenant_ids)} tenants, {len(tokens)} machines: {', '.join(tenant_ids)}")
+    say(_budgets(rates, options.speed))
     services = ServiceProcesses(
-        env={
-            "TALLY_NATS_URL": found.nats_url,
-            "TALLY_DATABASE_URL": found.database_url,
-            "TALLY_LOG_LEVEL": "warning",
-        },
+        env={"TALLY_NATS_URL": found.nats_url, "TALLY_LOG_LEVEL": "warning"},
         log_dir=state_dir() / "logs",
+        owner_database_url=found.database_url,
     )
     try:
         # Each gateway worker enforces its share of a tenant's rate.
@@ -127,6 +127,11 @@ async def _run(
             until = options.duration if live else None
             ran.append(simulation)
             await simulation.run(sender, until_wall=until, stop=stop)
+            # Without a duration the run catches up with now, then goes on in real time.
+            if live and options.duration is not None and not stop.is_set():
+                behind = _behind(simulation, options.duration)
+                if behind:
+                    say(behind)
         say("simulator stopped; waiting for the recorder to store everything accepted")
         recorder_metrics = await _drain(client, ran, recorder, say)
         watcher.cancel()
@@ -143,6 +148,30 @@ async def _run(
             services=[gateway, recorder],
             truth_files=_write_truths(ran),
         )
+
+
+def _budgets(rates: dict[str, int], speed: float) -> str:
+    listed = ", ".join(f"{tenant} {rate:,}" for tenant, rate in rates.items())
+    if all(rate == REGISTRY_RATE for rate in rates.values()):
+        return f"tenant budgets: the registry's default of {REGISTRY_RATE:,} datapoints/s each"
+    return (
+        f"tenant budgets fitted to {speed:g}× (twice the lines' peak): {listed} datapoints/s; "
+        f"the gateway answers 429 beyond them, and the simulator waits as told"
+    )
+
+
+def _behind(simulation: Simulation, wall: float) -> str | None:
+    """News when the fleet was played slower than asked: the pipeline (or this machine) took
+    less than the fleet sends at that speed, and the simulator waited rather than drop data."""
+    played = simulation.truth.end - simulation.truth.start
+    asked = simulation.speed * wall
+    if played >= 0.9 * asked:
+        return None
+    return (
+        f"played {played / 3600:.1f} h of the {asked / 3600:.1f} h that {simulation.speed:g}× "
+        f"asks for in {wall:.0f} s: the pipeline took less than the fleet sends at that speed, "
+        "so machines waited for their answers (nothing is dropped)"
+    )
 
 
 def _describe(simulation: Simulation, options: DemoOptions) -> str:

@@ -17,8 +17,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "demo",
         help="simulated packing lines of several tenants through gateway, NATS and PostgreSQL",
         description="Runs NATS and PostgreSQL (embedded unless TALLY_NATS_URL and "
-        "TALLY_DATABASE_URL are set), the gateway and the recorder as separate processes, and "
-        "the simulated fleet; prints live progress and a summary. Ctrl-C stops cleanly.",
+        "TALLY_OWNER_DATABASE_URL are set), the gateway and the recorder as separate processes "
+        "logged in as their own roles, and the simulated fleet; prints live progress and a "
+        "summary. Ctrl-C stops cleanly.",
     )
     parser.add_argument(
         "--duration",

@@ -47,7 +47,7 @@ async def snapshot(found: Endpoints, tenants: list[str]) -> Snapshot:
 
 async def _ledger(found: Endpoints, tenants: list[str]) -> dict[str, LedgerCount]:
     counts: dict[str, LedgerCount] = {}
-    async with await Database.connect(found.database_url, max_size=1) as database:
+    async with await Database.connect(found.database_url, max_size=1, switch_role=True) as database:
         for tenant in tenants:
 
             async def read(tx: Tx, tenant: str = tenant) -> LedgerCount:

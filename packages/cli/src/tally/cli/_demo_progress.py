@@ -1,4 +1,4 @@
-"""The demo's live view: throughput, lag, duplicates and memory, once a second.
+"""The demo's live view: throughput, lag, duplicates, retried uploads and memory, once a second.
 
 On a terminal the block is redrawn in place; into a file or pipe it prints a line every few
 seconds instead, so logs of CI runs stay readable.
@@ -60,12 +60,15 @@ class Progress:
             r, "tally_recorder_duplicates_dropped_total"
         )
         lag = total(r, "tally_consumer_lag", consumer="recorder")
+        # Told to wait (429 over budget, 503) or to send smaller (413): the simulator obliged.
+        retried = sum(s.retries for s in stats)
         memory = "  ".join(f"{s.name} {s.rss() / 2**20:.0f} MB" for s in self._services)
         return [
             f"[{now - self._started:6.0f} s]  accepted {rate_in:9,.0f} datapoints/s   "
             f"stored {rate_out:9,.0f} datapoints/s",
             f"           total accepted {accepted:,.0f}  stored {stored:,.0f}  "
-            f"duplicates dropped {duplicates:,.0f}  recorder lag {lag:,.0f} msgs",
+            f"duplicates dropped {duplicates:,.0f}  recorder lag {lag:,.0f} msgs  "
+            f"uploads retried {retried:,}",
             f"           memory: {memory}",
         ]
 

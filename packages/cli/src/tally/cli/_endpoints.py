@@ -1,6 +1,8 @@
-"""The servers a command talks to: TALLY_NATS_URL / TALLY_DATABASE_URL, or embedded ones.
+"""The servers a command talks to: TALLY_NATS_URL / TALLY_OWNER_DATABASE_URL, or embedded ones.
 
-On an embedded PostgreSQL tally uses a database named `tally`, created on first use.
+The database URL a command holds is the schema owner's: it migrates and administers. Services
+it starts log in as their own roles (`login_url`). On an embedded PostgreSQL tally uses a
+database named `tally`, created on first use.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from tally.cli._paths import state_dir
-from tally.sdk import Endpoints, infrastructure
+from tally.sdk import Endpoints, infrastructure, owner_database_url, role_passwords, role_url
 
 DEMO_DATABASE = "tally"
 
@@ -21,7 +23,7 @@ DEMO_DATABASE = "tally"
 @contextlib.contextmanager
 def endpoints() -> Iterator[Endpoints]:
     """Yield usable endpoints; embedded servers started here are stopped on exit."""
-    database_url = os.environ.get("TALLY_DATABASE_URL") or None
+    database_url = owner_database_url(os.environ)
     with infrastructure(
         state_dir(), nats_url=os.environ.get("TALLY_NATS_URL") or None, database_url=database_url
     ) as found:
@@ -29,6 +31,12 @@ def endpoints() -> Iterator[Endpoints]:
             yield Endpoints(found.nats_url, with_database(found.database_url, DEMO_DATABASE))
         else:
             yield found
+
+
+def login_url(owner_url: str, role: str) -> str:
+    """The URL with which `role` logs in: the owner's with the user swapped, and on a server
+    that asks for passwords the role's from TALLY_DATABASE_PASSWORD_<ROLE>."""
+    return role_url(owner_url, role, role_passwords(os.environ).get(role))
 
 
 def with_database(server_url: str, name: str) -> str:

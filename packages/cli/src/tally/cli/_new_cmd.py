@@ -2,7 +2,7 @@
 
 Writes services/NAME, registers it in the root pyproject.toml, then records its SQL in
 sql.lock.json and the new docs/service-graph.md (the SQL part of `tally lock`, against the
-embedded PostgreSQL or TALLY_DATABASE_URL). Then: `uv sync`, and `uv run tally check`.
+embedded PostgreSQL or TALLY_OWNER_DATABASE_URL). Then: `uv sync`, and `uv run tally check`.
 """
 
 from __future__ import annotations

@@ -2,23 +2,22 @@
 
     uv run tally run recorder --workers 2
 
-Like `python -m tally.<service>`, but when TALLY_NATS_URL / TALLY_DATABASE_URL are unset it
-starts the embedded servers (and migrates) first, and stops them when the service ends.
+Like `python -m tally.<service>`, but on the owner's database (TALLY_OWNER_DATABASE_URL, or an
+embedded server, started here with NATS when TALLY_NATS_URL is unset): it migrates first, gives
+the service the login of its own role, and stops the embedded servers when the service ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
-import os
 import signal
 import subprocess
 import sys
 
-from tally.cli._endpoints import endpoints, ensure_database
-from tally.cli._paths import migrations_dir
-from tally.sdk import SettingsError, migrate
+from tally.cli._endpoints import endpoints
+from tally.cli._migrate_cmd import migrate_database
+from tally.cli._service_processes import database_role, service_environment
 from tally.sdk._processes import parent_death_hook
 
 
@@ -31,22 +30,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    module = f"tally.{args.service.replace('-', '_')}"
-    try:
-        found_service = importlib.util.find_spec(f"{module}.service") is not None
-    except ModuleNotFoundError:
-        found_service = False
-    if not found_service:
-        raise SettingsError(f"no service {args.service!r}: expected a module {module}.service")
+    database_role(args.service)  # an unknown service is named before any server starts
     with endpoints() as found:
-        asyncio.run(_migrate(found.database_url))
+        asyncio.run(migrate_database(found.database_url))
+        module = f"tally.{args.service.replace('-', '_')}"
         command = [sys.executable, "-m", module, "--workers", str(args.workers)]
         if args.port is not None:
             command += ["--port", str(args.port)]
         env = {
-            **os.environ,
+            **service_environment(args.service, found.database_url),
             "TALLY_NATS_URL": found.nats_url,
-            "TALLY_DATABASE_URL": found.database_url,
         }
         process = subprocess.Popen(command, env=env, preexec_fn=parent_death_hook())
         # Pass stop requests on and wait for the graceful stop. (From a terminal the service
@@ -54,8 +47,3 @@ def run(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda number, _: process.send_signal(number))
         return process.wait()
-
-
-async def _migrate(url: str) -> None:
-    await ensure_database(url)
-    await migrate(url, migrations_dir())

@@ -1,12 +1,15 @@
 """Services as separate processes, as in production: started, watched, measured, stopped.
 
 Each service runs as ``python -m tally.<name>`` with its own environment and a log file; it
-dies with this process (parent-death signal) so no service outlives a crashed command.
+dies with this process (parent-death signal) so no service outlives a crashed command. A service
+that uses the database gets the login of its own role (its `Service.database_role`), never the
+owner's URL or the roles' passwords.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import signal
 import subprocess
@@ -18,9 +21,38 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tally.sdk import InfrastructureError
+from tally.cli._endpoints import login_url
+from tally.sdk import InfrastructureError, Service, SettingsError
 from tally.sdk._processes import parent_death_hook
 from tally.sdk._server_process import free_port, log_tail
+
+# What a service must not inherit: the owner's login, the roles' passwords, and a
+# TALLY_DATABASE_URL meant for someone else.
+_NOT_FOR_SERVICES = ("TALLY_OWNER_DATABASE_URL", "TALLY_DATABASE_PASSWORD_", "TALLY_DATABASE_URL")
+
+
+def database_role(name: str) -> str | None:
+    """The role service `name` logs in as (from its declaration); None if it needs no database."""
+    module = f"tally.{name.replace('-', '_')}.service"
+    try:
+        declared = [
+            v for v in vars(importlib.import_module(module)).values() if isinstance(v, Service)
+        ]
+    except ModuleNotFoundError as error:
+        raise SettingsError(f"no service {name!r}: expected a module {module}") from error
+    if len(declared) != 1:
+        raise SettingsError(f"{module} declares {len(declared)} services; expected one")
+    return declared[0].database_role if declared[0].uses_database else None
+
+
+def service_environment(name: str, owner_database_url: str | None) -> dict[str, str]:
+    """This process's environment for service `name`: without the owner's secrets, and with
+    TALLY_DATABASE_URL the login of the service's role on the owner's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_FOR_SERVICES)}
+    role = database_role(name)
+    if role is not None and owner_database_url is not None:
+        env["TALLY_DATABASE_URL"] = login_url(owner_database_url, role)
+    return env
 
 
 @dataclass
@@ -50,10 +82,16 @@ class ServiceProcess:
 
 
 class ServiceProcesses:
-    """Starts services with a shared environment; stops all of them, however we exit."""
+    """Starts services with a shared environment; stops all of them, however we exit.
 
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+    `owner_database_url` is the database the services use, as the owner's URL: each service is
+    given its own role's login to it."""
+
+    def __init__(
+        self, env: dict[str, str], log_dir: Path, owner_database_url: str | None = None
+    ) -> None:
         self._env = env
+        self._owner_database_url = owner_database_url
         self._log_dir = log_dir
         self.running: dict[str, ServiceProcess] = {}
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -63,7 +101,12 @@ class ServiceProcesses:
     ) -> ServiceProcess:
         port = free_port()
         log = self._log_dir / f"{name}.log"
-        env = {**os.environ, **self._env, **(extra or {}), "TALLY_HTTP_PORT": str(port)}
+        env = {
+            **service_environment(name, self._owner_database_url),
+            **self._env,
+            **(extra or {}),
+            "TALLY_HTTP_PORT": str(port),
+        }
         with log.open("ab") as sink:
             process = subprocess.Popen(
                 [sys.executable, "-m", f"tally.{name}", "--workers", str(workers)],

@@ -5,11 +5,14 @@
     Service         settings + Deps + consumers + routes, declared in one screen
     run_service     the `main` of a service: settings, connections, SIGTERM, --workers N
     Database        one asyncpg pool per process; retried, tenant-scoped transactions
+    role_url        a service role's login on the owner's server (set_role_passwords for servers
+                    that ask for passwords)
     query/command   SQL text bound to its parameter and row types
     migrate         numbered plain-SQL migrations under an advisory lock, with checksums
     NatsBroker, MemoryBroker    JetStream for real, and the same semantics in memory
     Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
     read_body       a request body within a size limit; invalid_from names the field at fault
+    LogLimiter      repeated log lines written once per kind and window, the rest counted
 
 Errors: TallyError is the root; a handler raises Reject(reason) to dead-letter a message, and
 a route raises Rejected(status, problem) to refuse a request.
@@ -31,6 +34,14 @@ from tally.sdk._errors import (
 )
 from tally.sdk._host import ServiceHost
 from tally.sdk._infrastructure import Endpoints, infrastructure
+from tally.sdk._log_limiter import LogLimiter
+from tally.sdk._logins import (
+    owner_database_url,
+    role_passwords,
+    role_url,
+    set_role_passwords,
+    without_password,
+)
 from tally.sdk._logs import configure_logging, log_context
 from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
@@ -75,6 +86,7 @@ __all__ = [
     "Endpoints",
     "Envelope",
     "InfrastructureError",
+    "LogLimiter",
     "MemoryBroker",
     "MigrationError",
     "MigrationStatus",
@@ -107,14 +119,19 @@ __all__ = [
     "malformed",
     "migrate",
     "migration_status",
+    "owner_database_url",
     "presentable",
     "query",
     "read_body",
     "registered_statements",
+    "role_passwords",
+    "role_url",
     "run_service",
+    "set_role_passwords",
     "too_large",
     "unauthorized",
     "unavailable",
     "unsupported_media_type",
     "value_at",
+    "without_password",
 ]

@@ -20,6 +20,7 @@ import msgspec
 from tally.sdk._broker import MSG_ID_HEADER, Broker, Delivery, Subscription
 from tally.sdk._consumer import Consumer, Envelope
 from tally.sdk._errors import Reject
+from tally.sdk._log_limiter import LogLimiter
 from tally.sdk._logs import log_context
 from tally.sdk._metrics import ServiceMetrics
 
@@ -41,6 +42,8 @@ class ConsumerLoop(Generic[D, T]):
         self._broker = broker
         self._metrics = metrics
         self._decoder = msgspec.json.Decoder(consumer.topic.type)
+        # An outage fails every message alike: one line per kind of failure, repeats counted.
+        self._repeats = LogLimiter(_log)
         self.running = False
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -60,6 +63,7 @@ class ConsumerLoop(Generic[D, T]):
                 group.create_task(self._lag_loop(subscription, stopping))
         finally:
             self.running = False
+            self._repeats.flush()
             await subscription.close()
 
     async def _fetch_loop(self, subscription: Subscription, stopping: asyncio.Event) -> None:
@@ -69,7 +73,12 @@ class ConsumerLoop(Generic[D, T]):
                 deliveries = await subscription.fetch(consumer.batch_size, consumer.max_wait)
             except Exception:
                 # The broker is away (reconnecting); JetStream keeps the messages meanwhile.
-                _log.warning("fetch failed; retrying", exc_info=True)
+                self._repeats.warning(
+                    ("fetch", consumer.name),
+                    "consumer %s: fetch failed; retrying",
+                    consumer.name,
+                    exc_info=True,
+                )
                 await _sleep_unless(stopping, 1.0)
                 continue
             if not deliveries:
@@ -80,7 +89,12 @@ class ConsumerLoop(Generic[D, T]):
             except Exception:
                 # Settling failed (the broker went away mid-batch). Whatever was not
                 # acknowledged comes back after the ack wait; the handlers are idempotent.
-                _log.exception("batch could not be settled; it will be redelivered")
+                self._repeats.error(
+                    ("settle", consumer.name),
+                    "consumer %s: batch could not be settled; it will be redelivered",
+                    consumer.name,
+                    exc_info=True,
+                )
                 await _sleep_unless(stopping, 1.0)
 
     async def _lag_loop(self, subscription: Subscription, stopping: asyncio.Event) -> None:
@@ -109,7 +123,11 @@ class ConsumerLoop(Generic[D, T]):
             message = self._decoder.decode(delivery.data)
         except msgspec.DecodeError as error:
             await self._dead_letter(
-                subscription, delivery, tenant, f"undecodable {topic.type.__name__}: {error}"
+                subscription,
+                delivery,
+                tenant,
+                f"undecodable {topic.type.__name__}: {error}",
+                kind="undecodable",
             )
             return None
         message_tenant = getattr(message, "tenant", None)
@@ -120,6 +138,7 @@ class ConsumerLoop(Generic[D, T]):
                 tenant,
                 f"tenant {message_tenant!r} in the message does not match the subject "
                 f"{delivery.subject}",
+                kind="foreign tenant",
             )
             return None
         return Envelope(
@@ -143,7 +162,7 @@ class ConsumerLoop(Generic[D, T]):
         deliveries = [by_seq[e.stream_seq] for e in envelopes]
         started = time.perf_counter()
         try:
-            async with _keep_alive(deliveries, consumer.ack_wait):
+            async with _keep_alive(deliveries, consumer.ack_wait, self._repeats):
                 tenants = {e.tenant for e in envelopes}
                 single = tenants.pop() if len(tenants) == 1 else None
                 with log_context(consumer=name, tenant=single):
@@ -172,7 +191,7 @@ class ConsumerLoop(Generic[D, T]):
             # the whole batch waits for redelivery instead. The messages waiting their turn are
             # kept alive too, or a long split would outlast the ack wait and race a redelivery.
             waiting = [by_seq[e.stream_seq] for e in envelopes]
-            async with _keep_alive(waiting, self.consumer.ack_wait):
+            async with _keep_alive(waiting, self.consumer.ack_wait, self._repeats):
                 for envelope in envelopes:
                     del waiting[0]  # from here on, its own handling keeps it alive
                     await self._handle(subscription, [envelope], by_seq)
@@ -189,18 +208,22 @@ class ConsumerLoop(Generic[D, T]):
     ) -> None:
         consumer = self.consumer
         if isinstance(error, Reject):
-            await self._dead_letter(subscription, delivery, tenant, error.reason)
+            await self._dead_letter(subscription, delivery, tenant, error.reason, kind="rejected")
         elif delivery.delivered >= consumer.max_deliver:
             await self._dead_letter(
                 subscription,
                 delivery,
                 tenant,
                 f"failed {delivery.delivered} times, last: {type(error).__name__}: {error}",
+                kind=f"gave up after {type(error).__name__}",
             )
         else:
             delay = consumer.backoff.delay(delivery.delivered)
-            _log.warning(
-                "handler failed; redelivery in %.2fs (attempt %d of %d): %r",
+            # Keyed by what failed, not by message: a database outage is one line per window.
+            self._repeats.warning(
+                ("retry", consumer.name, type(error).__name__),
+                "consumer %s: handler failed; redelivery in %.2fs (attempt %d of %d): %r",
+                consumer.name,
                 delay,
                 delivery.delivered,
                 consumer.max_deliver,
@@ -210,10 +233,24 @@ class ConsumerLoop(Generic[D, T]):
             self._metrics.retried.labels(consumer.name, tenant).inc()
 
     async def _dead_letter(
-        self, subscription: Subscription, delivery: Delivery, tenant: str | None, reason: str
+        self,
+        subscription: Subscription,
+        delivery: Delivery,
+        tenant: str | None,
+        reason: str,
+        *,
+        kind: str,
     ) -> None:
         name = self.consumer.name
-        _log.error("dead-lettering stream seq %d: %s", delivery.stream_seq, reason)
+        # Each reason is kept with its message in the dead-letter stream (`tally dead-letters`);
+        # the log says that it happens, one line per kind and window.
+        self._repeats.error(
+            ("dead letter", name, kind),
+            "consumer %s: dead-lettering stream seq %d: %s",
+            name,
+            delivery.stream_seq,
+            reason,
+        )
         # Stored first, acknowledged second: a crash in between repeats the dead letter under
         # the same id, which the broker drops.
         await self._broker.dead_letter(delivery, consumer=name, tenant=tenant, reason=reason)
@@ -222,7 +259,9 @@ class ConsumerLoop(Generic[D, T]):
 
 
 @contextlib.asynccontextmanager
-async def _keep_alive(deliveries: Sequence[Delivery], ack_wait: float) -> AsyncIterator[None]:
+async def _keep_alive(
+    deliveries: Sequence[Delivery], ack_wait: float, repeats: LogLimiter
+) -> AsyncIterator[None]:
     """Tell the broker the `deliveries` (a list the caller may shrink) are still being worked on,
     so a slow handler is not raced by a redelivery of the same messages to another worker."""
 
@@ -234,7 +273,9 @@ async def _keep_alive(deliveries: Sequence[Delivery], ack_wait: float) -> AsyncI
                     await delivery.in_progress()
             except Exception:
                 # The broker away for a moment must not end the beats for the rest of the batch.
-                _log.warning("could not report progress; trying again", exc_info=True)
+                repeats.warning(
+                    ("progress",), "could not report progress; trying again", exc_info=True
+                )
 
     task = asyncio.create_task(beat())
     try:

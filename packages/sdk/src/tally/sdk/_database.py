@@ -18,20 +18,26 @@ Tenants are isolated by row-level security, set per transaction. Every tenant ta
     CREATE POLICY tenant_isolation ON notes
         USING (tenant = current_setting('tally.tenant', true))
         WITH CHECK (tenant = current_setting('tally.tenant', true));
+    GRANT SELECT, INSERT ON notes TO tally_app;   -- a new table is private until granted
+
+(in a migration, `SELECT tally_tenant_policy('notes')` does the three statements before GRANT).
 
 `transaction(..., tenant=...)` sets `tally.tenant` for that transaction only. Without a tenant,
 `current_setting` yields NULL (or '' on a connection that had one before): no row matches, the
-safe default. Superusers and BYPASSRLS roles skip all policies, hence every pooled connection
-acts as role `tally_app` (made by db/migrations/0001_roles.sql).
+safe default. Superusers and BYPASSRLS roles skip all policies, hence a service logs in as a
+role of its own (`tally_app` unless it declares another; db/migrations/0007_least_privilege.sql),
+which `connect` checks is no superuser and cannot become one. Administration tools holding the
+owner's URL connect with `switch_role=True` instead: each connection then acts as the role.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal, NamedTuple, Self, TypeVar
 
 import asyncpg
@@ -39,6 +45,8 @@ import msgspec
 from asyncpg.pool import PoolConnectionProxy
 
 from tally.sdk._errors import InfrastructureError, TallyError, TransactionFailed
+from tally.sdk._logins import check_login
+from tally.sdk._notifications import ChannelListener, Connect
 from tally.sdk._queries import Bound, BoundCommand, Command
 
 T = TypeVar("T")
@@ -130,9 +138,13 @@ class Tx:
 class Database:
     """The process's connection pool: build one at start-up and share it, never one per message."""
 
-    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
-        """Wrap a ready pool; use `Database.connect` instead."""
+    def __init__(
+        self, pool: asyncpg.Pool[asyncpg.Record], *, dedicated: Connect | None = None
+    ) -> None:
+        """Wrap a ready pool; use `Database.connect` instead. `dedicated` opens a connection
+        outside the pool, as the pool's are opened (for `listen`)."""
         self._pool = pool
+        self._dedicated = dedicated
 
     @classmethod
     async def connect(
@@ -141,29 +153,50 @@ class Database:
         *,
         min_size: int = 1,
         max_size: int = 10,
-        role: str | None = "tally_app",
+        role: str = "tally_app",
+        switch_role: bool = False,
         application_name: str = "tally",
     ) -> Database:
-        """Open the pool. Each connection acts as `role`, so row-level security applies.
+        """Open the pool for `role`, so that row-level security applies.
 
-        Pass `role=None` only for tools that must act as the URL's user (e.g. administration).
+        A service's `url` logs in as `role` itself: the login is checked to be that role, no
+        superuser and unable to become one, or `InfrastructureError` says what is wrong.
+        With `switch_role=True` (administration tools holding the owner's URL) each connection
+        switches to `role` at session start instead, and the login is not checked.
         """
         settings = {"application_name": application_name}
-        if role is not None:
+        # Named apart, so that an operator (or a test) can tell it from the pool's.
+        listener_settings = {**settings, "application_name": f"{application_name}-listen"}
+        if switch_role:
             # The `role` startup parameter is SET ROLE at session start, without a round trip;
             # it is also the session's reset value, so neither asyncpg's RESET ALL on release
-            # nor a stray RESET ROLE falls back to the (often superuser) login user.
-            settings["role"] = role
+            # nor a stray RESET ROLE falls back to the owner.
+            settings["role"] = listener_settings["role"] = role
         try:
             pool = await asyncpg.create_pool(
                 url, min_size=min_size, max_size=max_size, server_settings=settings
             )
         except (asyncpg.InvalidParameterValueError, asyncpg.InsufficientPrivilegeError) as exc:
             raise InfrastructureError(
-                f"cannot SET ROLE {role} on the database: {exc}. Run `tally migrate` (its "
-                f"0001_roles.sql creates the role and grants it), or pass role=None."
+                f"cannot SET ROLE {role} on the database: {exc}. Run `tally migrate` (it "
+                f"creates the role and grants it)."
             ) from exc
-        return cls(pool)
+        except asyncpg.InvalidAuthorizationSpecificationError as exc:
+            raise InfrastructureError(
+                f"{application_name} cannot log in: {exc}. Run `tally migrate`, which makes "
+                f"the services' login roles such as {role}."
+            ) from exc
+        if not switch_role:
+            try:
+                async with pool.acquire() as conn:
+                    await check_login(conn, role, application_name)
+            except BaseException:
+                pool.terminate()
+                raise
+        dedicated = functools.partial(
+            asyncpg.connect, url, timeout=10.0, server_settings=listener_settings
+        )
+        return cls(pool, dedicated=dedicated)
 
     async def close(self, *, grace: float = 10.0) -> None:
         """Close the pool, waiting up to `grace` seconds for running transactions to finish."""
@@ -177,6 +210,29 @@ class Database:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    @contextlib.asynccontextmanager
+    async def listen(
+        self,
+        channel: str,
+        *,
+        on_notify: Callable[[str], None],
+        on_listening: Callable[[], None],
+    ) -> AsyncIterator[ChannelListener]:
+        """LISTEN on `channel` over a connection of its own for as long as the block runs:
+        `on_notify(payload)` for every notification, `on_listening()` after every (re)connect
+        (notifications may have been missed before it). See `tally.sdk._notifications`."""
+        if self._dedicated is None:
+            raise TallyError("this Database wraps a bare pool; open it with Database.connect")
+        listener = ChannelListener(
+            self._dedicated, channel, on_notify=on_notify, on_listening=on_listening
+        )
+        task = asyncio.create_task(listener.run())
+        try:
+            yield listener
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def ping(self) -> bool:
         """Whether a pooled connection answers within two seconds (for readiness probes)."""

@@ -2,21 +2,29 @@
 
 Its state lives under `<state_dir>/postgres`: the cluster in `data` (created by initdb once),
 `postgres.log`, and `server.json` (pid, port, url), through which a later process attaches to a
-server that is still running. pgserver's own Python API is not used: it listens on a unix
-socket only and registers atexit hooks; importing it even warns when XDG_RUNTIME_DIR is unset.
+server that is still running. Run by root, the server runs as a system user from places that
+user can reach, and `data` links to the cluster kept there (see `_postgres_as_root`).
+pgserver's own Python API is not used: it listens on a unix socket only and registers atexit
+hooks; importing it even warns when XDG_RUNTIME_DIR is unset.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-import os
-import pwd
+import shutil
 import signal
-import stat
 import subprocess
 from pathlib import Path
 
 from tally.sdk._errors import InfrastructureError
+from tally.sdk._postgres_as_root import (
+    cluster_data,
+    reachable_install,
+    remove_cluster,
+    sweep_clusters,
+    system_user,
+)
 from tally.sdk._server_process import (
     EmbeddedServer,
     ServerRecord,
@@ -28,8 +36,6 @@ from tally.sdk._server_process import (
     wait_until_ready,
 )
 
-# pgserver's own choice of name, so both share one system user on a machine.
-_SYSTEM_USER = "pgserver"
 _INITDB_TIMEOUT = 120.0
 _SETTINGS = ("max_connections=200", "shared_buffers=128MB", "unix_socket_directories=")
 # Losing the last transactions on a crash is fine for a test database, never for the demo.
@@ -40,7 +46,8 @@ class EmbeddedPostgres(EmbeddedServer):
     """A PostgreSQL 16 server whose cluster is kept in `state_dir/postgres/data`.
 
     See `EmbeddedServer` for attaching. `fast=True` trades durability for speed (fsync off):
-    for test fixtures only.
+    for test fixtures only. `disposable=True` removes the cluster when the server it started
+    stops (for a temporary state folder).
     """
 
     _folder = "postgres"
@@ -50,13 +57,29 @@ class EmbeddedPostgres(EmbeddedServer):
     _stop_timeout = 15.0
 
     def __init__(
-        self, state_dir: Path, *, fast: bool = False, startup_timeout: float = 20.0
+        self,
+        state_dir: Path,
+        *,
+        fast: bool = False,
+        disposable: bool = False,
+        startup_timeout: float = 20.0,
     ) -> None:
         super().__init__(state_dir, startup_timeout=startup_timeout)
         self._fast = fast
+        self._disposable = disposable
+
+    def stop(self) -> None:
+        started = self.owned
+        super().stop()
+        if started and self._disposable:
+            if self._data.is_symlink():
+                remove_cluster(self._data)
+            else:
+                shutil.rmtree(self._data, ignore_errors=True)
 
     @property
     def _data(self) -> Path:
+        """`data` in the state folder: the cluster itself, or (for root) a link to it."""
         return self.directory / "data"
 
     @property
@@ -64,23 +87,27 @@ class EmbeddedPostgres(EmbeddedServer):
         return self.directory / "postgres.log"
 
     def _launch(self) -> tuple[subprocess.Popen[bytes], ServerRecord]:
-        user = _system_user()
-        self._data.mkdir(mode=0o700, exist_ok=True)
-        if user is not None:
-            _hand_over(self._data, user)
-        self._initdb(user)
-        return self._run_postgres(user)
+        user = system_user()
+        if user is None or (self._data.is_dir() and not self._data.is_symlink()):
+            # Ours, or a cluster made in the state folder before clusters moved out for root.
+            self._data.mkdir(mode=0o700, exist_ok=True)
+            data = self._data
+        else:
+            sweep_clusters()
+            data = cluster_data(self._data, user)
+        self._initdb(data, user)
+        return self._run_postgres(data, user)
 
-    def _initdb(self, user: str | None) -> None:
-        if (self._data / "PG_VERSION").exists():
+    def _initdb(self, data: Path, user: str | None) -> None:
+        if (data / "PG_VERSION").exists():
             return
-        argv = [str(_binary("initdb")), "-D", str(self._data), "--auth=trust", "-U", "postgres"]
+        argv = [str(_binary("initdb")), "-D", str(data), "--auth=trust", "-U", "postgres"]
         argv += ["--encoding=UTF8", "--locale=C", *(["--no-sync"] if self._fast else [])]
         process, offset = spawn(
             argv,
             log_path=self._log_path,
             death_signal=signal.SIGTERM,
-            cwd=self.directory,
+            cwd=data.parent,
             user=user,
         )
         code: int | None = None
@@ -93,13 +120,15 @@ class EmbeddedPostgres(EmbeddedServer):
         if code != 0:
             outcome = f"failed with code {code}" if code else f"took over {_INITDB_TIMEOUT:.0f} s"
             raise InfrastructureError(
-                f"initdb of {self._data} {outcome}; "
+                f"initdb of {data} {outcome}; "
                 f"last lines of {self._log_path}:\n{log_tail(self._log_path, offset)}"
             )
 
-    def _run_postgres(self, user: str | None) -> tuple[subprocess.Popen[bytes], ServerRecord]:
+    def _run_postgres(
+        self, data: Path, user: str | None
+    ) -> tuple[subprocess.Popen[bytes], ServerRecord]:
         port = free_port()
-        argv = [str(_binary("postgres")), "-D", str(self._data), "-h", "127.0.0.1", "-p", str(port)]
+        argv = [str(_binary("postgres")), "-D", str(data), "-h", "127.0.0.1", "-p", str(port)]
         for setting in _SETTINGS + (_FAST_SETTINGS if self._fast else ()):
             argv += ["-c", setting]
         # SIGINT is a fast shutdown: should we die, our clients are gone and nobody is waited for.
@@ -107,7 +136,7 @@ class EmbeddedPostgres(EmbeddedServer):
             argv,
             log_path=self._log_path,
             death_signal=signal.SIGINT,
-            cwd=self.directory,
+            cwd=data.parent,
             user=user,
         )
         wait_until_ready(
@@ -136,55 +165,33 @@ class EmbeddedPostgres(EmbeddedServer):
             answer = subprocess.run(show, capture_output=True, text=True, timeout=5, check=False)
         except subprocess.TimeoutExpired:
             return False
-        return answer.returncode == 0 and Path(answer.stdout.strip()) == self._data
+        return answer.returncode == 0 and Path(answer.stdout.strip()) == self._data.resolve()
 
 
 def _binary(name: str) -> Path:
-    # Found without importing pgserver, whose import has side effects (see the module docstring).
-    spec = importlib.util.find_spec("pgserver")
-    if spec is None or not spec.submodule_search_locations:
-        raise InfrastructureError(
-            "the `pgserver` package is not installed; install it "
-            "or set TALLY_DATABASE_URL to a running PostgreSQL server"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name
+    path = _binaries() / name
     if not path.exists():
         raise InfrastructureError(f"{name} not found at {path}: the pgserver install is incomplete")
     return path
 
 
+@functools.cache
+def _binaries() -> Path:
+    """The folder of PostgreSQL's programs: in the pgserver wheel, or for root a copy of it
+    that the system user can reach wherever the wheel is installed."""
+    # Found without importing pgserver, whose import has side effects (see the module docstring).
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise InfrastructureError(
+            "the `pgserver` package is not installed; install it "
+            "or set TALLY_OWNER_DATABASE_URL to a running PostgreSQL server"
+        )
+    site = Path(next(iter(spec.submodule_search_locations))).parent
+    if system_user() is not None:
+        site = reachable_install(site)
+    return site / "pgserver" / "pginstall" / "bin"
+
+
 def _is_ready(port: int) -> bool:
     check = [str(_binary("pg_isready")), "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "1"]
     return subprocess.run(check, check=False).returncode == 0
-
-
-def _system_user() -> str | None:
-    """The user to run PostgreSQL as: None (ourselves) unless we are root, which it refuses."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(_SYSTEM_USER)
-    except KeyError:
-        create = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin"]
-        done = subprocess.run([*create, _SYSTEM_USER], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise InfrastructureError(
-                f"PostgreSQL does not run as root and creating the system user {_SYSTEM_USER!r} "
-                f"failed: {done.stderr.strip()}; run as an ordinary user instead"
-            ) from None
-    return _SYSTEM_USER
-
-
-def _hand_over(data: Path, user: str) -> None:
-    """Give `data` to `user`, and let it traverse the folders above (pytest makes them 0700).
-
-    Done at every start, as the folders above may have been tightened since. Nothing stops
-    them being tightened while the server runs, though, which it would not survive: pytest
-    does that to its base folder whenever a session starts, hence no servers in tmp_path.
-    """
-    entry = pwd.getpwnam(user)
-    os.chown(data, entry.pw_uid, entry.pw_gid)
-    for folder in data.parents:
-        mode = folder.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            folder.chmod(mode | stat.S_IXOTH)

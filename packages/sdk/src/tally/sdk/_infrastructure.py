@@ -20,20 +20,29 @@ class Endpoints:
     """Where the broker and the database are."""
 
     nats_url: str
+    # The schema owner's URL (an embedded server's superuser): for migrations and
+    # administration. Services log in with `role_url(database_url, their role)` instead.
     database_url: str
 
 
 @contextlib.contextmanager
 def infrastructure(
-    state_dir: Path, *, nats_url: str | None, database_url: str | None, fast: bool = False
+    state_dir: Path,
+    *,
+    nats_url: str | None,
+    database_url: str | None,
+    fast: bool = False,
+    disposable: bool = False,
 ) -> Iterator[Endpoints]:
     """Yield the endpoints, starting embedded servers under `state_dir` for the missing URLs.
 
     `fast=True` runs an embedded PostgreSQL without fsync: for tests, never for real data.
+    `disposable=True` removes its cluster when it stops: for a temporary `state_dir`.
     """
     with contextlib.ExitStack() as started:
         if nats_url is None:
             nats_url = started.enter_context(EmbeddedNats(state_dir)).url
         if database_url is None:
-            database_url = started.enter_context(EmbeddedPostgres(state_dir, fast=fast)).url
+            postgres = EmbeddedPostgres(state_dir, fast=fast, disposable=disposable)
+            database_url = started.enter_context(postgres).url
         yield Endpoints(nats_url=nats_url, database_url=database_url)

@@ -23,6 +23,7 @@ import msgspec
 from tally.sdk._database import Database
 from tally.sdk._errors import InfrastructureError, SettingsError
 from tally.sdk._host import ServiceHost
+from tally.sdk._logins import without_password
 from tally.sdk._logs import configure_logging
 from tally.sdk._nats_broker import BrokerUnavailable, NatsBroker
 from tally.sdk._service import Service
@@ -39,6 +40,7 @@ class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Settings every service reads, from TALLY_*."""
 
     nats_url: str
+    # The service's own login (its `Service.database_role`), never the owner's.
     database_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int | None = None
@@ -126,7 +128,8 @@ async def _connect_broker(name: str, runtime: RuntimeSettings) -> NatsBroker:
 async def _connect_database(name: str, role: str, runtime: RuntimeSettings) -> Database:
     if runtime.database_url is None:
         raise InfrastructureError(
-            f"service {name} uses the database: set TALLY_DATABASE_URL (postgresql://...)"
+            f"service {name} uses the database: set TALLY_DATABASE_URL to the login of role "
+            f"{role} (postgresql://{role}:PASSWORD@HOST/DATABASE)"
         )
     deadline = time.monotonic() + runtime.connect_seconds
     while True:
@@ -141,7 +144,8 @@ async def _connect_database(name: str, role: str, runtime: RuntimeSettings) -> D
         except (OSError, asyncpg.CannotConnectNowError) as error:
             if time.monotonic() > deadline:
                 raise InfrastructureError(
-                    f"cannot reach PostgreSQL at {runtime.database_url}: {error!r}"
+                    f"cannot reach PostgreSQL at {without_password(runtime.database_url)}: "
+                    f"{error!r}"
                 ) from error
             _log.warning("PostgreSQL not reachable yet; retrying")
             await asyncio.sleep(1.0)

@@ -71,8 +71,9 @@ class Service(Generic[S, D]):
     # Topics this service publishes to, so the service graph is known without running it.
     publishes: Sequence[Topic[Any]] = ()
     uses_database: bool = False
-    # The role the service's connections switch to; `tally_app` is subject to row-level
-    # security. Only a trusted multi-tenant writer may use another (see 0003_datapoints.sql).
+    # The role the service logs in as (TALLY_DATABASE_URL must be its login; checked at start):
+    # `tally_app` is subject to row-level security. Roles with other rights, such as the
+    # recorder's BYPASSRLS `tally_ingest`, are made by the migrations (0007_least_privilege).
     database_role: str = "tally_app"
     default_port: int = 8000
     # Time allowed for in-flight batches and requests to finish after SIGTERM.

@@ -5,9 +5,11 @@
     HttpSender      uploads to the gateway as machines do (MemorySender records, for tests)
     Truth           what was really generated, as docs/FIGURES.md's figures in device time:
                     per machine and day, per line and day, per ℮ lot (see _truth_file.py)
+    peak_datapoints_per_second   what a tenant's lines send at most, to size its budget
 
-Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong) and
-DeliveryFailed (an upload ran out of attempts).
+Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong),
+DeliveryFailed (an upload ran out of attempts) and UploadTooLarge (one message exceeds the
+gateway's body limit).
 
 A production day in two minutes, ending now, then the truth to compare the platform with::
 
@@ -21,7 +23,12 @@ A production day in two minutes, ending now, then the truth to compare the platf
 `Simulation.backfill(fleet, seed=1, days=3)` fills the past three days as fast as it can.
 """
 
-from tally.simulator._errors import DeliveryFailed, GatewayRejected, SimulatorError
+from tally.simulator._errors import (
+    DeliveryFailed,
+    GatewayRejected,
+    SimulatorError,
+    UploadTooLarge,
+)
 from tally.simulator._fleet import (
     ArticleSpec,
     Fleet,
@@ -34,6 +41,7 @@ from tally.simulator._fleet import (
     build_fleet,
 )
 from tally.simulator._http import HttpSender
+from tally.simulator._line import peak_datapoints_per_second
 from tally.simulator._retry import RetryPolicy
 from tally.simulator._run import Simulation
 from tally.simulator._senders import MemorySender, Sender, SendResult, SentUpload
@@ -84,8 +92,10 @@ __all__ = [
     "TransportProfile",
     "Truth",
     "TruthFile",
+    "UploadTooLarge",
     "WeighingsTruth",
     "build_fleet",
+    "peak_datapoints_per_second",
     "read_truth",
     "write_truth",
 ]

@@ -19,7 +19,7 @@ import random
 
 from tally.contracts import ContextEvent, Weighing
 from tally.simulator._fleet import ArticleSpec, LineSpec, Placement, SiteSpec, TenantSpec
-from tally.simulator._machines import Machine
+from tally.simulator._machines import COUNTERS, Machine
 from tally.simulator._outbox import Outbox
 from tally.simulator._states import line_states
 from tally.simulator._timeline import Job, Segment, SegmentKind, Timeline
@@ -241,3 +241,20 @@ class Line:
         weigher.add(1, good)
         weigher.add(2, rejects)
         return good
+
+
+def peak_datapoints_per_second(tenant: TenantSpec) -> float:
+    """The datapoints per simulated second the tenant's lines make when all of them produce at
+    once, each at its fastest article (a budget that fits the fleet at speed S is S times this):
+    every machine samples its counters each second it produces, the checkweigher weighs every
+    pack, and each machine reports two gauges every `GAUGE_SECONDS`. States, alarms and context
+    changes come minutes apart and are left out."""
+    total = 0.0
+    for site in tenant.sites:
+        for line in site.lines:
+            slowest_machine = min(machine.ideal_rate_ppm for machine in line.machines)
+            fastest_article = max(tenant.article(a).ideal_rate_ppm for a in line.articles)
+            total += sum(len(COUNTERS[machine.type]) for machine in line.machines)
+            total += min(slowest_machine, fastest_article) / 60.0
+            total += len(line.machines) * 2 / GAUGE_SECONDS
+    return total

@@ -16,6 +16,11 @@ class MachineIdentity(msgspec.Struct, frozen=True):
     rate_per_second: int
 
 
+# The channel on which PostgreSQL announces every change to a machine token (0008), with the
+# token's SHA-256 in hex.
+TOKEN_CHANGES = "tally_machine_tokens"
+
+
 # tally_authenticate runs with its owner's rights: the gateway does not know the tenant before
 # it has looked the token up, so row-level security could not show it the row.
 @query(

@@ -5,12 +5,14 @@
 
 The tenant and machine of every published `Telemetry` come from the token, never from the body,
 so a machine cannot publish under another tenant or machine. The database is read only to look
-up tokens (cached); nothing is written on the hot path.
+up tokens (cached, and told of every change to a token at once); nothing is written on the hot
+path.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,22 +24,22 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tally.contracts import TELEMETRY, MachineMessage, Telemetry, Upload, UploadResult
-from tally.gateway.auth import MachineTokens, authenticate
+from tally.gateway.auth import MachineTokens, TokensUnavailable, authenticate
 from tally.gateway.limits import TenantLimits
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.openapi import openapi_document
 from tally.gateway.problems import rate_limited
-from tally.gateway.queries import MachineIdentity, machine_of_token
+from tally.gateway.queries import TOKEN_CHANGES, MachineIdentity, machine_of_token
 from tally.gateway.settings import GatewaySettings
 from tally.gateway.uploads import UploadReader
 from tally.sdk import (
     Broker,
     BrokerUnavailable,
     InfrastructureError,
+    LogLimiter,
     Rejected,
     Runtime,
     Service,
-    TransactionFailed,
     Tx,
     log_context,
     unavailable,
@@ -58,6 +60,8 @@ class GatewayDeps:
     limits: TenantLimits
     metrics: GatewayMetrics
     openapi: bytes
+    # An outage refuses every request alike: one line per kind of refusal and window.
+    repeats: LogLimiter
 
 
 @asynccontextmanager
@@ -72,19 +76,34 @@ async def gateway_deps(runtime: Runtime, settings: GatewaySettings) -> AsyncIter
 
         return await database.transaction(work, readonly=True)
 
-    yield GatewayDeps(
-        broker=runtime.broker,
-        tokens=MachineTokens(
-            lookup,
-            ttl=settings.token_ttl_seconds,
-            unknown_ttl=settings.unknown_token_ttl_seconds,
-            max_entries=settings.token_cache_size,
-        ),
-        uploads=UploadReader(settings),
-        limits=TenantLimits(share=settings.rate_share, burst_seconds=settings.burst_seconds),
-        metrics=GatewayMetrics(runtime.metrics.registry),
-        openapi=msgspec.json.encode(openapi_document(settings)),
+    tokens = MachineTokens(
+        lookup,
+        ttl=settings.token_ttl_seconds,
+        unknown_ttl=settings.unknown_token_ttl_seconds,
+        max_stale=settings.token_max_stale_seconds,
+        max_entries=settings.token_cache_size,
+        timeout=settings.token_lookup_timeout_seconds,
     )
+    # Revocations reach the cache as they commit; after a lost connection, everything cached is
+    # checked again, since announcements made meanwhile were missed.
+    repeats = LogLimiter(_log)
+    async with database.listen(
+        TOKEN_CHANGES, on_notify=tokens.changed, on_listening=tokens.reverify_all
+    ) as listener:
+        # Serving before the first LISTEN would cache answers that its reverify_all throws
+        # away again; a database that does not answer meanwhile cannot check tokens anyway.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(listener.listened.wait(), settings.token_lookup_timeout_seconds)
+        yield GatewayDeps(
+            broker=runtime.broker,
+            tokens=tokens,
+            uploads=UploadReader(settings),
+            limits=TenantLimits(share=settings.rate_share, burst_seconds=settings.burst_seconds),
+            metrics=GatewayMetrics(runtime.metrics.registry),
+            openapi=msgspec.json.encode(openapi_document(settings)),
+            repeats=repeats,
+        )
+    repeats.flush()
 
 
 def gateway_routes(deps: GatewayDeps) -> list[BaseRoute]:
@@ -106,9 +125,8 @@ async def ingest(deps: GatewayDeps, request: Request) -> Response:
         machine = await authenticate(deps.tokens, request.headers.get("authorization"))
     except Rejected as rejected:
         return _refuse(deps, rejected)
-    except (TransactionFailed, OSError) as error:
-        _log.warning("machine token lookup failed: %r", error)
-        return _refuse(deps, unavailable("machine tokens cannot be checked right now"))
+    except TokensUnavailable as error:
+        return _refuse(deps, unavailable(str(error)))
     with log_context(tenant=machine.tenant, machine=machine.machine):
         try:
             upload = await deps.uploads.read(request)
@@ -135,7 +153,9 @@ async def _publish(deps: GatewayDeps, machine: MachineIdentity, upload: Upload) 
         if isinstance(receipt, BaseException):
             if not isinstance(receipt, BrokerUnavailable):
                 raise receipt
-            _log.warning("broker did not confirm a message: %s", receipt)
+            deps.repeats.warning(
+                ("broker", type(receipt).__name__), "broker did not confirm a message: %s", receipt
+            )
             # Whatever was stored stays: the machine sends the upload again, and the broker
             # drops the repeated identities.
             raise unavailable("the broker did not confirm storage")
@@ -165,7 +185,10 @@ def _telemetry(machine: MachineIdentity, message: MachineMessage) -> Telemetry:
 def _refuse(deps: GatewayDeps, rejected: Rejected) -> Response:
     deps.metrics.rejected.labels(str(rejected.status)).inc()
     level = _REFUSAL_LOG_LEVELS.get(rejected.status, logging.INFO)
-    _log.log(level, "refused upload: %s", rejected)
+    if level >= logging.WARNING:
+        deps.repeats.log(level, ("refused", rejected.status), "refused upload: %s", rejected)
+    else:
+        _log.log(level, "refused upload: %s", rejected)
     return rejected.response()
 
 
@@ -176,5 +199,7 @@ service: Service[GatewaySettings, GatewayDeps] = Service(
     routes=gateway_routes,
     publishes=[TELEMETRY],
     uses_database=True,
+    # May only ask tally_authenticate which machine a token belongs to (0007_least_privilege).
+    database_role="tally_gateway",
     default_port=8080,
 )

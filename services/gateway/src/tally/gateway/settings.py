@@ -26,6 +26,14 @@ class GatewaySettings(msgspec.Struct, frozen=True, kw_only=True):
     burst_seconds: Positive = 2.0
     # Token lookups are cached: a valid token this long, an unknown one this long (short, so a
     # newly issued token works soon; nonzero, so a flood of bad tokens cannot hammer PostgreSQL).
+    # Revocations are announced by the database and apply at once; the TTL bounds a revoked
+    # token's life only while the gateway cannot listen for them (see auth.py).
     token_ttl_seconds: Positive = 30.0
     unknown_token_ttl_seconds: Positive = 5.0
     token_cache_size: Annotated[int, msgspec.Meta(gt=0)] = 10_000
+    # While the database cannot answer, a token it confirmed this recently is still accepted
+    # (availability over freshness: a token revoked meanwhile works until the database answers
+    # again, or this long); other tokens get 503. 0 turns stale answers off.
+    token_max_stale_seconds: Annotated[float, msgspec.Meta(ge=0)] = 900.0
+    # A lookup slower than this counts as the database being away.
+    token_lookup_timeout_seconds: Positive = 5.0

@@ -41,6 +41,7 @@ say here what it is for).
     curl -s localhost:{{port}}/metrics | grep tally_{{pkg}}_messages_total
     tally_{{pkg}}_messages_total{line="line-1",tenant="acme",timing="live"} 1200.0
 
+It logs in to PostgreSQL as `tally_app` (TALLY_DATABASE_URL is that role's login).
 Settings (TALLY_{{ENV}}_*): `LATE_AFTER_SECONDS` (default 300): messages whose device time is
 older than this count as late. Checks and tests: `uv run tally check`,
 `uv run pytest services/{{name}}`.
@@ -198,7 +199,7 @@ from tally.contracts import TELEMETRY, Counter, Signal, Telemetry
 from tally.{{pkg}}.service import {{Class}}Deps, service
 from tally.{{pkg}}.settings import {{Class}}Settings
 from tally.sdk import Database, MemoryBroker, ServiceHost, migrate
-from tally.sdk.testing import eventually
+from tally.sdk.testing import LoginUrl, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -217,9 +218,11 @@ class Running:
 
 
 @pytest.fixture
-async def running(database_url: str) -> AsyncIterator[Running]:
+async def running(database_url: str, login_url: LoginUrl) -> AsyncIterator[Running]:
     await migrate(database_url, MIGRATIONS)
-    database = await Database.connect(database_url)
+    # Logs in as the service's own role, as it does when run.
+    role = service.database_role
+    database = await Database.connect(login_url(database_url, role), role=role)
     broker = MemoryBroker()
     host = ServiceHost(service, {{Class}}Settings(), broker=broker, database=database)
     await host.start()

@@ -6,8 +6,8 @@ column types, nullability) and which migrations it was said for, like sqlx's off
 - with the lock fresh (same migrations, every statement's SQL recorded), no database is needed:
   each declaration is checked against the recorded description;
 - otherwise, or with `--db`, every statement is prepared against a scratch database migrated to
-  head (TALLY_DATABASE_URL's server, else the embedded one), which names the file and line of a
-  statement that does not prepare; and a lock that differs from what was found is itself an
+  head (TALLY_OWNER_DATABASE_URL's server, else the embedded one), which names the file and line
+  of a statement that does not prepare; and a lock that differs from what was found is itself an
   error, as is a missing or changed entry without a database (`--offline`).
 
 The key is the SQL text alone: editing a row type or a parameter annotation needs no database,

@@ -24,7 +24,7 @@ import asyncpg
 import msgspec
 
 from tally.cli._endpoints import with_database
-from tally.sdk import migrate
+from tally.sdk import migrate, owner_database_url
 from tally.sdk._embedded_postgres import EmbeddedPostgres
 
 if TYPE_CHECKING:  # asyncpg's classes are generic only in its stubs
@@ -54,8 +54,8 @@ class Unprepared(msgspec.Struct, frozen=True):
 
 @contextlib.contextmanager
 def database_server(state_dir: Path) -> Iterator[str]:
-    """TALLY_DATABASE_URL's server, or an embedded one (fsync off) under `state_dir`."""
-    given = os.environ.get("TALLY_DATABASE_URL")
+    """TALLY_OWNER_DATABASE_URL's server, or an embedded one (fsync off) under `state_dir`."""
+    given = owner_database_url(os.environ)
     if given:
         yield given
         return

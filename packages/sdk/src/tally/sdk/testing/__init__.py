@@ -2,9 +2,14 @@
 
 Installing tally-sdk registers the pytest plugin `tally.sdk.testing.pytest_plugin`, whose
 session fixtures `nats_url` and `database_url` give tests a real NATS JetStream and a fresh
-PostgreSQL database: embedded servers, or the ones named by TALLY_NATS_URL / TALLY_DATABASE_URL.
+PostgreSQL database (the owner's URL): embedded servers, or the ones named by TALLY_NATS_URL /
+TALLY_OWNER_DATABASE_URL. Its `login_url` fixture (a `LoginUrl`) gives the URL with which a
+service's role logs in to such a database. `TcpProxy` stands between a client and such a
+server, to cut it off without stopping it.
 """
 
+from tally.sdk.testing._login_urls import LoginUrl
 from tally.sdk.testing._outcomes import DeadLetter, dead_letters, eventually
+from tally.sdk.testing._tcp_proxy import TcpProxy
 
-__all__ = ["DeadLetter", "dead_letters", "eventually"]
+__all__ = ["DeadLetter", "LoginUrl", "TcpProxy", "dead_letters", "eventually"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tally.sdk._broker import (
@@ -26,13 +27,19 @@ class DeadLetter:
     data: bytes
 
 
-async def eventually(check: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Wait until `check()` holds; fail the test with AssertionError after `seconds`."""
+async def eventually(check: Callable[[], bool | Awaitable[bool]], seconds: float = 10.0) -> None:
+    """Wait until `check()` holds (awaited when it is a coroutine function, such as a request
+    whose answer is awaited); fail the test with AssertionError after `seconds`."""
     deadline = time.monotonic() + seconds
-    while not check():
+    while not await _holds(check):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {seconds}s")
         await asyncio.sleep(0.02)
+
+
+async def _holds(check: Callable[[], bool | Awaitable[bool]]) -> bool:
+    outcome = check()
+    return await outcome if inspect.isawaitable(outcome) else outcome
 
 
 async def dead_letters(broker: Broker, consumer: str, tenant: str = "*") -> list[DeadLetter]:

@@ -1,8 +1,10 @@
 """pytest fixtures for real NATS and PostgreSQL servers (loaded through the `pytest11` entry point).
 
-`TALLY_NATS_URL` / `TALLY_DATABASE_URL` name servers to use; for each one unset an embedded
-server is started once per session. `database_url` is always a database of its own, created for
-the session and dropped after it, so tests never touch anything else on a shared server.
+`TALLY_NATS_URL` / `TALLY_OWNER_DATABASE_URL` name servers to use (the latter as the schema
+owner, who may create databases and roles); for each one unset an embedded server is started
+once per session. `database_url` is always a database of its own, created for the session and
+dropped after it, so tests never touch anything else on a shared server. It is the owner's URL:
+services log in with `login_url(database_url, role)` instead, as in production.
 """
 
 from __future__ import annotations
@@ -19,21 +21,23 @@ import pytest
 
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._infrastructure import Endpoints, infrastructure
+from tally.sdk._logins import owner_database_url, role_passwords, role_url
+from tally.sdk.testing._login_urls import LoginUrl
 
 
 @pytest.fixture(scope="session")
 def tally_endpoints() -> Iterator[Endpoints]:
     """The session's NATS and PostgreSQL servers: from the environment, or embedded."""
-    # Not under pytest's tmp_path: run by root, PostgreSQL runs as another user, who must be able
-    # to traverse every folder above its data, and each new pytest session (any other one running
-    # on this machine too) resets pytest's base folder to 0700.
+    # Not under pytest's tmp_path: each new pytest session (any other one running on this
+    # machine too) prunes the base folders of older ones, servers running in them or not.
     with (
         tempfile.TemporaryDirectory(prefix="tally-servers-", ignore_cleanup_errors=True) as folder,
         infrastructure(
             Path(folder),
             nats_url=os.environ.get("TALLY_NATS_URL") or None,
-            database_url=os.environ.get("TALLY_DATABASE_URL") or None,
+            database_url=owner_database_url(os.environ),
             fast=True,
+            disposable=True,
         ) as endpoints,
     ):
         yield endpoints
@@ -47,7 +51,7 @@ def nats_url(tally_endpoints: Endpoints) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tally_endpoints: Endpoints) -> Iterator[str]:
-    """URL of a database created empty for this session, dropped at its end."""
+    """The owner's URL of a database created empty for this session, dropped at its end."""
     name = f"tally_test_{secrets.token_hex(6)}"
     server = tally_endpoints.database_url
     asyncio.run(_execute(server, f'CREATE DATABASE "{name}"'))
@@ -71,7 +75,7 @@ async def _execute(url: str, statement: str) -> None:
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         raise InfrastructureError(
             f"cannot run {statement!r} on PostgreSQL at {parts.hostname}:{parts.port}{parts.path}"
-            f" (from TALLY_DATABASE_URL or the embedded server): {error}"
+            f" (from TALLY_OWNER_DATABASE_URL or the embedded server): {error}"
         ) from error
 
 
@@ -86,3 +90,18 @@ async def scratch_database_url(database_url: str) -> AsyncIterator[str]:
         yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
     finally:
         await _execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def login_url() -> LoginUrl:
+    """`login_url(database_url, role)`: the URL with which `role` (a service's
+    `database_role`) logs in to that database, as the service does in production.
+
+    The user of the owner's URL is swapped for the role; a server that asks for passwords gets
+    the role's from TALLY_DATABASE_PASSWORD_<ROLE> (`tally migrate` sets it on the role)."""
+    passwords = role_passwords(os.environ)
+
+    def url(database_url: str, role: str) -> str:
+        return role_url(database_url, role, passwords.get(role))
+
+    return url
