@@ -181,7 +181,7 @@ async def recorder_backlog(
     async with httpx.AsyncClient(timeout=5.0) as client:
 
         async def rows() -> int:
-            samples = await scrape(client, recorder.url)
+            samples = await scrape(client, recorder.ops_url)
             return int(sum(total(samples, STORED_ROWS, tenant=t) for t in tenants))
 
         waiting = Deadline(60)

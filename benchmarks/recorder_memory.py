@@ -66,7 +66,7 @@ async def publish_round(broker: NatsBroker, messages: list[Telemetry]) -> None:
 
 
 async def stored(client: httpx.AsyncClient, recorder: ServiceProcess, tenants: list[str]) -> int:
-    samples = await scrape(client, recorder.url)
+    samples = await scrape(client, recorder.ops_url)
     return int(sum(total(samples, STORED, tenant=t) for t in tenants))
 
 

@@ -82,7 +82,7 @@ async def wait_for_metric(
     client: httpx.AsyncClient, service: ServiceProcess, name: str, at_least: float
 ) -> None:
     deadline = time.monotonic() + 60
-    while total(await scrape(client, service.url), name) < at_least:
+    while total(await scrape(client, service.ops_url), name) < at_least:
         assert time.monotonic() < deadline, f"{name} stayed below {at_least}"
         await asyncio.sleep(0.1)
 

@@ -88,12 +88,14 @@ async def test_an_upload_over_the_gateways_body_limit_is_cut_and_stored_once(
 
 
 async def test_over_the_tenants_rate_the_sender_waits_as_told_and_delivers_everything(
-    gateway: Running,
+    gateway: Running, fresh_database: str
 ) -> None:
     tenant = gateway.fleet.tenants[0]
-    await Registry(gateway.database).put_tenant(
-        Tenant(tenant=tenant.id, name=tenant.name, rate_per_second=400)
-    )
+    # The budget is set as an administrator would: the owner's URL, as tally_app.
+    async with await Database.connect(fresh_database, max_size=1, switch_role=True) as owner:
+        await Registry(owner).put_tenant(
+            Tenant(tenant=tenant.id, name=tenant.name, rate_per_second=400)
+        )
     machines: list[MachineSpec] = [p.machine for p in gateway.fleet.placements()][:6]
     async with HttpSender(gateway.url, gateway.tokens) as sender:
         # 6 × 400 datapoints at 400 per second (with a 2 s burst): most are told to wait.

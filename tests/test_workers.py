@@ -1,4 +1,4 @@
-"""`--workers N`: N processes of one service share its durable consumer and its HTTP port."""
+"""`--workers N`: N processes of one service share its durable consumer and its ports."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ async def test_two_recorder_workers_share_the_work_and_store_everything_once(
     # a working one whole seconds for its share of a few hundred thousand datapoints.
     busy = [sum(w.cpu_times()[:2]) - before for w, before in zip(workers, busy_before, strict=True)]
     assert min(busy) > 0.5, busy
-    # One /metrics on the shared port sums the workers' counters.
+    # One /metrics on the shared operations port sums the workers' counters.
     async with httpx.AsyncClient() as client:
-        samples = await scrape(client, recorder.url)
+        samples = await scrape(client, recorder.ops_url)
     handled = total(samples, "tally_messages_handled_total", consumer="recorder")
     assert handled >= sum(messages for messages, _ in expected.values())

@@ -74,6 +74,8 @@ def test_a_plan_round_trips_through_json() -> None:
         ('{"days_off": ["sunday", "sunday"]}', "days_off[1] = sunday is listed twice"),
         ('{"days_off": ["sonntag"]}', "`$.days_off[0]`"),
         ('{"shift": []}', "unknown field `shift`"),
+        # JSONB holds no NUL: a plan that could not be stored is refused before it gets there.
+        ('{"name": "nights \\u0000"}', "`$.name`"),
     ],
 )
 def test_a_bad_plan_names_its_field(text: str, message: str) -> None:

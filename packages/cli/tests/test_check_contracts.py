@@ -92,6 +92,34 @@ def test_a_new_field_with_a_default_passes_and_is_reported() -> None:
     ]
 
 
+def strict_order(**changes: object) -> type[msgspec.Struct]:
+    """`order(...)`, refusing unknown fields as the contracts do."""
+    loose = order(**changes)
+    fields = [
+        (f.name, f.type) if f.required else (f.name, f.type, f.default)
+        for f in msgspec.structs.fields(loose)
+    ]
+    return msgspec.defstruct("Order", fields, frozen=True, kw_only=True, forbid_unknown_fields=True)
+
+
+def test_refusing_unknown_fields_passes_and_is_reported() -> None:
+    errors, notes = compare(order(), strict_order())
+    assert errors == []
+    assert notes == [
+        f"topic {NAME}: Order: unknown fields are now refused "
+        "[rule: unknown fields] (compatible; `tally lock` records it)"
+    ]
+
+
+def test_a_new_field_of_a_strict_contract_asks_for_consumers_first() -> None:
+    errors, notes = compare(strict_order(), strict_order(priority=(int, 0)))
+    assert errors == []
+    assert notes == [
+        f"topic {NAME}: Order.priority: new field priority has a default; deploy consumers "
+        "first [rule: new field with default] (compatible; `tally lock` records it)"
+    ]
+
+
 class Colour(enum.StrEnum):
     RED = "red"
     GREEN = "green"

@@ -39,7 +39,7 @@ def test_a_service_runs_as_its_role_until_ctrl_c_and_then_drains(
         "TALLY_OWNER_DATABASE_URL": scratch_database_url,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "tally.cli", "run", "recorder", "--port", str(port)],
+        [sys.executable, "-m", "tally.cli", "run", "recorder", "--ops-port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

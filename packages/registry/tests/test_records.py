@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from tally.registry import Machine, MachineMove, SitePlan, Tenant
+from tally.registry import Article, Line, Machine, MachineMove, Site, SitePlan, Tenant
 
 
 def test_a_tenant_rate_fits_an_integer_column() -> None:
@@ -50,3 +50,22 @@ def test_history_times_need_a_zone() -> None:
     parsed = msgspec.convert({**move, "valid_from": "2025-06-02T06:00:00+02:00"}, MachineMove)
     assert parsed.valid_from is not None
     assert parsed.valid_from.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("record", "fields"),
+    [
+        (Tenant, {"tenant": "alpenwerk"}),
+        (Site, {"tenant": "alpenwerk", "site": "p1", "timezone": "UTC"}),
+        (Line, {"tenant": "alpenwerk", "line": "l1", "site": "p1"}),
+        (Article, {"tenant": "alpenwerk", "article": "a1", "nominal_g": 100, "ideal_rate_ppm": 1}),
+    ],
+)
+@pytest.mark.parametrize("name", ["NUL \0 inside", "half \ud800 pair"])
+def test_a_name_holds_only_text_the_database_can_store(
+    record: type[msgspec.Struct], fields: dict[str, object], name: str
+) -> None:
+    with pytest.raises(msgspec.ValidationError, match=r"at `\$.name`"):
+        msgspec.convert({**fields, "name": name}, record)
+    kept = msgspec.convert({**fields, "name": "Käserei 🧀\tOst"}, record)
+    assert msgspec.structs.asdict(kept)["name"] == "Käserei 🧀\tOst"

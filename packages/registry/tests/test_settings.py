@@ -69,6 +69,7 @@ def test_a_vendor_rule_goes_before_the_defaults() -> None:
         ({"category": "no_data", "names": ["Gap"]}, "no data is a gap"),
         ({"category": "sleeping", "names": ["Idle"]}, "Invalid enum value 'sleeping'"),
         ({"category": "running", "mode": "turbo"}, "Invalid enum value 'turbo'"),
+        ({"category": "running", "names": ["Run\u0000"]}, "`$.state_rules[0].names[0]`"),
     ],
 )
 def test_a_bad_rule_is_refused_naming_it(rule: dict[str, object], message: str) -> None:

@@ -1,4 +1,5 @@
-"""A hosted service answers /healthz, /readyz and /metrics, and stops gracefully."""
+"""A hosted service answers /healthz, /readyz and /metrics on its operations port, and stops
+gracefully."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ async def test_health_readiness_and_metrics_over_http() -> None:
         assert host.deps is not None
         seen = host.deps
         await eventually(lambda: seen == [1])
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.ops_port}") as client:
             assert (await client.get("/healthz")).json() == {"status": "ok"}
             ready = await client.get("/readyz")
             assert ready.status_code == 200
@@ -65,7 +66,7 @@ async def test_health_readiness_and_metrics_over_http() -> None:
             metrics = (await client.get("/metrics")).text
         assert 'tally_messages_handled_total{consumer="pinger",tenant="acme"} 1.0' in metrics
         assert 'tally_batch_size_count{consumer="pinger"} 1.0' in metrics
-        assert 'tally_http_requests_total{route="/healthz",status="200"} 1.0' in metrics
+        assert host.port == 0  # no routes of its own: no public port
     finally:
         await host.stop()
 
@@ -76,7 +77,7 @@ async def test_a_host_whose_broker_is_away_is_not_ready() -> None:
     await host.start()
     try:
         await broker.close()
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.ops_port}") as client:
             ready = await client.get("/readyz")
     finally:
         await host.stop()

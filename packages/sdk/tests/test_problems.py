@@ -119,3 +119,11 @@ def test_a_service_adds_a_member_of_its_own_by_subclassing() -> None:
 def test_presentable_values_are_json_and_short(value: object, shown: object) -> None:
     assert presentable(value) == shown
     assert len(msgspec.json.encode(presentable(value))) <= 260
+
+
+def test_a_value_nested_deeper_than_the_encoder_recurses_is_described() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+
+    assert presentable(deep) == "<list that JSON cannot write>"

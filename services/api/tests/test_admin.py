@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from services.api.tests.conftest import Api
+from services.api.tests.conftest import ADMIN_TOKEN, ROOT, Api
+from tally.api.service import service
+from tally.api.settings import ApiSettings
+from tally.sdk import Database, MemoryBroker, ServiceHost, migrate
+from tally.sdk.testing import LoginUrl
 
 pytestmark = pytest.mark.integration
 
@@ -194,7 +199,9 @@ async def test_a_broken_constraint_is_422_naming_field_and_value(api: Api, tenan
     tenant_id = await api.client.put("/v1/admin/tenants/Not%20Valid", json={"name": "X"})
     missing = await api.client.put(f"{base}/articles/a1", json={"name": "A", "nominal_g": 100})
     typo = await api.client.put(f"{base}/lines/l2", json={"site": "p1", "name": "L", "sit": 1})
-    malformed = await api.client.put(f"{base}/lines/l2", content=b'{"site": ')
+    malformed = await api.client.put(
+        f"{base}/lines/l2", content=b'{"site": ', headers={"Content-Type": "application/json"}
+    )
 
     assert [r.status_code for r in (kind, tenant_id, missing, typo)] == [422] * 4
     assert (kind.json()["field"], kind.json()["value"]) == ("kind", "toaster")
@@ -214,3 +221,149 @@ async def test_every_tenant_is_listed(api: Api, tenant: str) -> None:
     assert response.status_code == 200, response.text
     listed = {t["tenant"]: t["name"] for t in response.json()["tenants"]}
     assert (listed[tenant], listed[f"{tenant}-2"]) == ("One", "Two")
+
+
+async def test_text_the_database_cannot_hold_is_422_naming_the_field(api: Api, tenant: str) -> None:
+    nul = await api.client.put(f"/v1/admin/tenants/{tenant}", json={"name": "Alpen\0werk"})
+
+    assert nul.status_code == 422
+    assert (nul.json()["field"], nul.json()["value"]) == ("name", "Alpen\0werk")
+    assert "database" not in nul.json()["detail"]
+
+
+async def test_any_other_text_is_stored_and_read_back_as_sent(api: Api, tenant: str) -> None:
+    name = "Käserei \U0001f9c0\t«Ost»\n\u202eRTL\uffff \x01 end"
+    await _put(api.client, f"/v1/admin/tenants/{tenant}", {"name": name})
+
+    assert (await api.client.get(f"/v1/admin/tenants/{tenant}")).json()["name"] == name
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"name": "bad \xff byte"}', b'{"name": ' + b"[" * 5000 + b"]" * 5000 + b"}"],
+    ids=["not-utf8", "nested"],
+)
+async def test_an_unreadable_body_is_400(api: Api, tenant: str, body: bytes) -> None:
+    response = await api.client.put(
+        f"/v1/admin/tenants/{tenant}", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    # Nesting past the decoder's recursion is unreadable (400); where the stack allows reading
+    # it (the limit is the interpreter's), it is no string: 422 naming `name`.
+    assert response.status_code in (400, 422), response.text
+    assert response.json()["error"] in ("malformed", "invalid")
+    if body.startswith(b'{"name": "'):
+        assert response.json()["error"] == "malformed"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+async def test_a_body_that_is_not_declared_json_is_415(
+    api: Api, tenant: str, content_type: str | None
+) -> None:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+
+    response = await api.client.put(
+        f"/v1/admin/tenants/{tenant}", content=b'{"name": "X"}', headers=headers
+    )
+
+    assert response.status_code == 415, response.text
+    assert "application/json" in response.json()["detail"]
+    assert (await api.client.get(f"/v1/admin/tenants/{tenant}")).status_code == 404
+
+
+@pytest.fixture
+async def strict_api(
+    scratch_database_url: str, login_url: LoginUrl
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API on a schema with a constraint the records do not know of."""
+    await migrate(scratch_database_url, ROOT / "db" / "migrations")
+    connection = await asyncpg.connect(scratch_database_url)
+    try:
+        await connection.execute(
+            "ALTER TABLE tenants ADD CONSTRAINT tenants_name_check_extra CHECK (name <> 'Secret')"
+        )
+        await connection.execute(
+            "ALTER TABLE tenants DROP CONSTRAINT tenants_retention_days_check, "
+            "ADD CONSTRAINT tenants_retention_days_check CHECK (retention_days <> 77)"
+        )
+    finally:
+        await connection.close()
+    role = service.database_role
+    database = await Database.connect(login_url(scratch_database_url, role), role=role, max_size=2)
+    host = ServiceHost(
+        service, ApiSettings(admin_token=ADMIN_TOKEN), broker=MemoryBroker(), database=database
+    )
+    await host.start()
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{host.port}",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        ) as client:
+            yield client
+    finally:
+        await host.stop()
+        await database.close()
+
+
+async def test_a_database_refusal_is_422_without_the_servers_message(
+    strict_api: httpx.AsyncClient,
+) -> None:
+    response = await strict_api.put("/v1/admin/tenants/acme", json={"name": "Secret"})
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["error"] == "invalid"
+    assert "tenants_name_check_extra" not in problem["detail"]
+    assert "violates" not in problem["detail"]
+    assert problem["field"] == "$"
+
+
+async def test_a_database_refusal_names_the_column_its_check_guards(
+    strict_api: httpx.AsyncClient,
+) -> None:
+    response = await strict_api.put(
+        "/v1/admin/tenants/acme", json={"name": "Acme", "retention_days": 77}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "retention_days"
+    assert "violates" not in response.json()["detail"]
+
+
+async def test_values_the_columns_would_round_or_cannot_hold_are_422_naming_them(
+    api: Api, tenant: str
+) -> None:
+    await _fleet(api.client, tenant)
+    base = f"/v1/admin/tenants/{tenant}"
+
+    # numeric(8, 2) rounds 0.004 to 0, which its CHECK (> 0) refuses.
+    rate = await api.client.put(
+        f"{base}/articles/a1", json={"name": "A", "nominal_g": None, "ideal_rate_ppm": 0.004}
+    )
+    # A time column holds no offset: the site's zone gives the day start its offset.
+    aware = await api.client.put(
+        f"{base}/sites/p2",
+        json={"name": "P2", "timezone": "Europe/Berlin", "day_start": "06:00:00+01:00"},
+    )
+
+    assert (rate.status_code, rate.json()["field"]) == (422, "ideal_rate_ppm")
+    assert "database" not in rate.json()["detail"]
+    assert (aware.status_code, aware.json()["field"]) == (422, "day_start")
+
+
+async def test_an_article_number_with_a_slash_is_addressable(api: Api, tenant: str) -> None:
+    await _fleet(api.client, tenant)
+    base = f"/v1/admin/tenants/{tenant}"
+
+    saved = await api.client.put(
+        f"{base}/articles/SAL%2F100", json={"name": "Salami", "nominal_g": 100, "ideal_rate_ppm": 1}
+    )
+    dots = await api.client.put(
+        f"{base}/articles/a%2F..", json={"name": "Dots", "nominal_g": 100, "ideal_rate_ppm": 1}
+    )
+
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["article"] == "SAL/100"
+    listed = (await api.client.get(f"{base}/articles")).json()["articles"]
+    assert [a["article"] for a in listed] == ["SAL/100"]
+    assert (dots.status_code, dots.json()["field"]) == (422, "article")

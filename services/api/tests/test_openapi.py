@@ -19,7 +19,17 @@ def test_a_request_body_is_its_record_less_the_path_ids() -> None:
     assert set(schemas["Line"]["properties"]) == {"tenant", "line", "site", "name"}
     assert [p["name"] for p in put_line["parameters"]] == ["tenant", "line"]
     assert put_line["parameters"][0]["schema"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$"
-    assert set(put_line["responses"]) == {"200", "400", "401", "404", "409", "413", "422", "503"}
+    assert set(put_line["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "404",
+        "409",
+        "413",
+        "415",
+        "422",
+        "503",
+    }
 
 
 def test_every_operation_needs_the_admin_token_and_answers_problems() -> None:

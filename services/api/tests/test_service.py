@@ -36,7 +36,7 @@ async def test_the_document_describes_exactly_the_served_routes(api: Api) -> Non
     assert api.host.deps is not None
     routes = [r for r in api_routes(api.host.deps) if isinstance(r, Route)]
     served = {
-        (method.lower(), route.path)
+        (method.lower(), route.path.replace(":path}", "}"))
         for route in routes
         for method in route.methods or ()
         if method != "HEAD" and route.path != "/openapi.json"

@@ -7,6 +7,7 @@ import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -23,7 +24,7 @@ from services.gateway.tests.conftest import (
     telemetry_of,
     upload_json,
 )
-from tally.contracts import Upload, UploadResult
+from tally.contracts import Alarm, AlarmCategory, MachineMessage, Upload, UploadResult
 from tally.gateway.service import service
 from tally.gateway.settings import GatewaySettings
 from tally.sdk import Broker, Database, MemoryBroker, NatsBroker, ServiceHost, _embedded_nats
@@ -89,12 +90,15 @@ async def test_a_machine_cannot_publish_as_another_tenant_or_machine(
     own, other = await register(), await register()
     gateway = await start_gateway()
     body = msgspec.json.decode(upload_json(1))
-    body["tenant"] = other.tenant
     body["messages"][0] |= {"tenant": other.tenant, "machine": "checkweigher-9"}
 
-    response = await gateway.post(own, msgspec.json.encode(body))
+    # A body cannot name a tenant or machine at all: those are unknown fields.
+    forged = await gateway.post(own, msgspec.json.encode(body))
+    plain = await gateway.post(own, upload_json(1))
 
-    assert response.status_code == 200
+    assert forged.status_code == 422
+    assert forged.json()["field"] == "messages[0].tenant"
+    assert plain.status_code == 200
     assert await gateway.stored(other.tenant) == []
     (stored,) = await gateway.stored(own.tenant)
     assert stored.subject == f"telemetry.{own.tenant}.slicer-1"
@@ -163,8 +167,13 @@ async def test_metrics_count_datapoints_messages_and_refusals(
     await gateway.post(machine, upload_json(2))
     await gateway.post(None, upload_json(3))
 
-    text = (await gateway.client.get("/metrics")).text
+    public = await gateway.client.get("/metrics")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway.host.ops_port}") as ops:
+        text = (await ops.get("/metrics")).text
 
+    # Tenants and their volumes are for operators: never on the port machines reach.
+    assert public.status_code == 404
+    assert machine.tenant not in public.text
     tenant = machine.tenant
     assert f'tally_gateway_datapoints_total{{tenant="{tenant}"}} 4.0' in text
     assert f'tally_gateway_messages_total{{outcome="accepted",tenant="{tenant}"}} 2.0' in text
@@ -245,3 +254,41 @@ async def test_503_when_tokens_cannot_be_looked_up(register: Register) -> None:
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
+
+
+def _oversized(seq: int) -> MachineMessage:
+    """A message small as MessagePack, but over a megabyte as the JSON the broker stores: every
+    control character of its alarm texts becomes six bytes (\\u0001)."""
+    alarm = Alarm(code="E1", raised=True, category=AlarmCategory.EQUIPMENT, text="\x01" * 256)
+    return MachineMessage(boot_id="boot-1", seq=seq, ts=datetime.now(UTC), signals=[alarm] * 2000)
+
+
+async def test_a_message_over_the_brokers_limit_is_413_and_nothing_of_the_upload_is_stored(
+    start_gateway: StartGateway, register: Register, broker: Broker
+) -> None:
+    machine = await register()
+    gateway = await start_gateway(broker)
+    body = msgspec.msgpack.encode(Upload(messages=[message(1), _oversized(2)]))
+    assert len(body) < GatewaySettings().max_body_bytes
+
+    response = await gateway.post(machine, body, "application/msgpack")
+
+    assert response.status_code == 413, response.text
+    problem = response.json()
+    assert problem["field"] == "messages[1]"
+    assert problem["limit_bytes"] == broker.message_limit < 1024 * 1024
+    assert "split" in problem["detail"]
+    assert await gateway.stored(machine.tenant) == []
+    # The advice holds: the same signals in messages of the size it names are stored.
+    signals = int(problem["detail"].split("at most ")[1].split(" signals")[0])
+    alarms = _oversized(2).signals
+    split = [
+        MachineMessage(
+            boot_id="boot-1", seq=2 + i, ts=datetime.now(UTC), signals=alarms[s : s + signals]
+        )
+        for i, s in enumerate(range(0, len(alarms), signals))
+    ]
+    again = await gateway.post(
+        machine, msgspec.msgpack.encode(Upload(messages=split)), "application/msgpack"
+    )
+    assert again.status_code == 200, again.text

@@ -199,3 +199,102 @@ async def test_a_chunked_body_over_the_limit_is_413(gateway: Gateway, machine: M
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
     assert await gateway.stored(machine.tenant) == []
+
+
+def alarm_upload(text: str = "Vacuum low") -> dict[str, Any]:
+    """An upload whose first message holds one alarm with `text`."""
+    alarm = {"kind": "alarm", "code": "E17", "raised": True, "category": "equipment"}
+    return raw_upload(signals=[{**alarm, "text": text}])
+
+
+@pytest.mark.parametrize(
+    ("signal", "field"),
+    [
+        (
+            {"kind": "alarm", "code": "E1", "raised": True, "category": "quality", "text": "a\0b"},
+            "text",
+        ),
+        ({"kind": "gauge", "name": "temp", "value": 4.5, "unit": "\0C"}, "unit"),
+    ],
+)
+async def test_a_nul_in_free_text_is_422_since_the_database_cannot_hold_it(
+    gateway: Gateway, machine: Machine, signal: dict[str, Any], field: str
+) -> None:
+    response = await refused(gateway, machine, msgspec.json.encode(raw_upload(signals=[signal])))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == f"messages[0].signals[0].{field}"
+    assert response.json()["value"] == signal[field]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/msgpack"])
+async def test_a_string_that_is_not_utf8_is_400_naming_the_encoding(
+    gateway: Gateway, machine: Machine, content_type: str
+) -> None:
+    encode = msgspec.json.encode if content_type.endswith("json") else msgspec.msgpack.encode
+    body = encode(alarm_upload("MARKER")).replace(b"MARKER", b"bad \xff\xfe byte")
+
+    response = await refused(gateway, machine, body, content_type)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed"
+    assert "UTF-8" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/msgpack"])
+async def test_a_body_nested_too_deeply_is_400(
+    gateway: Gateway, machine: Machine, content_type: str
+) -> None:
+    if content_type.endswith("json"):
+        body = b'{"messages": [' + b"[" * 1500 + b"]" * 1500 + b"]}"
+    else:
+        body = b"\x81\xa8messages\x91" + b"\x91" * 1500 + b"\x90"
+
+    response = await refused(gateway, machine, body, content_type)
+
+    assert response.status_code in (400, 422)
+    assert response.json()["error"] in ("malformed", "invalid")
+
+
+async def test_deep_nesting_in_an_unknown_field_is_refused_not_500(
+    gateway: Gateway, machine: Machine
+) -> None:
+    body = msgspec.json.encode(raw_upload()).replace(
+        b'{"boot_id"', b'{"extra":' + b"[" * 1500 + b"]" * 1500 + b',"boot_id"', 1
+    )
+
+    response = await refused(gateway, machine, body)
+
+    assert response.status_code in (400, 422)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"historicl": True}, "messages[0].historicl"),
+        (
+            {"signals": [{"kind": "counter", "name": "p", "value": 1, "vlaue": 2}]},
+            "messages[0].signals[0].vlaue",
+        ),
+    ],
+)
+async def test_an_unknown_field_is_422_naming_it(
+    gateway: Gateway, machine: Machine, change: dict[str, Any], field: str
+) -> None:
+    response = await refused(gateway, machine, msgspec.json.encode(raw_upload(**change)))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+    assert "unknown field" in response.json()["detail"]
+
+
+async def test_an_unknown_top_level_field_is_422_naming_it(
+    gateway: Gateway, machine: Machine
+) -> None:
+    body = {**raw_upload(), "tenant": "someone-else"}
+
+    response = await refused(gateway, machine, msgspec.json.encode(body))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "tenant"
+    assert response.json()["value"] == "someone-else"

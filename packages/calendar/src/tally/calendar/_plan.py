@@ -124,7 +124,9 @@ class ShiftPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """When a site plans to produce: shifts, cleaning windows, and production days without
     production (by weekday, and by date — both name the production day)."""
 
-    name: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    # A label stored in JSONB, which holds no NUL and no lone surrogate (the pattern is
+    # tally.sdk's STORABLE_TEXT; the calendar does without the SDK).
+    name: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[^\x00\ud800-\udfff]*$")] = ""
     shifts: tuple[Shift, ...] = ()
     cleaning: tuple[Cleaning, ...] = ()
     days_off: tuple[Weekday, ...] = ()

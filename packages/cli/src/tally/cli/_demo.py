@@ -74,7 +74,10 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
         gateway = services.start("gateway", workers=options.workers, extra=share)
         recorder = services.start("recorder", workers=options.workers)
         await asyncio.gather(services.wait_ready(gateway), services.wait_ready(recorder))
-        say(f"gateway {gateway.url} · recorder {recorder.url} · logs in {state_dir() / 'logs'}")
+        say(
+            f"gateway {gateway.url} · metrics {gateway.ops_url}/metrics, "
+            f"{recorder.ops_url}/metrics · logs in {state_dir() / 'logs'}"
+        )
         report = await _run(
             found, options, fleet, tokens, gateway=gateway, recorder=recorder, say=say
         )
@@ -200,7 +203,7 @@ async def _drain(
     accepted = sum(s.accepted for s in combined_stats(runs).values())
     deadline = time.monotonic() + _DRAIN_SECONDS
     while True:
-        samples = await scrape(client, recorder.url)
+        samples = await scrape(client, recorder.ops_url)
         done = sum(total(samples, name) for name in _RECORDER_OUTCOMES)
         if done >= accepted:
             return samples

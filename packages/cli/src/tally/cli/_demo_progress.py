@@ -45,8 +45,8 @@ class Progress:
 
     async def _lines(self) -> list[str]:
         gateway, recorder = self._services
-        g = await scrape(self._client, gateway.url)
-        r = await scrape(self._client, recorder.url)
+        g = await scrape(self._client, gateway.ops_url)
+        r = await scrape(self._client, recorder.ops_url)
         now = time.monotonic()
         accepted = total(g, "tally_gateway_datapoints_total")
         stored = total(r, "tally_recorder_datapoints_stored_total")

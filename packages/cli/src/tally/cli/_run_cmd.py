@@ -25,7 +25,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = commands.add_parser("run", help="run one service (embedded servers if no URLs)")
     parser.add_argument("service", help="e.g. gateway, recorder, api")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--port", type=int, default=None, help="the public HTTP port")
+    parser.add_argument("--ops-port", type=int, default=None, help="/healthz, /readyz, /metrics")
     parser.set_defaults(run=run)
 
 
@@ -37,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         command = [sys.executable, "-m", module, "--workers", str(args.workers)]
         if args.port is not None:
             command += ["--port", str(args.port)]
+        if args.ops_port is not None:
+            command += ["--ops-port", str(args.ops_port)]
         env = {
             **service_environment(args.service, found.database_url),
             "TALLY_NATS_URL": found.nats_url,

@@ -9,7 +9,8 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 async def scrape(client: httpx.AsyncClient, url: str) -> Samples:
-    """Every sample of a /metrics page, keyed by name and sorted labels; empty when down."""
+    """Every sample of the /metrics page at `url` (a service's operations port), keyed by name
+    and sorted labels; empty when down."""
     try:
         response = await client.get(f"{url}/metrics")
     except httpx.HTTPError:

@@ -59,6 +59,8 @@ def service_environment(name: str, owner_database_url: str | None) -> dict[str, 
 class ServiceProcess:
     name: str
     port: int
+    # /healthz, /readyz and /metrics answer here, apart from the public port.
+    ops_port: int
     process: subprocess.Popen[bytes]
     log: Path
     peak_rss: int = 0
@@ -67,6 +69,10 @@ class ServiceProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ops_url(self) -> str:
+        return f"http://127.0.0.1:{self.ops_port}"
 
     def rss(self) -> int:
         """Resident memory of the service and its workers, in bytes (and track the peak)."""
@@ -99,13 +105,14 @@ class ServiceProcesses:
     def start(
         self, name: str, *, workers: int = 1, extra: dict[str, str] | None = None
     ) -> ServiceProcess:
-        port = free_port()
+        port, ops_port = free_port(), free_port()
         log = self._log_dir / f"{name}.log"
         env = {
             **service_environment(name, self._owner_database_url),
             **self._env,
             **(extra or {}),
             "TALLY_HTTP_PORT": str(port),
+            "TALLY_OPS_PORT": str(ops_port),
         }
         with log.open("ab") as sink:
             process = subprocess.Popen(
@@ -119,7 +126,7 @@ class ServiceProcesses:
                 # stops the services itself once what they accepted is stored.
                 start_new_session=True,
             )
-        service = ServiceProcess(name, port, process, log)
+        service = ServiceProcess(name, port, ops_port, process, log)
         self.running[name] = service
         return service
 
@@ -133,7 +140,7 @@ class ServiceProcesses:
                         f"its log {service.log}:\n{log_tail(service.log)}"
                     )
                 try:
-                    if (await client.get(f"{service.url}/readyz")).status_code == 200:
+                    if (await client.get(f"{service.ops_url}/readyz")).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass

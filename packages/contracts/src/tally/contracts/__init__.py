@@ -1,7 +1,15 @@
 """tally.contracts: every message and topic that crosses a service boundary.
 
-Evolution rules: a new field gets a default; a field's type never changes; removing or renaming
-a field needs a new topic version, which runs beside the old one.
+Every reader is strict: an unknown field is refused, never dropped. At the gateway a misspelt
+field (`historicl`) is a 422 naming it instead of a silent default; on the broker a field the
+recorder does not know yet is dead-lettered (and replayed once it does) instead of being lost
+for good behind a ledger entry that says "stored". Free text holds only what PostgreSQL can
+store (no NUL, no lone surrogate), so what the gateway accepts, the recorder can write.
+
+Evolution rules: a new field gets a default, and its readers are deployed before its writers
+(the recorder before the gateway, the gateway before machines send it), like a new enum value;
+a field's type never changes; removing or renaming a field needs a new topic version, which runs
+beside the old one. `tally check` applies these rules against contracts.lock.json.
 """
 
 from tally.contracts._signals import (

@@ -1,8 +1,9 @@
 """The signal kinds a machine sends (DOMAIN.md, "Signal kinds"), as tagged msgspec Structs.
 
 Validation lives in the types: every number is bounded and finite, every name has a length and
-an alphabet, every closed vocabulary is an enum. A value that decodes is a value services may
-trust; nothing downstream re-checks ranges.
+an alphabet, every closed vocabulary is an enum, free text is what PostgreSQL can store, and an
+unknown field is refused. A value that decodes is a value services may trust and store; nothing
+downstream re-checks ranges.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from typing import Annotated
 
 import msgspec
 
+from tally.sdk import STORABLE_TEXT
+
 # Names of signals ("packs_total", "speed") and vendor codes: short, printable, no spaces.
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
-Text = Annotated[str, msgspec.Meta(max_length=256)]
+# Free text: any characters the database can hold (no NUL, no lone surrogate).
+Text = Annotated[str, msgspec.Meta(max_length=256, pattern=STORABLE_TEXT)]
+Unit = Annotated[str, msgspec.Meta(max_length=16, pattern=STORABLE_TEXT)]
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 # A cumulative counter: 64-bit non-negative; vendors roll over at 2^15-1, 2^16-1 or 2^31-1.
 CounterValue = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
@@ -67,7 +72,14 @@ class ContextEvent(enum.StrEnum):
     SHIFT_START = "shift_start"
 
 
-class _Signal(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="kind"):
+class _Signal(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    omit_defaults=True,
+    forbid_unknown_fields=True,
+    tag_field="kind",
+):
     """Common to every signal: when it happened, if not at the message's timestamp."""
 
     ts: Timestamp | None = None
@@ -86,7 +98,7 @@ class Gauge(_Signal, frozen=True, tag="gauge"):
 
     name: Name
     value: GaugeValue
-    unit: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+    unit: Unit | None = None
 
 
 class State(_Signal, frozen=True, tag="state"):

@@ -23,7 +23,9 @@ MAX_SIGNALS = 2000
 Signals = Annotated[list[Signal], msgspec.Meta(min_length=1, max_length=MAX_SIGNALS)]
 
 
-class MachineMessage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class MachineMessage(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
     """One message as a machine sends it: identity within the machine, time, signals."""
 
     boot_id: BootId
@@ -35,13 +37,17 @@ class MachineMessage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
     historical: bool = False
 
 
-class Upload(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Upload(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
     """The body of one ingest request: one or more messages of the authenticated machine."""
 
     messages: Annotated[list[MachineMessage], msgspec.Meta(min_length=1, max_length=500)]
 
 
-class Telemetry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Telemetry(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
     """A machine message as it crosses the broker, with the tenant and machine the gateway
     authenticated."""
 

@@ -10,11 +10,29 @@ from typing import Annotated
 import msgspec
 
 from tally.calendar import ShiftPlan
+from tally.sdk import STORABLE_TEXT
 
 TenantId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-ArticleId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# Article numbers may hold "/" (the api's path carries it as %2F), but no "." or ".." between
+# slashes: every HTTP client resolves those segments away, so no URL could name the article.
+ArticleId = Annotated[
+    str, msgspec.Meta(pattern=r"^(?!(?:.*/)?\.{1,2}(?:/|$))[A-Za-z0-9_.:/-]{1,64}$")
+]
+# Free text: any characters the database can hold (no NUL, no lone surrogate).
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)]
+# The alphabet of IANA zone names ("Europe/Berlin", "Etc/GMT+5"); the registry checks the name
+# against the zone database too.
+ZoneName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")]
+# A local time of day, "HH:MM:SS[.ffffff]", without an offset: the site's zone gives it one.
+# (msgspec's JSON Schema says only "string" for a time; the pattern says what it reads.)
+LocalTime = Annotated[
+    time,
+    msgspec.Meta(
+        tz=False,
+        extra_json_schema={"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?$"},
+    ),
+]
 
 
 class MachineKind(enum.StrEnum):
@@ -44,8 +62,8 @@ class Site(msgspec.Struct, frozen=True, kw_only=True):
     tenant: TenantId
     site: Id
     name: Name
-    timezone: str
-    day_start: time = time(6, 0)
+    timezone: ZoneName
+    day_start: LocalTime = time(6, 0)
 
 
 class Line(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,7 +104,7 @@ class Article(msgspec.Struct, frozen=True, kw_only=True):
     article: ArticleId
     name: Name
     nominal_g: Annotated[float, msgspec.Meta(ge=5, le=10_000)] | None
-    ideal_rate_ppm: Annotated[float, msgspec.Meta(gt=0, le=10_000)]
+    ideal_rate_ppm: Annotated[float, msgspec.Meta(ge=0.01, le=10_000)]
     price_per_kg: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0.0
 
 
@@ -117,5 +135,6 @@ class ArticleVersion(msgspec.Struct, frozen=True, kw_only=True):
     article: ArticleId
     valid_from: Annotated[datetime, msgspec.Meta(tz=True)] | None
     nominal_g: Annotated[float, msgspec.Meta(ge=5, le=10_000)] | None
-    ideal_rate_ppm: Annotated[float, msgspec.Meta(gt=0, le=10_000)]
+    # Like Article's: its numeric(8, 2) column would round less than 0.01 to a refused 0.
+    ideal_rate_ppm: Annotated[float, msgspec.Meta(ge=0.01, le=10_000)]
     price_per_kg: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0.0

@@ -18,11 +18,13 @@ import msgspec
 
 from tally.contracts import Mode
 from tally.registry._records import MachineKind, StateModel
+from tally.sdk import STORABLE_TEXT
 
 CounterName = Annotated[
     str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
 ]
-StateName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+# Free text like Weihenstephan's "External failure", stored as JSON: what PostgreSQL can hold.
+StateName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
 
 class Category(enum.StrEnum):

@@ -13,6 +13,8 @@
     Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
     read_body       a request body within a size limit; invalid_from names the field at fault
     LogLimiter      repeated log lines written once per kind and window, the rest counted
+    json_body, msgpack_body     decode a body into a type: 400 or 422, never an exception
+    STORABLE_TEXT   the pattern of free text every hop can carry and PostgreSQL can store
 
 Errors: TallyError is the root; a handler raises Reject(reason) to dead-letter a message, and
 a route raises Rejected(status, problem) to refuse a request.
@@ -20,7 +22,15 @@ a route raises Rejected(status, problem) to refuse a request.
 
 from tally.sdk._backoff import Backoff
 from tally.sdk._bearer import bearer_token
-from tally.sdk._broker import DEAD_LETTER_STREAM, Broker, Published, StoredMessage
+from tally.sdk._body_formats import BodyFormat, json_body, msgpack_body
+from tally.sdk._broker import (
+    DEAD_LETTER_STREAM,
+    Broker,
+    MessageTooLarge,
+    Outgoing,
+    Published,
+    StoredMessage,
+)
 from tally.sdk._consumer import Consumer, Envelope
 from tally.sdk._database import Database, Tx
 from tally.sdk._errors import (
@@ -70,11 +80,14 @@ from tally.sdk._queries import (
 from tally.sdk._request_bodies import invalid_from, read_body, value_at
 from tally.sdk._service import NoSettings, Runtime, Service
 from tally.sdk._settings import load_settings
+from tally.sdk._storable_text import STORABLE_TEXT
 from tally.sdk._topics import Stream, Topic
 
 __all__ = [
     "DEAD_LETTER_STREAM",
+    "STORABLE_TEXT",
     "Backoff",
+    "BodyFormat",
     "Bound",
     "BoundCommand",
     "Broker",
@@ -88,10 +101,12 @@ __all__ = [
     "InfrastructureError",
     "LogLimiter",
     "MemoryBroker",
+    "MessageTooLarge",
     "MigrationError",
     "MigrationStatus",
     "NatsBroker",
     "NoSettings",
+    "Outgoing",
     "Problem",
     "Published",
     "Query",
@@ -114,11 +129,13 @@ __all__ = [
     "infrastructure",
     "invalid",
     "invalid_from",
+    "json_body",
     "load_settings",
     "log_context",
     "malformed",
     "migrate",
     "migration_status",
+    "msgpack_body",
     "owner_database_url",
     "presentable",
     "query",

@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 
 import msgspec
 
+from tally.sdk._errors import TallyError
 from tally.sdk._topics import Stream, Topic
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -32,6 +33,39 @@ SUBJECT_HEADER = "Tally-Subject"
 SEQUENCE_HEADER = "Tally-Stream-Seq"
 DELIVERED_HEADER = "Tally-Delivered"
 MSG_ID_HEADER = "Nats-Msg-Id"
+
+# Room a message must leave for the headers a dead letter adds (reason up to 1000 characters,
+# consumer, subject, sequence numbers): whatever a broker stores can also be dead-lettered.
+DEAD_LETTER_HEADROOM = 8 * 1024
+# NATS's default max_payload, which the in-memory broker imitates.
+DEFAULT_MAX_PAYLOAD = 1024 * 1024
+
+
+class MessageTooLarge(TallyError):
+    """A message is larger than the broker stores; nothing was sent."""
+
+
+def header_bytes(headers: Mapping[str, str]) -> int:
+    """What headers add to a message's size as the server counts it (NATS/1.0 header block)."""
+    if not headers:
+        return 0
+    lines = sum(len(k.encode()) + len(v.encode()) + 4 for k, v in headers.items())
+    return len(b"NATS/1.0\r\n") + lines + 2
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message encoded for its topic, not yet published."""
+
+    subject: str
+    data: bytes
+    msg_id: str | None
+
+    @property
+    def size(self) -> int:
+        """Bytes the broker counts against its limit: the data and the headers."""
+        headers = {} if self.msg_id is None else {MSG_ID_HEADER: self.msg_id}
+        return len(self.data) + header_bytes(headers)
 
 
 @dataclass(frozen=True)
@@ -129,13 +163,33 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     def connected(self) -> bool: ...
 
+    @property
+    @abc.abstractmethod
+    def max_payload(self) -> int:
+        """The largest message the server stores, data and headers, in bytes."""
+
+    @property
+    def message_limit(self) -> int:
+        """The largest `Outgoing.size` to publish: `max_payload` less room for the headers a
+        dead letter adds, so that every message stored can be dead-lettered too."""
+        return self.max_payload - DEAD_LETTER_HEADROOM
+
+    def outgoing(self, topic: Topic[T], message: T) -> Outgoing:
+        """`message` encoded for `topic`, to check its size before publishing anything."""
+        return Outgoing(topic.subject(message), _ENCODER.encode(message), topic.message_id(message))
+
     async def publish(self, topic: Topic[T], message: T) -> Published:
         """Publish one message of the topic's type; the broker drops a repeated identity."""
-        return await self.publish_bytes(
-            topic.subject(message),
-            msgspec.json.encode(message),
-            msg_id=topic.message_id(message),
-        )
+        return await self.publish_outgoing(self.outgoing(topic, message))
+
+    async def publish_outgoing(self, outgoing: Outgoing) -> Published:
+        """Publish an encoded message; `MessageTooLarge` past `message_limit`, sending nothing."""
+        if outgoing.size > self.message_limit:
+            raise MessageTooLarge(
+                f"{outgoing.subject}: {outgoing.size} bytes, over the limit of "
+                f"{self.message_limit} bytes"
+            )
+        return await self.publish_bytes(outgoing.subject, outgoing.data, msg_id=outgoing.msg_id)
 
     async def dead_letter(
         self, delivery: Delivery, *, consumer: str, tenant: str | None, reason: str
@@ -159,6 +213,9 @@ class Broker(abc.ABC):
             msg_id=f"{consumer}:{delivery.subject}:{delivery.stream_seq}",
             headers=headers,
         )
+
+
+_ENCODER = msgspec.json.Encoder()
 
 
 def _header_safe(text: str) -> str:

@@ -1,6 +1,7 @@
 """Hosting a service in this process: start it in order, stop it in the reverse order.
 
-Start: declare streams → build Deps → open HTTP → start consumers (ready).
+Start: declare streams → build Deps → open HTTP (public and operations ports) → start
+       consumers (ready).
 Stop:  not ready → consumers stop fetching, finish and settle in-flight batches → HTTP drains
        → Deps closed. The broker and database belong to the caller, who closes them last.
 """
@@ -14,11 +15,13 @@ from contextlib import AsyncExitStack
 from typing import Any, Generic, TypeVar
 
 import msgspec
+import uvicorn
+from starlette.applications import Starlette
 
 from tally.sdk._broker import DEAD_LETTER_STREAM, Broker
 from tally.sdk._consumer_loop import ConsumerLoop
 from tally.sdk._database import Database
-from tally.sdk._http import build_app, http_server, listening_socket
+from tally.sdk._http import build_app, build_ops_app, http_server, listening_socket
 from tally.sdk._metrics import ServiceMetrics
 from tally.sdk._service import Runtime, Service
 from tally.sdk._topics import Stream
@@ -41,20 +44,24 @@ class ServiceHost(Generic[S, D]):
         database: Database | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        ops_port: int = 0,
     ) -> None:
         self.service = service
         self.settings = settings
         self.metrics = ServiceMetrics(service.name)
         self._broker = broker
         self._database = database
-        self._host, self._requested_port = host, port
+        self._host = host
+        self._requested_ports = (port, ops_port)
         self._stack = AsyncExitStack()
         self._stopping = asyncio.Event()
         self._loops: list[ConsumerLoop[D, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._server_task: asyncio.Task[None] | None = None
+        self._servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
         self._draining = False
+        # The public port (0 when the service declares no routes) and the operations port.
         self.port = 0
+        self.ops_port = 0
         self.deps: D | None = None
 
     async def start(self) -> None:
@@ -65,20 +72,32 @@ class ServiceHost(Generic[S, D]):
         self.deps = deps = await self._stack.enter_async_context(
             service.deps(runtime, self.settings)
         )
-        routes = service.routes(deps) if service.routes else ()
-        sock = listening_socket(self._host, self._requested_port)
-        self.port = sock.getsockname()[1]
-        server = http_server(build_app(routes, self.metrics, self._readiness))
-        self._server = server
-        self._server_task = asyncio.create_task(server.serve(sockets=[sock]))
-        # uvicorn offers no "started" event; its flag flips within a few loop turns.
-        while not server.started and not self._server_task.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+        public, ops = self._requested_ports
+        if service.routes is not None:
+            self.port = await self._serve(build_app(service.routes(deps), self.metrics), public)
+        self.ops_port = await self._serve(build_ops_app(self.metrics, self._readiness), ops)
         for consumer in service.consumers:
             loop: ConsumerLoop[D, Any] = ConsumerLoop(consumer, deps, self._broker, self.metrics)
             self._loops.append(loop)
             self._tasks.append(asyncio.create_task(loop.run(self._stopping)))
-        _log.info("service %s started on port %d", service.name, self.port)
+        _log.info(
+            "service %s started on port %d (operations on %d)",
+            service.name,
+            self.port,
+            self.ops_port,
+        )
+
+    async def _serve(self, app: Starlette, port: int) -> int:
+        """Serve `app` on `port` (0: any free one); the port it listens on."""
+        sock = listening_socket(self._host, port)
+        bound = int(sock.getsockname()[1])
+        server = http_server(app)
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        self._servers.append((server, task))
+        # uvicorn offers no "started" event; its flag flips within a few loop turns.
+        while not server.started and not task.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        return bound
 
     async def stop(self) -> None:
         """Graceful stop, bounded by the service's drain time."""
@@ -94,10 +113,11 @@ class ServiceHost(Generic[S, D]):
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     _log.error("consumer ended with an error", exc_info=task.exception())
-        if self._server_task is not None:
-            self._server.should_exit = True
+        for server, _ in self._servers:
+            server.should_exit = True
+        for _, task in self._servers:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server_task, self.service.drain_seconds)
+                await asyncio.wait_for(task, self.service.drain_seconds)
         await self._stack.aclose()
         _log.info("service %s stopped", self.service.name)
 

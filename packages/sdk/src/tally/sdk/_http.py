@@ -1,7 +1,10 @@
-"""The HTTP side of a service: its own routes plus /healthz, /readyz and /metrics.
+"""The HTTP side of a service: its own routes on the public port, and /healthz, /readyz and
+/metrics on an operations port of their own.
 
-Starlette routes, served by uvicorn inside the service's event loop (not uvicorn's own runner),
-so the service decides when to stop and in which order.
+The metrics name every tenant and its volumes, so they never share a port with what machines and
+browsers reach; the operations port is for probes and Prometheus inside the deployment.
+Starlette apps, served by uvicorn inside the service's event loop (not uvicorn's own runner), so
+the service decides when to stop and in which order.
 """
 
 from __future__ import annotations
@@ -13,20 +16,26 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tally.sdk._http_errors import UnexpectedErrors, http_problem
 from tally.sdk._metrics import ServiceMetrics
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
-def build_app(
-    routes: Sequence[BaseRoute], metrics: ServiceMetrics, readiness: ReadinessCheck
-) -> Starlette:
-    """The service's routes plus the operational ones."""
+def build_app(routes: Sequence[BaseRoute], metrics: ServiceMetrics) -> Starlette:
+    """The public app: the service's routes, counted; anything else a Problem (404, 405)."""
+    return _app(routes, Middleware(_RequestMetrics, metrics=metrics, routes=routes))
+
+
+def build_ops_app(metrics: ServiceMetrics, readiness: ReadinessCheck) -> Starlette:
+    """The operations app: liveness, readiness and the Prometheus metrics."""
 
     async def healthz(_: Request) -> Response:
         # Alive as long as the event loop answers; readiness says whether to send traffic.
@@ -45,14 +54,24 @@ def build_app(
             metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
-    every_route = [
-        *routes,
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/metrics", metrics_endpoint),
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
-    app = Starlette(routes=every_route)
-    app.add_middleware(_RequestMetrics, metrics=metrics, routes=every_route)
+    return _app(routes)
+
+
+def _app(routes: Sequence[BaseRoute], *middleware: Middleware) -> Starlette:
+    app = Starlette(
+        routes=list(routes),
+        # Outermost first: what counts requests sees the 500 that UnexpectedErrors answers.
+        middleware=[*middleware, Middleware(UnexpectedErrors)],
+        exception_handlers={HTTPException: http_problem},
+    )
+    # A redirect to the path without its slash would take its Location from the Host header,
+    # which the client chooses; a clear 404 naming the path serves every client better.
+    app.router.redirect_slashes = False
     return app
 
 

@@ -1,6 +1,6 @@
 """`python -m tally.<service>`: read settings, connect, host the service until SIGTERM.
 
-    usage: python -m tally.recorder [--workers N] [--port PORT]
+    usage: python -m tally.recorder [--workers N] [--port PORT] [--ops-port PORT]
 
 Settings common to every service come from TALLY_* (see `RuntimeSettings`); the service's own
 from TALLY_<SERVICE>_*. A missing or garbled setting stops start-up with the variable's name.
@@ -44,6 +44,9 @@ class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int | None = None
+    # /healthz, /readyz and /metrics: a port of their own, never the public one (default: the
+    # public port + 1000, e.g. 9080 for the gateway's 8080).
+    ops_port: int | None = None
     log_level: str = "info"
     db_pool_size: int = 10
     # How long to keep trying to reach NATS and PostgreSQL at start-up before giving up.
@@ -55,6 +58,9 @@ def run_service(service: Service[S, D], argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m tally.{service.name}")
     parser.add_argument("--workers", type=int, default=1, help="processes sharing the consumers")
     parser.add_argument("--port", type=int, default=None, help="HTTP port (TALLY_HTTP_PORT)")
+    parser.add_argument(
+        "--ops-port", type=int, default=None, help="/healthz, /readyz, /metrics (TALLY_OPS_PORT)"
+    )
     args = parser.parse_args(argv)
     try:
         runtime = load_settings(RuntimeSettings, "TALLY_")
@@ -64,13 +70,23 @@ def run_service(service: Service[S, D], argv: list[str] | None = None) -> None:
         raise SystemExit(2) from error
     configure_logging(service.name, runtime.log_level)
     port = args.port if args.port is not None else (runtime.http_port or service.default_port)
+    ops_port = _first(args.ops_port, runtime.ops_port, service.default_port + 1000)
+    if ops_port == port:
+        print(
+            f"tally {service.name}: TALLY_OPS_PORT must differ from the HTTP port", file=sys.stderr
+        )
+        raise SystemExit(2)
     if args.workers > 1:
-        raise SystemExit(supervise(service.name, args.workers, port))
+        raise SystemExit(supervise(service.name, args.workers, port, ops_port))
     try:
-        _run(serve(service, runtime, settings, port=port))
+        _run(serve(service, runtime, settings, port=port, ops_port=ops_port))
     except InfrastructureError as error:
         _log.error("%s", error)
         raise SystemExit(1) from error
+
+
+def _first(*ports: int | None) -> int:
+    return next(port for port in ports if port is not None)
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
@@ -83,7 +99,7 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 
 
 async def serve(
-    service: Service[S, D], runtime: RuntimeSettings, settings: S, *, port: int
+    service: Service[S, D], runtime: RuntimeSettings, settings: S, *, port: int, ops_port: int
 ) -> None:
     """Connect, host the service, and stop gracefully on SIGTERM or SIGINT."""
     broker = await _connect_broker(service.name, runtime)
@@ -98,6 +114,7 @@ async def serve(
             database=database,
             host=runtime.http_host,
             port=port,
+            ops_port=ops_port,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

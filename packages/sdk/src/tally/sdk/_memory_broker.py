@@ -15,12 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tally.sdk._broker import (
+    DEFAULT_MAX_PAYLOAD,
     MSG_ID_HEADER,
     Broker,
     Delivery,
+    MessageTooLarge,
     Published,
     StoredMessage,
     Subscription,
+    header_bytes,
 )
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._subjects import subject_matches
@@ -146,7 +149,8 @@ class MemoryBroker(Broker):
     """JetStream semantics in memory. Not shared between processes; state lives as long as the
     object, so one broker can outlive a service to test restarts."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
+        self._max_payload = max_payload
         self._streams: dict[str, _Stream] = {}
         self._consumers: dict[tuple[str, str], _Consumer] = {}
         self._changed = asyncio.Condition()
@@ -155,6 +159,10 @@ class MemoryBroker(Broker):
     @property
     def connected(self) -> bool:
         return not self._closed
+
+    @property
+    def max_payload(self) -> int:
+        return self._max_payload
 
     async def ensure_stream(self, stream: Stream) -> None:
         existing = self._streams.get(stream.name)
@@ -174,6 +182,11 @@ class MemoryBroker(Broker):
         if self._closed:
             raise InfrastructureError("the in-memory broker is closed")
         stream = self._stream_for(subject)
+        sent_headers = {**(headers or {}), **({} if msg_id is None else {MSG_ID_HEADER: msg_id})}
+        size = len(data) + header_bytes(sent_headers)
+        if size > self._max_payload:
+            # The server refuses it too (and closes the connection when headers push it over).
+            raise MessageTooLarge(f"{subject}: {size} bytes, over max_payload {self._max_payload}")
         now = time.monotonic()
         if msg_id is not None:
             seen = stream.ids.get(msg_id)

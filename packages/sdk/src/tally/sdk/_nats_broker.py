@@ -139,6 +139,11 @@ class NatsBroker(Broker):
         return bool(self._client.is_connected)
 
     @property
+    def max_payload(self) -> int:
+        # From the server's INFO on connecting (1 MiB unless its configuration says otherwise).
+        return int(self._client.max_payload)
+
+    @property
     def client(self) -> Client:
         return self._client
 

@@ -105,8 +105,9 @@ def presentable(value: object) -> object:
         return f"<MessagePack extension type {value.code}>"
     try:
         encoded = msgspec.json.encode(value)
-    except (TypeError, ValueError, OverflowError):
-        # e.g. a MessagePack map with array keys, which JSON cannot write
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        # e.g. a MessagePack map with array keys, which JSON cannot write, or arrays nested
+        # deeper than the encoder recurses
         return f"<{type(value).__name__} that JSON cannot write>"
     if len(encoded) <= _MAX_ECHO_BYTES:
         return value

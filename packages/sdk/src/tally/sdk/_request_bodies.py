@@ -20,6 +20,7 @@ from starlette.requests import Request
 from tally.sdk._problems import Rejected, invalid, too_large
 
 _MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `([^`]+)`")
 _STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 
@@ -43,7 +44,7 @@ def invalid_from(error: msgspec.ValidationError, document: object) -> Rejected:
     """The 422 for a decoder's `error`: the field it names and what `document` held there.
 
     A missing field is named itself (``messages[0].seq``), not the object lacking it, with the
-    value null.
+    value null; so is an unknown one, with the value it holds.
     """
     message = str(error)
     reason, found, at = message.rpartition(" - at `")
@@ -51,6 +52,12 @@ def invalid_from(error: msgspec.ValidationError, document: object) -> Rejected:
     missing = _MISSING_FIELD.match(reason if found else message)
     if missing:
         return invalid(message, f"{path}.{missing.group(1)}".removeprefix("$."), None)
+    unknown = _UNKNOWN_FIELD.match(reason if found else message)
+    if unknown:
+        field = f"{path}.{unknown.group(1)}".removeprefix("$.")
+        # A misspelt optional field would otherwise fall back to its default unnoticed.
+        detail = f"{message}; leave it out, or correct its spelling (see /openapi.json)"
+        return invalid(detail, field, value_at(document, field))
     field = path.removeprefix("$.")
     return invalid(message, field, value_at(document, field))
 

@@ -1,9 +1,9 @@
 """`--workers N`: N processes of one service, to use every core.
 
 The processes share the service's durable consumers (JetStream spreads the messages across
-them) and its HTTP port (SO_REUSEPORT; the kernel spreads the connections). Their metrics are
-summed through a shared PROMETHEUS_MULTIPROC_DIR. The supervisor restarts a worker that dies and
-forwards SIGTERM/SIGINT for a graceful stop.
+them) and its HTTP and operations ports (SO_REUSEPORT; the kernel spreads the connections).
+Their metrics are summed through a shared PROMETHEUS_MULTIPROC_DIR. The supervisor restarts a
+worker that dies and forwards SIGTERM/SIGINT for a graceful stop.
 """
 
 from __future__ import annotations
@@ -38,10 +38,15 @@ def worker_command(argv: list[str]) -> list[str]:
     return [*command, "--workers", "1"]
 
 
-def supervise(name: str, workers: int, port: int) -> int:
+def supervise(name: str, workers: int, port: int, ops_port: int) -> int:
     """Run `workers` copies of this process's command and wait for them; returns an exit code."""
     metrics_dir = tempfile.mkdtemp(prefix=f"tally-{name}-metrics-")
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir, "TALLY_HTTP_PORT": str(port)}
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        "TALLY_HTTP_PORT": str(port),
+        "TALLY_OPS_PORT": str(ops_port),
+    }
     command = worker_command(list(sys.orig_argv))
     stopping = False
 
@@ -61,7 +66,9 @@ def supervise(name: str, workers: int, port: int) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     restarts: list[float] = []
-    _log.info("supervising %d workers of %s on port %d", workers, name, port)
+    _log.info(
+        "supervising %d workers of %s on ports %d (operations %d)", workers, name, port, ops_port
+    )
     try:
         while not stopping:
             time.sleep(0.2)

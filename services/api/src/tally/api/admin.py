@@ -17,7 +17,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tally.api.bodies import path_id, to_record
+from tally.api.bodies import check_media_type, path_id, to_record
 from tally.api.problems import conflict, not_found
 from tally.api.queries import (
     TenantRow,
@@ -46,6 +46,10 @@ T = TypeVar("T")
 
 _log = logging.getLogger("tally.api.admin")
 _JSON = msgspec.json.Encoder()
+_REFUSED = (
+    "the database refused the entry although it meets the documented constraints; "
+    "check its values against /openapi.json, and report it if they do"
+)
 
 
 class TenantAdmin:
@@ -142,6 +146,7 @@ class TenantAdmin:
         return tenant, machine
 
     async def _body(self, request: Request, kind: type[R]) -> R:
+        check_media_type(request.headers)
         return to_record(await read_body(request, self._limit), kind, request.path_params)
 
     async def _list(
@@ -177,8 +182,11 @@ class TenantAdmin:
         except asyncpg.ForeignKeyViolationError as error:
             raise await self._missing_parent(tenant, parent, error) from None
         except (asyncpg.CheckViolationError, asyncpg.DataError) as error:
-            # The records' constraints should have caught it; the schema has the last word.
-            raise invalid(f"refused by the database: {error}", "$", None) from None
+            # The records' constraints should have caught it; the schema has the last word. Its
+            # message names tables and constraints and quotes values: the log gets it, the
+            # client a fixed explanation.
+            _log.warning("tenant %s: the database refused a registry write: %s", tenant, error)
+            raise invalid(_REFUSED, _refused_field(error), None) from None
 
     async def _missing_parent(
         self, tenant: str, parent: tuple[str, str] | None, error: Exception
@@ -222,6 +230,18 @@ async def _require_machine(tx: Tx, tenant: str, machine: str) -> None:
             f"(PUT /v1/admin/tenants/{tenant}/machines/{machine})"
         )
         raise not_found(detail, "machine", machine)
+
+
+def _refused_field(error: asyncpg.PostgresError) -> str:
+    """The column a CHECK constraint guards when it has PostgreSQL's default name
+    (``<table>_<column>_check``); otherwise the body as a whole."""
+    table = str(getattr(error, "table_name", None) or "")
+    constraint = str(getattr(error, "constraint_name", None) or "")
+    if table and constraint.startswith(f"{table}_"):
+        column = constraint.removeprefix(f"{table}_").removesuffix("_check")
+        if constraint.endswith("_check") and column.isidentifier():
+            return column
+    return "$"
 
 
 def _tenant_of(request: Request) -> str:

@@ -10,28 +10,31 @@ such as `tenant` — and the value the request held there.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
+from starlette.datastructures import Headers
 
-from tally.sdk import invalid, invalid_from, malformed
+from tally.sdk import invalid, invalid_from, json_body, unsupported_media_type
 
 R = TypeVar("R", bound=msgspec.Struct)
 
-# Any JSON: the body is checked as an object of known fields before it becomes a record.
-_JSON = msgspec.json.Decoder()
+MEDIA_TYPE = "application/json"
+# Any JSON object: its fields are checked by name before they become a record.
+_OBJECT = json_body(dict[str, Any], advice="send a JSON object of the entry's fields")
+
+
+def check_media_type(headers: Headers) -> None:
+    """`Rejected` (415) unless the body is declared JSON: a form or text body would otherwise
+    be read as JSON by accident."""
+    content_type = headers.get("content-type")
+    if (content_type or "").partition(";")[0].strip().lower() != MEDIA_TYPE:
+        raise unsupported_media_type(content_type, [MEDIA_TYPE])
 
 
 def to_record(body: bytes, kind: type[R], path: Mapping[str, str]) -> R:
     """`kind` from the body's fields and the path's ids; `Rejected` (400, 422) otherwise."""
-    try:
-        fields = _JSON.decode(body)
-    except msgspec.DecodeError as error:
-        raise malformed(
-            f"the body is not well-formed JSON ({error}); send a JSON object of the entry's fields"
-        ) from None
-    if not isinstance(fields, dict):
-        raise invalid("the body must be a JSON object", "$", fields)
+    fields = _OBJECT.decode(body)
     _check_names(fields, kind, path)
     merged = {**fields, **path}
     try:
@@ -46,7 +49,7 @@ def body_fields(kind: type[msgspec.Struct], path: Mapping[str, str]) -> list[str
 
 
 def _check_names(
-    fields: dict[str, object], kind: type[msgspec.Struct], path: Mapping[str, str]
+    fields: dict[str, Any], kind: type[msgspec.Struct], path: Mapping[str, str]
 ) -> None:
     allowed = body_fields(kind, path)
     for name, value in fields.items():

@@ -32,6 +32,7 @@ _ERRORS = {
     "409": "A parent named in the body (a line's site, a machine's line) does not exist; "
     "`field` and `value` name it. Create it first.",
     "413": "The body is larger than the API accepts.",
+    "415": "The body is not declared `application/json` (Content-Type).",
     "422": "The request breaks a constraint of the record; `field` and `value` name the "
     "offending part (a body field or a path parameter).",
     "503": "The database cannot be reached right now; retry after Retry-After.",
@@ -40,7 +41,7 @@ _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}
 }
 _READ = ("401", "404", "422", "503")
-_WRITE = ("400", "401", "404", "413", "422", "503")
+_WRITE = ("400", "401", "404", "413", "415", "422", "503")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ OPERATIONS = (
     Operation("get", _TENANT, "getTenant", "One tenant", Tenant),
     Operation(
         "put", _TENANT, "putTenant", "Create or update a tenant", Tenant, Tenant,
-        errors=("400", "401", "413", "422", "503"),
+        errors=("400", "401", "413", "415", "422", "503"),
     ),
     Operation("get", f"{_TENANT}/sites", "listSites", "The tenant's sites", Sites),
     Operation(

@@ -90,7 +90,8 @@ def api_routes(deps: ApiDeps) -> list[BaseRoute]:
         ),
         Route("/v1/admin/tenants/{tenant}/articles", guard(admin.list_articles), methods=["GET"]),
         Route(
-            "/v1/admin/tenants/{tenant}/articles/{article}",
+            # `path`: an article number may hold a slash (sent as %2F).
+            "/v1/admin/tenants/{tenant}/articles/{article:path}",
             guard(admin.put_article),
             methods=["PUT"],
         ),

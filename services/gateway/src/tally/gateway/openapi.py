@@ -17,7 +17,9 @@ _REF = "#/components/schemas/{name}"
 _ERRORS = {
     "400": "The body is not well-formed JSON or MessagePack.",
     "401": "Missing, unknown or revoked machine token.",
-    "413": "The body exceeds the size limit (`limit_bytes`).",
+    "413": "The body exceeds the size limit (`limit_bytes`), or one message (`field`) is larger "
+    "than the broker stores as JSON (`limit_bytes`); nothing of the upload is stored. Split it "
+    "as `detail` says.",
     "415": "The Content-Type is neither JSON nor MessagePack.",
     "422": "The body breaks the contract, or a timestamp is implausible; `field` and `value` "
     "name the offending part.",

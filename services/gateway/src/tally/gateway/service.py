@@ -28,7 +28,7 @@ from tally.gateway.auth import MachineTokens, TokensUnavailable, authenticate
 from tally.gateway.limits import TenantLimits
 from tally.gateway.metrics import GatewayMetrics
 from tally.gateway.openapi import openapi_document
-from tally.gateway.problems import rate_limited
+from tally.gateway.problems import message_too_large, rate_limited
 from tally.gateway.queries import TOKEN_CHANGES, MachineIdentity, machine_of_token
 from tally.gateway.settings import GatewaySettings
 from tally.gateway.uploads import UploadReader
@@ -140,12 +140,19 @@ async def _publish(deps: GatewayDeps, machine: MachineIdentity, upload: Upload) 
     messages = upload.messages
     tenant = machine.tenant
     datapoints = sum(len(m.signals) for m in messages)
+    outgoing = [deps.broker.outgoing(TELEMETRY, _telemetry(machine, m)) for m in messages]
+    # Every message must fit before any is published (a refused upload stores nothing), and
+    # before the tenant's budget is spent on it.
+    limit = deps.broker.message_limit
+    for index, encoded in enumerate(outgoing):
+        if encoded.size > limit:
+            raise message_too_large(index, encoded.size, limit, len(messages[index].signals))
     wait = deps.limits.take(tenant, machine.rate_per_second, datapoints)
     if wait:
         raise rate_limited(tenant, deps.limits.rate(machine.rate_per_second), wait)
     # All settle before we answer, so a 503 is never followed by stores from this request.
     receipts = await asyncio.gather(
-        *(deps.broker.publish(TELEMETRY, _telemetry(machine, m)) for m in messages),
+        *(deps.broker.publish_outgoing(encoded) for encoded in outgoing),
         return_exceptions=True,
     )
     duplicates = 0

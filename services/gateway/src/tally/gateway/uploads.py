@@ -8,39 +8,26 @@ gateway's clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import msgspec
 from starlette.requests import Request
 
 from tally.contracts import Upload
 from tally.gateway.settings import GatewaySettings
 from tally.sdk import (
+    BodyFormat,
     Rejected,
     invalid,
-    invalid_from,
-    malformed,
+    json_body,
+    msgpack_body,
     read_body,
     unsupported_media_type,
     value_at,
 )
 
-
-@dataclass(frozen=True)
-class _Format:
-    name: str
-    typed: Callable[[bytes], Upload]
-    # Only on the error path: the body as plain data, to find the offending value in.
-    generic: Callable[[bytes], Any]
-
-
-_JSON = _Format("JSON", msgspec.json.Decoder(Upload).decode, msgspec.json.Decoder().decode)
-_MSGPACK = _Format(
-    "MessagePack", msgspec.msgpack.Decoder(Upload).decode, msgspec.msgpack.Decoder().decode
-)
+_ADVICE = "send one Upload as {name}, or name its format in Content-Type"
+_JSON = json_body(Upload, advice=_ADVICE.format(name="JSON"))
+_MSGPACK = msgpack_body(Upload, advice=_ADVICE.format(name="MessagePack"))
 FORMATS = {
     "application/json": _JSON,
     "application/msgpack": _MSGPACK,
@@ -64,19 +51,11 @@ class UploadReader:
         if form is None:
             raise unsupported_media_type(content_type, list(FORMATS))
         body = await read_body(request, self._limit, advice="send fewer messages per upload")
-        try:
-            upload = form.typed(body)
-        except msgspec.ValidationError as error:
-            raise invalid_from(error, _document(form, body)) from None
-        except msgspec.DecodeError as error:
-            raise malformed(
-                f"the body is not well-formed {form.name} ({error}); send one Upload as "
-                f"{form.name}, or name its format in Content-Type"
-            ) from None
+        upload = form.decode(body)
         self._check_times(upload, form, body)
         return upload
 
-    def _check_times(self, upload: Upload, form: _Format, body: bytes) -> None:
+    def _check_times(self, upload: Upload, form: BodyFormat[Upload], body: bytes) -> None:
         now = datetime.now(UTC)
         earliest, latest = now - self._age, now + self._ahead
         for i, message in enumerate(upload.messages):
@@ -88,7 +67,7 @@ class UploadReader:
                     raise self._bad_time(ts, now, f"messages[{i}].signals[{j}].ts", form, body)
 
     def _bad_time(
-        self, ts: datetime, now: datetime, field: str, form: _Format, body: bytes
+        self, ts: datetime, now: datetime, field: str, form: BodyFormat[Upload], body: bytes
     ) -> Rejected:
         if ts > now:
             detail = (
@@ -100,12 +79,4 @@ class UploadReader:
                 f"{field} = {ts.isoformat()} is more than {self._max_age_days:g} days old; data "
                 "that old can no longer be placed in the figures: leave it out of the upload"
             )
-        return invalid(detail, field, value_at(_document(form, body), field))
-
-
-def _document(form: _Format, body: bytes) -> object:
-    """The body as plain data, to find an offending value in; None when even that fails."""
-    try:
-        return form.generic(body)
-    except msgspec.DecodeError:
-        return None  # e.g. a number JSON can write but no float can hold
+        return invalid(detail, field, value_at(form.document(body), field))

@@ -64,6 +64,8 @@ class NewService:
             "{{Class}}": self.class_prefix,
             "{{ENV}}": self.package.upper(),
             "{{port}}": str(port),
+            # The SDK's default operations port: the service's port + 1000.
+            "{{ops_port}}": str(port + 1000),
         }
         rendered = {}
         for path, text in templates.items():

@@ -1,5 +1,6 @@
 """The files of a new service, as templates: `{{name}}`, `{{pkg}}`, `{{Class}}`, `{{ENV}}`,
-`{{port}}` are replaced; nothing else is, so the code inside reads as the code it becomes.
+`{{port}}`, `{{ops_port}}` are replaced; nothing else is, so the code inside reads as the code it
+becomes.
 (Import order and line breaks depend on the name: ruff settles them after rendering.)
 
 The service consumes every telemetry message on its own durable consumer and counts them per
@@ -36,9 +37,9 @@ README = """\
 Counts telemetry messages per tenant, line and timing (a service made by `tally new service`;
 say here what it is for).
 
-    uv run python -m tally.{{pkg}}      # TALLY_NATS_URL, TALLY_DATABASE_URL; port {{port}}
+    uv run python -m tally.{{pkg}}      # TALLY_NATS_URL, TALLY_DATABASE_URL
 
-    curl -s localhost:{{port}}/metrics | grep tally_{{pkg}}_messages_total
+    curl -s localhost:{{ops_port}}/metrics | grep tally_{{pkg}}_messages_total
     tally_{{pkg}}_messages_total{line="line-1",tenant="acme",timing="live"} 1200.0
 
 It logs in to PostgreSQL as `tally_app` (TALLY_DATABASE_URL is that role's login).

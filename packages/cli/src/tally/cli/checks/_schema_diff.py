@@ -7,8 +7,11 @@ compatible only when each side still reads what the other writes:
                 became required or optional, default changed (contracts omit default values on
                 the wire, so the reader's default *is* the value), constraint changed, enum
                 value removed, union variant removed, tag changed
-    compatible  new field with a default; new enum value or union variant (deploy consumers
-                before any producer sends it)
+    compatible  new field with a default; new enum value or union variant; a struct that
+                starts or stops refusing unknown fields. Readers refuse what they do not know
+                (a field dropped by an old reader would be lost for good), so whatever is new
+                needs its consumers deployed before any producer sends it; an old consumer
+                dead-letters it meanwhile, to be replayed once it is upgraded
 
 A difference none of the rules explains is reported as breaking: better a false alarm than a
 silent break.
@@ -94,6 +97,10 @@ class _Differ:
             if (name in old_required) != (name in new_required):
                 now = "required" if name in new_required else "optional"
                 self.add(where, f"field became {now}", f"field {name} is now {now}", True)
+        strict = new.get("additionalProperties") is False
+        if (old.get("additionalProperties") is False) != strict:
+            detail = "unknown fields are now " + ("refused" if strict else "ignored")
+            self.add(path, "unknown fields", detail, False)
         for name in added:
             where = f"{path}.{name}"
             if name in new_required:
@@ -101,7 +108,8 @@ class _Differ:
                     where, "new field without default", f"new field {name} has no default", True
                 )
             else:
-                self.add(where, "new field with default", f"new field {name} has a default", False)
+                detail = f"new field {name} has a default" + ("; deploy consumers first" * strict)
+                self.add(where, "new field with default", detail, False)
 
     def field(self, path: str, old: Schema, new: Schema) -> None:
         if "default" in old and "default" in new and old["default"] != new["default"]:
