@@ -29,8 +29,9 @@ def test_a_maximum_rate_fits_its_numeric_column() -> None:
     assert msgspec.convert({**fields, "max_rate_ppm": 100_000}, Machine).max_rate_ppm == 100_000
     with pytest.raises(msgspec.ValidationError, match=r"<= 100000.0 - at `\$.max_rate_ppm`"):
         msgspec.convert({**fields, "max_rate_ppm": 1e6}, Machine)
-    with pytest.raises(msgspec.ValidationError, match=r"> 0.0 - at `\$.max_rate_ppm`"):
-        msgspec.convert({**fields, "max_rate_ppm": 0}, Machine)
+    # Less than 0.01 would round to a 0 that the column's check refuses.
+    with pytest.raises(msgspec.ValidationError, match=r">= 0.01 - at `\$.max_rate_ppm`"):
+        msgspec.convert({**fields, "max_rate_ppm": 6.1e-05}, Machine)
 
 
 def test_a_plan_in_a_site_plan_is_checked_on_decode() -> None:

@@ -93,8 +93,9 @@ class Machine(msgspec.Struct, frozen=True, kw_only=True):
     state_model: StateModel = StateModel.PACKML
     # Bounded like its bigint column (and the contracts' counter values).
     counter_rollover: Annotated[int, msgspec.Meta(gt=0, le=2**63 - 1)] = 2_147_483_647
-    # Packs/min; None: twice the highest ideal rate of the tenant's articles.
-    max_rate_ppm: Annotated[float, msgspec.Meta(gt=0, le=100_000)] | None = None
+    # Packs/min; None: twice the highest ideal rate of the tenant's articles. At least 0.01:
+    # its numeric(8, 2) column would round less to a refused 0.
+    max_rate_ppm: Annotated[float, msgspec.Meta(ge=0.01, le=100_000)] | None = None
 
 
 class Article(msgspec.Struct, frozen=True, kw_only=True):
