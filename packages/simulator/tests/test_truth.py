@@ -177,6 +177,18 @@ def test_a_line_takes_a_and_p_at_its_thermoformer_and_q_at_its_checkweigher(
             assert line.packs_good == end.packs_good == sum(a.accepted for a in end.articles)
 
 
+def test_completeness_is_the_share_of_planned_time_with_data(truth: TruthFile) -> None:
+    rows = [row for _, row in complete(truth)]
+    assert all(row.completeness == 1.0 for row in rows if not row.no_data_seconds)
+    gappy = [row for row in rows if row.no_data_seconds]
+    assert gappy
+    for row in gappy:
+        # The silences lie inside faults, in planned time: every no-data second is planned.
+        lost = row.figures.losses.availability_seconds.get("no_data", 0.0)
+        assert row.completeness == pytest.approx(1 - lost / row.planned_seconds)
+        assert row.completeness < 1
+
+
 def test_the_seconds_of_a_complete_day_add_up_to_its_length(truth: TruthFile) -> None:
     for _, row in complete(truth):
         length = (row.day_end - row.day_start).total_seconds()

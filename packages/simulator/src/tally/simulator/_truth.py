@@ -128,6 +128,7 @@ def _machine_row(
         mode_seconds=dict(sorted(time.mode_seconds.items())),
         category_seconds=dict(sorted(time.category_seconds.items())),
         no_data_seconds=time.no_data,
+        completeness=time.completeness,
         planned_seconds=time.planned,
         excluded_seconds=time.excluded,
         running_seconds=time.running,

@@ -45,6 +45,7 @@ class DayTime:
     mode_seconds: dict[str, float] = field(default_factory=dict)
     category_seconds: dict[str, float] = field(default_factory=dict)
     no_data: float = 0.0
+    no_data_planned: float = 0.0
     planned: float = 0.0
     excluded: float = 0.0
     running: float = 0.0
@@ -57,6 +58,14 @@ class DayTime:
     def ppt(self) -> float:
         """Planned production time: planned less excluded."""
         return self.planned - self.excluded
+
+    @property
+    def completeness(self) -> float:
+        """The share of planned time with data; a day without planned time is complete (1)
+        when it has no gap, else not (0)."""
+        if not self.planned:
+            return 0.0 if self.no_data else 1.0
+        return 1.0 - self.no_data_planned / self.planned
 
     def add(self, piece: Piece, seconds: float) -> None:
         _add(self.category_seconds, piece.category, seconds)
@@ -161,6 +170,8 @@ def _stop(ledger: _Ledger, stretch: list[Piece]) -> None:
         for time, a, b in ledger.chunks(piece):
             time.add(piece, b - a)
             planned = ledger.planned(time, a, b)
+            if piece.state is None:
+                time.no_data_planned += planned
             if piece.category in ledger.excluded:
                 time.excluded += planned
                 continue

@@ -129,6 +129,8 @@ class MachineDayTruth(msgspec.Struct, frozen=True, kw_only=True):
     mode_seconds: dict[str, float]
     category_seconds: dict[str, float]
     no_data_seconds: float
+    # The share of planned time with data (FIGURES.md, "Completeness").
+    completeness: float
     # The plan: planned (shift windows less breaks and cleaning), excluded (changeover or
     # cleaning in planned time that the tenant does not count as a loss), PPT = the difference.
     planned_seconds: float
