@@ -17,6 +17,14 @@ from tally.contracts import TELEMETRY_STREAM
 from tally.sdk import NatsBroker, migrate
 from tally.simulator import Fleet, build_fleet
 
+# The fault suite's --faults-report option and the hooks that write its table.
+from .faults.report import (  # noqa: F401
+    pytest_addoption,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
 
