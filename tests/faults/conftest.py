@@ -96,12 +96,12 @@ async def open_fault_run(
         services = ServiceProcesses(
             env={
                 "TALLY_NATS_URL": nats_url,
-                "TALLY_DATABASE_URL": database_url,
                 "TALLY_LOG_LEVEL": "warning",
                 # What a killed recorder held comes back after this, not the declared 30 s.
                 "TALLY_ACK_WAIT_SECONDS": str(ACK_WAIT_SECONDS),
             },
             log_dir=folder / "logs",
+            owner_database_url=database_url,
         )
         try:
             yield FaultRun(database_url, nats_url, services, machines, report)

@@ -134,9 +134,13 @@ async def test_nats_store_limit_refuses_what_does_not_fit(state_dir: Path) -> No
         try:
             jetstream = connection.jetstream()
             await jetstream.add_stream(name="ORDERS", subjects=["orders.>"])
-            with pytest.raises(nats.js.errors.APIError, match="insufficient"):
-                for n in range(1000):  # 1 MiB in all, four times the limit
+
+            async def publish_a_mebibyte() -> None:  # four times the limit
+                for n in range(1024):
                     await jetstream.publish(f"orders.{n}", b"x" * 1024)
+
+            with pytest.raises(nats.js.errors.APIError, match="insufficient"):
+                await publish_a_mebibyte()
         finally:
             await connection.close()
 

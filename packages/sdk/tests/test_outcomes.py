@@ -22,5 +22,5 @@ async def test_eventually_fails_when_the_check_never_holds() -> None:
     async def never() -> bool:
         return False
 
-    with pytest.raises(AssertionError, match="not met within 0.1s"):
+    with pytest.raises(AssertionError, match=r"not met within 0\.1s"):
         await eventually(never, seconds=0.1)
