@@ -77,10 +77,15 @@ async def fault_run(
 
 @contextlib.asynccontextmanager
 async def open_fault_run(
-    server_url: str, nats_url: str, report: FaultReport, folder: Path
+    server_url: str,
+    nats_url: str,
+    report: FaultReport,
+    folder: Path,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[FaultRun]:
     """A migrated, provisioned database of its own on `server_url`, the TELEMETRY stream of
-    `nats_url` emptied, services that stop at the end, and the load of two tenants."""
+    `nats_url` emptied, services (with `env` added to theirs) that stop at the end, and the
+    load of two tenants."""
     name = f"tally_faults_{secrets.token_hex(4)}"
     await _execute(server_url, f'CREATE DATABASE "{name}"')
     database_url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
@@ -99,6 +104,7 @@ async def open_fault_run(
                 "TALLY_LOG_LEVEL": "warning",
                 # What a killed recorder held comes back after this, not the declared 30 s.
                 "TALLY_ACK_WAIT_SECONDS": str(ACK_WAIT_SECONDS),
+                **(env or {}),
             },
             log_dir=folder / "logs",
             owner_database_url=database_url,
