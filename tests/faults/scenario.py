@@ -46,7 +46,7 @@ async def unacknowledged(recorder: ServiceProcess) -> int:
     """Messages the recorder's handler stored or found stored already, less those it
     acknowledged after its handler returned: 0 when every batch it handled was settled."""
     async with httpx.AsyncClient() as client:
-        samples = await scrape(client, recorder.url)
+        samples = await scrape(client, recorder.ops_url)
     handled = total(samples, "tally_recorder_messages_stored_total") + total(
         samples, "tally_recorder_duplicates_dropped_total"
     )
