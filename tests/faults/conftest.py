@@ -23,7 +23,7 @@ import pytest
 
 from tally.cli._provision import provision
 from tally.cli._service_processes import ServiceProcesses
-from tally.sdk import migrate
+from tally.sdk import DEAD_LETTER_STREAM, NatsBroker, Stream, StreamLimits, migrate
 from tally.sdk._embedded_nats import EmbeddedNats
 from tally.sdk._embedded_postgres import EmbeddedPostgres
 from tally.simulator import build_fleet
@@ -37,6 +37,8 @@ TENANTS = 2
 # The same machine ids in both tenants (see load.py).
 MACHINES = ("l1-slicer", "l1-thermoformer", "l1-checkweigher")
 ACK_WAIT_SECONDS = 5.0
+# The services' defaults: one replica, 1 GiB.
+STREAM_LIMITS = StreamLimits(replicas=1, max_bytes=1024**3)
 
 
 @dataclass(frozen=True)
@@ -81,18 +83,20 @@ async def open_fault_run(
     nats_url: str,
     report: FaultReport,
     folder: Path,
-    env: dict[str, str] | None = None,
+    limits: StreamLimits = STREAM_LIMITS,
 ) -> AsyncIterator[FaultRun]:
     """A migrated, provisioned database of its own on `server_url`, the TELEMETRY stream of
-    `nats_url` emptied, services (with `env` added to theirs) that stop at the end, and the
-    load of two tenants."""
+    `nats_url` emptied, services that declare the streams with `limits` and stop at the end,
+    and the load of two tenants."""
+    assert limits.max_bytes is not None, "the services' setting has no 'unbounded'"
     name = f"tally_faults_{secrets.token_hex(4)}"
     await _execute(server_url, f'CREATE DATABASE "{name}"')
     database_url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     try:
         await migrate(database_url, ROOT / "db" / "migrations")
         tokens = await provision(build_fleet(SEED, tenants=TENANTS), database_url)
-        await fresh_telemetry(nats_url)
+        await fresh_telemetry(nats_url, limits)
+        await _declare(nats_url, DEAD_LETTER_STREAM, limits)
         machines = [
             Machine(tenant, machine, token)
             for (tenant, machine), token in tokens.items()
@@ -104,7 +108,8 @@ async def open_fault_run(
                 "TALLY_LOG_LEVEL": "warning",
                 # What a killed recorder held comes back after this, not the declared 30 s.
                 "TALLY_ACK_WAIT_SECONDS": str(ACK_WAIT_SECONDS),
-                **(env or {}),
+                "TALLY_STREAM_REPLICAS": str(limits.replicas),
+                "TALLY_STREAM_MAX_BYTES": str(limits.max_bytes),
             },
             log_dir=folder / "logs",
             owner_database_url=database_url,
@@ -115,6 +120,16 @@ async def open_fault_run(
             services.stop_all()
     finally:
         await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _declare(nats_url: str, stream: Stream, limits: StreamLimits) -> None:
+    """Declare `stream` before the services do: two services creating a replicated stream at
+    the same moment can leave one without an answer (a 5 s timeout at start-up)."""
+    broker = await NatsBroker.connect(nats_url, limits=limits)
+    try:
+        await broker.ensure_stream(stream)
+    finally:
+        await broker.close()
 
 
 async def _execute(url: str, *statements: str) -> None:

@@ -128,23 +128,6 @@ async def test_nats_killed_starts_again_on_its_port_with_its_store(state_dir: Pa
         assert await _stored_messages(url) == 1
 
 
-async def test_nats_store_limit_refuses_what_does_not_fit(state_dir: Path) -> None:
-    with EmbeddedNats(state_dir, store_bytes=256 * 1024) as server:
-        connection = await nats.connect(server.url)
-        try:
-            jetstream = connection.jetstream()
-            await jetstream.add_stream(name="ORDERS", subjects=["orders.>"])
-
-            async def publish_a_mebibyte() -> None:  # four times the limit
-                for n in range(1024):
-                    await jetstream.publish(f"orders.{n}", b"x" * 1024)
-
-            with pytest.raises(nats.js.errors.APIError, match="insufficient"):
-                await publish_a_mebibyte()
-        finally:
-            await connection.close()
-
-
 def test_nats_failure_names_the_cause_with_the_log(state_dir: Path) -> None:
     (state_dir / "nats").mkdir()
     (state_dir / "nats" / "jetstream").write_text("a file where the store folder belongs")
