@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -30,7 +31,7 @@ from tally.simulator import build_fleet
 from tests.conftest import ROOT, SEED, fresh_telemetry
 
 from .load import Machine
-from .report import REPORT, FaultReport
+from .report import REPORT, ScenarioReport
 from .scenario import FaultRun
 
 TENANTS = 2
@@ -62,13 +63,14 @@ def fault_servers() -> Iterator[FaultServers]:
 
 
 @pytest.fixture
-def fault_report(request: pytest.FixtureRequest) -> FaultReport:
-    return request.config.stash[REPORT]
+def fault_report(request: pytest.FixtureRequest) -> ScenarioReport:
+    """The session's reconciliation table, for this scenario's line."""
+    return ScenarioReport(request.config.stash[REPORT], inspect.getdoc(request.function) or "")
 
 
 @pytest.fixture
 async def fault_run(
-    fault_servers: FaultServers, fault_report: FaultReport, tmp_path: Path
+    fault_servers: FaultServers, fault_report: ScenarioReport, tmp_path: Path
 ) -> AsyncIterator[FaultRun]:
     """A scenario on the fault suite's own NATS and PostgreSQL."""
     async with open_fault_run(
@@ -81,7 +83,7 @@ async def fault_run(
 async def open_fault_run(
     server_url: str,
     nats_url: str,
-    report: FaultReport,
+    report: ScenarioReport,
     folder: Path,
     limits: StreamLimits = STREAM_LIMITS,
 ) -> AsyncIterator[FaultRun]:

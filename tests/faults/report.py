@@ -1,6 +1,7 @@
-"""The reconciliation table of the fault suite, written by `--faults-report FILE`.
+"""The reconciliation table of the fault suite, written by `--faults-report=FILE`
+(with "=": given apart, an unknown option's value reads to pytest as a path to test).
 
-    uv run pytest -m faults --faults-report docs/FAULTS.md
+    uv run pytest -m faults --faults-report=docs/FAULTS.md
 
 The hooks below are imported by tests/conftest.py (pytest reads options and session hooks only
 from conftest files it loads at start-up). Each scenario adds its line through the
@@ -22,7 +23,7 @@ import pytest
 
 from .reconcile import Reconciliation
 
-COMMAND = "uv run pytest -m faults --faults-report docs/FAULTS.md"
+COMMAND = "uv run pytest -m faults --faults-report=docs/FAULTS.md"
 _OPTION = "--faults-report"
 
 
@@ -31,12 +32,15 @@ class FaultReport:
     """The lines of the session's scenarios, in the order they ran."""
 
     lines: list[Reconciliation] = field(default_factory=list)
+    # What each scenario does, by its name in the table.
+    descriptions: dict[str, str] = field(default_factory=dict)
     # Scenario tests that failed, by test id (with or without a line).
     failed: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
-    def add(self, line: Reconciliation) -> None:
+    def add(self, line: Reconciliation, description: str) -> None:
         self.lines.append(line)
+        self.descriptions[line.scenario] = " ".join(description.split())
 
     def markdown(self) -> str:
         header = (
@@ -59,11 +63,24 @@ class FaultReport:
             + "\n"
             + (failed or "Every scenario passed.\n")
             + _about(time.monotonic() - self.started)
+            + "\n## Scenarios\n\n"
+            + "".join(f"- **{name}**: {text}\n" for name, text in self.descriptions.items())
             + _COLUMNS
         )
 
 
 REPORT = pytest.StashKey[FaultReport]()
+
+
+@dataclass(frozen=True)
+class ScenarioReport:
+    """Where one scenario's line goes, with what the scenario does (its test's docstring)."""
+
+    report: FaultReport
+    description: str
+
+    def add(self, line: Reconciliation) -> None:
+        self.report.add(line, self.description)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

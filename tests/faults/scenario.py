@@ -31,7 +31,7 @@ from tally.sdk.testing import eventually
 
 from .load import Identity, Load, Machine, Verdicts
 from .reconcile import Reconciliation, is_stored, reconcile, stored_count
-from .report import FaultReport
+from .report import ScenarioReport
 
 
 def uploads_accepted(verdicts: Verdicts) -> int:
@@ -76,7 +76,7 @@ class FaultRun:
     nats_url: str
     services: ServiceProcesses
     machines: list[Machine]
-    report: FaultReport
+    report: ScenarioReport
 
     def __post_init__(self) -> None:
         # One port for the gateway's whole life: machines keep the address they were given.

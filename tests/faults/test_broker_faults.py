@@ -16,7 +16,8 @@ DURING_OUTAGE = 6
 
 
 async def test_nats_restart(fault_run: FaultRun, fault_servers: FaultServers) -> None:
-    """NATS stops (SIGTERM) and starts again."""
+    """NATS stops (SIGTERM) until the machines have had 6 requests refused, then starts again
+    on its store and port."""
     await fault_run.start()
     async with fault_run.load.running():
         await fault_run.flowing()
@@ -30,7 +31,8 @@ async def test_nats_restart(fault_run: FaultRun, fault_servers: FaultServers) ->
 
 
 async def test_kill_9_of_nats(fault_run: FaultRun, fault_servers: FaultServers) -> None:
-    """NATS is killed mid-publish; JetStream recovers its store on start."""
+    """kill -9 of NATS mid-publish; down until the machines have had 6 requests refused; it
+    starts again on its store and port."""
     await fault_run.start()
     async with fault_run.load.running():
         await fault_run.flowing()

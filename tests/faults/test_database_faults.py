@@ -17,7 +17,8 @@ DURING_OUTAGE = 20
 
 
 async def test_postgres_restart(fault_run: FaultRun, fault_servers: FaultServers) -> None:
-    """PostgreSQL stops (fast shutdown: sessions are ended) and starts again."""
+    """PostgreSQL stops (fast shutdown) while 20 uploads are accepted, then starts again on
+    its data and port."""
     await fault_run.start()
     async with fault_run.load.running():
         await fault_run.flowing()
@@ -31,7 +32,8 @@ async def test_postgres_restart(fault_run: FaultRun, fault_servers: FaultServers
 
 
 async def test_kill_9_of_the_postmaster(fault_run: FaultRun, fault_servers: FaultServers) -> None:
-    """The postmaster is killed mid-transaction; crash recovery on start replays the log."""
+    """kill -9 of the postmaster mid-transaction; 20 uploads are accepted meanwhile; it starts
+    again on its data (crash recovery) and port."""
     await fault_run.start()
     async with fault_run.load.running():
         await fault_run.flowing()

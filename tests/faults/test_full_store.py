@@ -13,7 +13,7 @@ from tally.sdk import StreamLimits
 from tally.sdk._embedded_nats import EmbeddedNats
 
 from .conftest import FaultServers, open_fault_run
-from .report import FaultReport
+from .report import ScenarioReport
 from .scenario import FAULT_SUITE, requests_refused
 
 pytestmark = FAULT_SUITE
@@ -25,11 +25,11 @@ WHILE_FULL = 6
 
 
 async def test_a_full_broker_store(
-    fault_servers: FaultServers, fault_report: FaultReport, tmp_path: Path
+    fault_servers: FaultServers, fault_report: ScenarioReport, tmp_path: Path
 ) -> None:
-    """The stream (4 MiB) fills while the recorder is stopped; the recorder comes back.
-
-    On a NATS of its own, so that no other scenario meets the small stream."""
+    """TELEMETRY limited to 4 MiB fills while the recorder is stopped (SIGTERM), until the
+    machines have had 6 requests refused; then the recorder starts again and drains."""
+    # On a NATS of its own, so that no other scenario meets the small stream.
     with (
         tempfile.TemporaryDirectory(prefix="tally-full-", ignore_cleanup_errors=True) as folder,
         EmbeddedNats(Path(folder)) as nats,

@@ -13,7 +13,7 @@ from tally.sdk import NatsBroker, StreamLimits
 from tally.sdk.testing import NatsCluster
 
 from .conftest import STREAM_LIMITS, FaultServers, open_fault_run
-from .report import FaultReport
+from .report import ScenarioReport
 from .scenario import FAULT_SUITE, uploads_accepted
 
 pytestmark = FAULT_SUITE
@@ -25,10 +25,11 @@ WHILE_A_NODE_SHORT = 20
 async def test_an_r3_cluster_losing_the_stream_leader(
     nats_cluster: NatsCluster,
     fault_servers: FaultServers,
-    fault_report: FaultReport,
+    fault_report: ScenarioReport,
     tmp_path: Path,
 ) -> None:
-    """kill -9 of the node leading TELEMETRY (R3, three nodes); it starts again later."""
+    """Three NATS nodes, streams R3: kill -9 of the node leading TELEMETRY; 20 uploads are
+    accepted by the two left; the node starts again on its store and catches up."""
     async with open_fault_run(
         fault_servers.postgres.url,
         nats_cluster.url,

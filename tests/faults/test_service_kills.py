@@ -14,7 +14,8 @@ pytestmark = FAULT_SUITE
 
 
 async def test_kill_9_of_the_gateway(fault_run: FaultRun) -> None:
-    """The gateway is killed mid-request and started again on its port."""
+    """kill -9 of the gateway under load (requests in flight get no answer); it starts again
+    on its port."""
     gateway, _ = await fault_run.start()
     async with fault_run.load.running():
         await fault_run.flowing()
@@ -27,7 +28,8 @@ async def test_kill_9_of_the_gateway(fault_run: FaultRun) -> None:
 
 
 async def test_kill_9_of_the_recorder(fault_run: FaultRun) -> None:
-    """The recorder is killed mid-batch and started again."""
+    """kill -9 of the recorder mid-batch; it starts again, and what it held comes back after
+    the ack wait."""
     _, recorder = await fault_run.start()
     async with fault_run.load.running():
         await fault_run.flowing()
@@ -40,7 +42,8 @@ async def test_kill_9_of_the_recorder(fault_run: FaultRun) -> None:
 
 
 async def test_kill_9_of_one_recorder_worker_of_two(fault_run: FaultRun) -> None:
-    """One of two recorder worker processes is killed; the supervisor starts it again."""
+    """kill -9 of one of two recorder worker processes (`--workers 2`); the supervisor starts
+    it again, the other worker goes on."""
     _, recorder = await fault_run.start(recorder_workers=2)
     supervisor = psutil.Process(recorder.process.pid)
     async with fault_run.load.running():

@@ -26,7 +26,8 @@ RESUMED_SECONDS = (0.02, 0.05, 0.1, 0.3)
 
 
 async def test_a_recorder_stalled_past_its_ack_wait(fault_run: FaultRun) -> None:
-    """The recorder is stopped mid-batch for twice its ack wait (1 s), five times."""
+    """The recorder (ack wait 1 s) is stopped with SIGSTOP for 1.5 s, 8 times, running 0.02–0.3 s
+    between stalls, then continued (SIGCONT)."""
     _, recorder = await fault_run.start(
         recorder_env={"TALLY_ACK_WAIT_SECONDS": str(ACK_WAIT_SECONDS)}
     )
