@@ -94,5 +94,5 @@ async def test_refused_uploads_never_reach_the_database(pipeline: Pipeline) -> N
     async def sentinel_stored() -> bool:
         return bool(await ledger(pipeline.database_url))
 
-    await eventually(sentinel_stored, seconds=20)
+    await eventually(sentinel_stored, seconds=20, interval=0.1)
     assert await ledger(pipeline.database_url) == [(tenant, machine, 7)]

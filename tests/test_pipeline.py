@@ -47,7 +47,7 @@ async def wait_stored(pipeline: Pipeline, expected: dict[str, tuple[int, int]]) 
         return await stored_by_tenant(pipeline.database_url) == expected
 
     try:
-        await eventually(all_stored, seconds=60)
+        await eventually(all_stored, seconds=60, interval=0.25)
     except AssertionError:
         assert await stored_by_tenant(pipeline.database_url) == expected
         raise
@@ -85,7 +85,7 @@ async def wait_for_metric(
     async def reached() -> bool:
         return total(await scrape(client, service.ops_url), name) >= at_least
 
-    await eventually(reached, seconds=60)
+    await eventually(reached, seconds=60, interval=0.1)
 
 
 # What the killed recorder had fetched and not acknowledged comes back once the consumer's ack

@@ -71,7 +71,7 @@ async def test_free_text_is_refused_at_the_gateway_or_stored_as_sent(pipeline: P
         async def stored_any() -> bool:
             return bool(await connection.fetchval("SELECT count(*) FROM telemetry_messages"))
 
-        await eventually(stored_any, seconds=60)
+        await eventually(stored_any, seconds=60, interval=0.1)
         texts = await connection.fetch("SELECT text FROM alarms WHERE tenant = $1", tenant)
         units = await connection.fetch("SELECT unit FROM gauge_samples WHERE tenant = $1", tenant)
         ledger = await connection.fetch("SELECT seq FROM telemetry_messages")

@@ -129,4 +129,4 @@ async def eventually_empty(broker: Broker, topic: Topic[Note], seconds: float = 
     async def empty() -> bool:
         return not await broker.browse(topic.stream, ">")
 
-    await eventually(empty, seconds)
+    await eventually(empty, seconds, interval=0.05)

@@ -136,7 +136,7 @@ async def test_an_existing_stream_with_limits_retention_is_switched_to_interest(
         async def acknowledged() -> bool:  # acknowledgements are applied asynchronously
             return (await js.stream_info(new.name)).state.messages == 0
 
-        await eventually(acknowledged, seconds=5)
+        await eventually(acknowledged, seconds=5, interval=0.05)
         left = (await js.stream_info(new.name)).state.messages
     finally:
         await broker.close()

@@ -187,8 +187,7 @@ async def test_503_while_jetstream_is_away_and_200_once_it_is_back(
     tmp_path: Path,
 ) -> None:
     machine = await register()
-    # The client reconnects to the same address, so the server comes back on the same port.
-    server = EmbeddedNats(tmp_path, port=free_port())
+    server = EmbeddedNats(tmp_path)
     url = await asyncio.to_thread(server.start)
     connected = await NatsBroker.connect(url)
     # A short publish timeout keeps the test quick; the SDK's default is 5 s.
@@ -203,6 +202,7 @@ async def test_503_while_jetstream_is_away_and_200_once_it_is_back(
         assert down.headers["Retry-After"] == "2"
         assert down.json()["error"] == "unavailable"
 
+        # The client reconnects to the same address: the server comes back on it.
         assert await asyncio.to_thread(server.start) == url
         back = await _post_until_stored(gateway, machine, upload_json(2))
 

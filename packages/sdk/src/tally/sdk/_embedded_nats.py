@@ -21,7 +21,6 @@ from tally.sdk._extras import EMBEDDED_EXTRA, missing_extra
 from tally.sdk._server_process import (
     EmbeddedServer,
     ServerRecord,
-    free_port,
     pid_alive,
     spawn,
     wait_until_ready,
@@ -50,8 +49,7 @@ class EmbeddedNats(EmbeddedServer):
     """A `nats-server` with JetStream whose state is kept in `state_dir/nats` (see
     `EmbeddedServer`). `store_bytes` bounds its JetStream store; `sync_interval` is how often it
     syncs to disk ("1s"; "always": before every acknowledgement; None: the server's default,
-    every two minutes). `port` is its client port, by default a free one: a test that stops the
-    server and starts it again at the same address, where its clients reconnect, gives one."""
+    every two minutes)."""
 
     _folder = "nats"
     _stop_signal = signal.SIGTERM
@@ -64,19 +62,17 @@ class EmbeddedNats(EmbeddedServer):
         store_bytes: int = STORE_BYTES,
         sync_interval: str | None = SYNC_INTERVAL,
         startup_timeout: float = 20.0,
-        port: int | None = None,
     ) -> None:
         super().__init__(state_dir, startup_timeout=startup_timeout)
         self._store_bytes = store_bytes
         self._sync_interval = sync_interval
-        self._port = port
 
     @property
     def _store_dir(self) -> Path:
         return self.directory / "jetstream"
 
     def _launch(self) -> tuple[subprocess.Popen[bytes], ServerRecord]:
-        port, monitoring_port = self._port or free_port(), free_port()
+        port, monitoring_port = self._port(), self._monitoring_port()
         log_path = self.directory / "nats.log"
         config = self.directory / "nats.conf"
         config.write_text(

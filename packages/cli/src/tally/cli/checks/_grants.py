@@ -28,7 +28,20 @@ class Grants:
     functions: Mapping[str, str] = field(default_factory=dict)
 
 
-_REGISTRY = ("tenants", "sites", "lines", "machines", "articles", "machine_tokens")
+_REGISTRY = (
+    "tenants",
+    "sites",
+    "lines",
+    "machines",
+    "articles",
+    "machine_tokens",
+    # The figures' inputs over time (0009).
+    "site_plans",
+    "figure_settings",
+    "machine_lines",
+    "article_versions",
+    "registry_versions",
+)
 _RAW = (
     "telemetry_messages",
     "counter_samples",
