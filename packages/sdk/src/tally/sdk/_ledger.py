@@ -12,9 +12,11 @@ after it — changes nothing::
         seq: int
         ts: datetime
 
+    def reading_entry(reading: Reading) -> ReadingEntry:  # an item's entry
+        return ReadingEntry(reading.machine, reading.seq, reading.ts)
+
     READINGS_LEDGER = Ledger(
-        "readings_ledger", ReadingEntry,
-        lambda r: ReadingEntry(r.machine, r.seq, r.ts),    # an item's entry
+        "readings_ledger", ReadingEntry, reading_entry,
         key=("machine", "seq"),                            # its identity, within the tenant
     )
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tally.sdk._errors import ContractError
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 D = TypeVar("D")
 V = TypeVar("V")
-D_contra = TypeVar("D_contra", contravariant=True)
 V_co = TypeVar("V_co", covariant=True)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -56,12 +55,8 @@ class Slot(Generic[V_co]):
             raise ContractError(f"slot key {self.key!r}: 1 to {_KEY_LIMIT} characters")
 
 
-class SlotSource(Protocol[D_contra, V_co]):
-    """The slots of a schedule that fall due in the window (since, until]."""
-
-    def __call__(
-        self, deps: D_contra, since: datetime, until: datetime, /
-    ) -> Awaitable[Sequence[Slot[V_co]]]: ...
+# The slots of a schedule that fall due in the window (since, until], from the service's Deps.
+SlotSource = Callable[[D, datetime, datetime], Awaitable[Sequence[Slot[V]]]]
 
 
 class ScheduledRun(Generic[V]):
