@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,7 +121,7 @@ async def test_a_secret_repeated_in_an_error_never_reaches_the_log(
 
 
 @pytest.fixture
-async def beats_database(database_url: str, login_url: LoginUrl) -> AsyncIterator[str]:
+async def beats_database(database_url: str, login_url: LoginUrl) -> str:
     """The probe's login to a migrated database with an empty `probe_beats`."""
     await migrate(database_url, MIGRATIONS)
     owner = await asyncpg.connect(database_url)
@@ -133,7 +133,7 @@ async def beats_database(database_url: str, login_url: LoginUrl) -> AsyncIterato
         await owner.execute("GRANT SELECT, INSERT ON probe_beats TO tally_app")
     finally:
         await owner.close()
-    yield login_url(database_url, "tally_app")
+    return login_url(database_url, "tally_app")
 
 
 async def recorded(database_url: str) -> list[tuple[datetime, str]]:

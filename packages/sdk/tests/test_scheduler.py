@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -27,6 +27,7 @@ from tally.sdk import (
     ServiceHost,
     Slot,
     Tx,
+    daily_at,
     migrate,
 )
 from tally.sdk._schedule_claims import Claims
@@ -312,3 +313,59 @@ async def test_schedules_of_a_service_without_a_database_run_in_each_process() -
             await host.stop()
     # Every process ran every slot that fell due while it ran; nothing from before its start.
     assert sorted(runs) == [("a", "next1"), ("a", "next2"), ("b", "next1"), ("b", "next2")]
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    zone: str
+    day_start: time
+
+
+async def test_per_site_slots_follow_each_sites_zone_and_a_site_added_while_running(
+    fleet: Fleet,
+) -> None:
+    # The daily report's shape: a slot per site when its production day closes (the next one
+    # starts), in the site's own zone and day start, for a set of sites that changes.
+    sites = [Site("kempten", "Europe/Berlin", time(6)), Site("ohio", "America/New_York", time(5))]
+    closed: list[tuple[str, date]] = []
+
+    async def closings(deps: list[Site], since: datetime, until: datetime) -> list[Slot[date]]:
+        return [
+            slot
+            for site in deps
+            for slot in daily_at(site.day_start, site.zone, key=f"{site.name}/").between(
+                since, until
+            )
+        ]
+
+    async def report(deps: list[Site], run: ScheduledRun[date]) -> None:
+        # The slot of local date D falls due when the production day of D - 1 closes.
+        closed.append((run.slot.key.partition("/")[0], run.slot.value - timedelta(days=1)))
+
+    @asynccontextmanager
+    async def deps(_: DatabaseRuntime, __: NoSettings) -> AsyncIterator[list[Site]]:
+        yield sites
+
+    service = Service(
+        name=fleet.name,
+        settings=NoSettings,
+        deps=deps,
+        schedules=[Schedule("closings", report, closings, tick=TICK, look_back=timedelta(days=3))],
+        uses_database=True,
+    )
+    host = ServiceHost(service, NoSettings(), broker=MemoryBroker(), database=fleet.database)
+    await host.start()
+    try:
+        await eventually(lambda: len(closed) == 6, seconds=30)
+        sites.append(Site("perth", "Australia/Perth", time(7)))
+        await eventually(lambda: len(closed) == 9, seconds=30)
+    finally:
+        await host.stop()
+    now = datetime.now(UTC)
+    for site in sites:
+        days = sorted(day for name, day in closed if name == site.name)
+        # The three production days that closed within the look-back, the latest first closed.
+        latest = daily_at(site.day_start, site.zone).between(now - timedelta(days=1), now)
+        assert days[-1] == latest[-1].value - timedelta(days=1)
+        assert days == [days[-1] - timedelta(days=n) for n in (2, 1, 0)]

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -222,9 +223,11 @@ def _column_types(entry: type[msgspec.Struct]) -> dict[str, str]:
 
 
 def _core(hint: object) -> object:
-    # `X | None` is stored as X.
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    return args[0] if typing.get_origin(hint) is not None and len(args) == 1 else hint
+    # `X | None` is stored as X; no other generic has a column type.
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return args[0] if len(args) == 1 else hint
+    return hint
 
 
 def _identifier(name: str, what: str) -> str:
