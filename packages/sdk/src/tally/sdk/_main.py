@@ -26,7 +26,7 @@ import asyncpg
 import msgspec
 
 from tally.sdk._database import Database
-from tally.sdk._errors import InfrastructureError, SettingsError
+from tally.sdk._errors import BrokerUnavailable, InfrastructureError, SettingsError
 from tally.sdk._host import ServiceHost
 from tally.sdk._logs import configure_logging
 from tally.sdk._nats_broker import NatsBroker
@@ -154,12 +154,15 @@ async def serve(
 
 
 async def _connect_broker(name: str, runtime: RuntimeSettings) -> NatsBroker:
-    return await NatsBroker.connect(
-        runtime.nats_url.reveal(),
-        name=f"tally-{name}",
-        limits=runtime.stream_limits,
-        connect_seconds=runtime.connect_seconds,
-    )
+    try:
+        return await NatsBroker.connect(
+            runtime.nats_url.reveal(),
+            name=f"tally-{name}",
+            limits=runtime.stream_limits,
+            connect_seconds=runtime.connect_seconds,
+        )
+    except BrokerUnavailable as error:
+        raise BrokerUnavailable(f"{error} (TALLY_CONNECT_SECONDS: how long to try)") from error
 
 
 async def _connect_database(name: str, role: str, runtime: RuntimeSettings) -> Database:
@@ -185,8 +188,8 @@ async def _connect_database(name: str, role: str, runtime: RuntimeSettings) -> D
         except (OSError, asyncpg.CannotConnectNowError) as error:  # TimeoutError: an OSError
             if time.monotonic() >= deadline:
                 raise InfrastructureError(
-                    f"cannot reach PostgreSQL at {url} within {runtime.connect_seconds:g} s "
-                    f"(TALLY_CONNECT_SECONDS): {error!r}"
+                    f"cannot reach PostgreSQL at {url} within {runtime.connect_seconds:g} s: "
+                    f"{error!r} (TALLY_CONNECT_SECONDS: how long to try)"
                 ) from error
             _log.warning("PostgreSQL at %s not reachable yet; retrying", url)
             await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))

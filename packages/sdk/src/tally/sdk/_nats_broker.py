@@ -91,8 +91,7 @@ class NatsBroker(Broker):
                 await client.close()
             last = log.last_error or error
             raise BrokerUnavailable(
-                f"cannot reach NATS at {redact_url(url)} within {connect_seconds:g} s "
-                f"(TALLY_CONNECT_SECONDS): {last!r}"
+                f"cannot reach NATS at {redact_url(url)} within {connect_seconds:g} s: {last!r}"
             ) from error
         log.client = client
         return cls(client, publish_timeout=publish_timeout, limits=limits)

@@ -108,7 +108,7 @@ class ScheduleLoop(Generic[D, V]):
         except Exception as error:
             self._repeats.error(
                 ("tick", schedule.name, type(error).__name__),
-                "schedule %s: cannot look for due slots; trying again in %s: %r",
+                "schedule %s: cannot find or claim its due slots; trying again in %s: %r",
                 schedule.name,
                 schedule.tick,
                 error,
