@@ -369,3 +369,45 @@ async def test_per_site_slots_follow_each_sites_zone_and_a_site_added_while_runn
         latest = daily_at(site.day_start, site.zone).between(now - timedelta(days=1), now)
         assert days[-1] == latest[-1].value - timedelta(days=1)
         assert days == [days[-1] - timedelta(days=n) for n in (2, 1, 0)]
+
+
+async def test_a_run_whose_slot_was_taken_over_meanwhile_is_counted_lost_not_done(
+    fleet: Fleet, database_url: str
+) -> None:
+    owner = await asyncpg.connect(database_url)
+
+    async def overtaken(probe: Probe, run: ScheduledRun[str]) -> None:
+        # While it ran, its lease ran out and another process claimed the slot.
+        await owner.execute(
+            "UPDATE tally_schedule_runs SET claim = 'someone-else' WHERE service = $1",
+            fleet.name,
+        )
+
+    @asynccontextmanager
+    async def deps(runtime: DatabaseRuntime, _: NoSettings) -> AsyncIterator[Probe]:
+        yield Probe(runtime.database, slots=[slot("taken", ago(minutes=1))])
+
+    service = Service(
+        name=fleet.name,
+        settings=NoSettings,
+        deps=deps,
+        schedules=[Schedule("slots", overtaken, offered, tick=TICK)],
+        uses_database=True,
+    )
+    host = ServiceHost(service, NoSettings(), broker=MemoryBroker(), database=fleet.database)
+    await host.start()
+
+    def runs(outcome: str) -> float:
+        labels = {"schedule": "slots", "outcome": outcome}
+        return host.metrics.registry.get_sample_value("tally_schedule_runs_total", labels) or 0.0
+
+    try:
+        await eventually(lambda: runs("lost") == 1, seconds=30)
+        finished = await owner.fetchval(
+            "SELECT finished_at FROM tally_schedule_runs WHERE service = $1", fleet.name
+        )
+    finally:
+        await host.stop()
+        await owner.close()
+    assert runs("done") == 0
+    assert finished is None  # the other process's to finish

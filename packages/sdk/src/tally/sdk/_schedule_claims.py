@@ -132,11 +132,13 @@ class Claim:
             )
         self.finished = True
 
-    async def finish(self) -> None:
-        """Mark the slot done, unless the job did so in its own transaction."""
+    async def finish(self) -> bool:
+        """Mark the slot done, unless the job did so in its own transaction; False when the
+        slot was no longer ours (taken over after the lease ran out: it may run twice)."""
         if not self.finished:
-            await self._claims.execute(finish_slot(*self._ids(), self._token))
-            self.finished = True
+            status = await self._claims.execute(finish_slot(*self._ids(), self._token))
+            self.finished = status == "UPDATE 1"
+        return self.finished
 
     async def release(self, failure: str) -> None:
         """Let the slot go after a failure; the next tick tries it again."""

@@ -136,8 +136,14 @@ class ScheduleLoop(Generic[D, V]):
             return  # done, or under way in another process
         run = ScheduledRun(slot, claim.attempt, claim.finish_in)
         outcome = await self._attempt(run, claim)
-        if outcome == "done":
-            await claim.finish()
+        if outcome == "done" and not await claim.finish():
+            _log.warning(
+                "schedule %s: slot %s was taken over while it ran (its lease ran out); it may "
+                "run twice",
+                self.schedule.name,
+                slot.key,
+            )
+            outcome = "lost"
         self._metrics.schedule_runs.labels(self.schedule.name, outcome).inc()
 
     async def _run_here(self, slot: Slot[V]) -> None:
