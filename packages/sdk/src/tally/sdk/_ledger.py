@@ -128,10 +128,12 @@ class Ledger(Generic[X, E]):
 
     def table_sql(self) -> str:
         """The migration that creates this ledger's table (paste it into a numbered file)."""
+        optional = _optional_fields(self.entry)
         columns = ",\n".join(
-            f"    {name} {self.types[name]} NOT NULL" for name in ("tenant", *self.columns)
+            f"    {name} {self.types[name]}{'' if name in optional else ' NOT NULL'}"
+            for name in ("tenant", *self.columns)
         )
-        primary = ", ".join(("tenant", *self.key, self.time))
+        primary = ", ".join(dict.fromkeys(("tenant", *self.key, self.time)))
         return (
             f"CREATE TABLE {self.table} (\n{columns},\n    PRIMARY KEY ({primary})\n"
             f") PARTITION BY RANGE ({self.time});\n"
@@ -220,6 +222,14 @@ def _column_types(entry: type[msgspec.Struct]) -> dict[str, str]:
             )
         types[name] = pg
     return types
+
+
+def _optional_fields(entry: type[msgspec.Struct]) -> set[str]:
+    return {
+        name
+        for name, hint in typing.get_type_hints(entry).items()
+        if type(None) in typing.get_args(hint)
+    }
 
 
 def _core(hint: object) -> object:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -60,14 +59,12 @@ class ScheduleLoop(Generic[D, V]):
         deps: D,
         claims: Claims | None,
         metrics: ServiceMetrics,
-        *,
-        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.schedule = schedule
         self._deps = deps
         self._claims = claims
         self._metrics = metrics
-        self._clock = clock
+        self._clock = utc_now
         self._repeats = LogLimiter(_log)
         # Each process only: the slots done here, and those that failed so far, by key (with
         # their due time, to forget them past the look-back).
