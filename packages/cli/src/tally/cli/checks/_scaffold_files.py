@@ -44,8 +44,9 @@ say here what it is for).
 
 It logs in to PostgreSQL as `tally_app` (TALLY_DATABASE_URL is that role's login).
 Settings (TALLY_{{ENV}}_*): `LATE_AFTER_SECONDS` (default 300): messages whose device time is
-older than this count as late. Checks and tests: `uv run tally check`,
-`uv run pytest services/{{name}}`.
+older than this count as late. Its consumer's options without editing code:
+`TALLY_{{ENV}}_CONSUMER_{{ENV}}_BATCH_SIZE` (200), `..._ACK_WAIT_SECONDS` and the others of the
+SDK README. Checks and tests: `uv run tally check`, `uv run pytest services/{{name}}`.
 """
 
 INIT = '''\
