@@ -411,3 +411,15 @@ async def test_a_run_whose_slot_was_taken_over_meanwhile_is_counted_lost_not_don
         await owner.close()
     assert runs("done") == 0
     assert finished is None  # the other process's to finish
+
+
+async def test_slots_before_the_settled_horizon_never_run_again_whatever_the_look_back(
+    fleet: Fleet,
+) -> None:
+    # Runs due before the horizon were pruned: a longer look-back must not bring them back.
+    fleet.probe.slots = [slot("pruned", ago(days=2)), slot("kept", ago(hours=1))]
+    await Claims(fleet.database, fleet.name).settle("slots", ago(days=1))
+    await fleet.start("a")
+    await eventually(lambda: fleet.keys() == ["kept"], seconds=30)
+    await fleet.settled()
+    assert fleet.keys() == ["kept"]
