@@ -55,7 +55,7 @@ from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, machine_mess
 from tally.cli._scrape import scrape, total
 from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry, Upload
-from tally.recorder.queries import ledger_entries
+from tally.recorder.queries import TELEMETRY_LEDGER
 from tally.recorder.rows import COLUMNS, table_rows
 from tally.registry import Line, Machine, MachineKind, Registry, Site, Tenant
 from tally.sdk import Database, NatsBroker
@@ -220,7 +220,7 @@ async def copy_ceiling(
             for tenant, messages in by_tenant.items():
                 if recorder_sql:
                     # The recorder's own ledger statement, so the benchmark measures what runs.
-                    ledger = ledger_entries(tenant, messages)
+                    ledger = TELEMETRY_LEDGER.statement(tenant, messages)
                     await connection.fetch(ledger.query.sql, *ledger.args)
                 for table, records in table_rows(messages).tables():
                     await connection.copy_records_to_table(

@@ -13,7 +13,7 @@ import pytest
 
 from tally.api.service import ApiDeps, service
 from tally.api.settings import ApiSettings
-from tally.sdk import Database, MemoryBroker, ServiceHost, migrate
+from tally.sdk import Database, MemoryBroker, Secret, ServiceHost, migrate
 from tally.sdk.testing import LoginUrl
 
 ROOT = Path(__file__).parents[3]
@@ -41,7 +41,10 @@ async def api(migrated_url: str, login_url: LoginUrl) -> AsyncIterator[Api]:
     role = service.database_role
     database = await Database.connect(login_url(migrated_url, role), role=role, max_size=4)
     host = ServiceHost(
-        service, ApiSettings(admin_token=ADMIN_TOKEN), broker=MemoryBroker(), database=database
+        service,
+        ApiSettings(admin_token=Secret(ADMIN_TOKEN)),
+        broker=MemoryBroker(),
+        database=database,
     )
     await host.start()
     client = httpx.AsyncClient(

@@ -27,7 +27,7 @@ from tally.cli._provision import REGISTRY_RATE, Tokens, fitted_rates, provision
 from tally.cli._report import DemoReport, render
 from tally.cli._scrape import Samples, scrape, total
 from tally.cli._service_processes import ServiceProcess, ServiceProcesses
-from tally.sdk import Endpoints, without_password
+from tally.sdk import Endpoints, redact_url
 from tally.simulator import Fleet, HttpSender, Simulation, build_fleet, write_truth
 
 _DRAIN_SECONDS = 180.0
@@ -52,7 +52,7 @@ class DemoOptions:
 
 async def run_demo(found: Endpoints, options: DemoOptions) -> int:
     say = _Say()
-    say(f"NATS {found.nats_url} · PostgreSQL {without_password(found.database_url)}")
+    say(f"NATS {redact_url(found.nats_url)} · PostgreSQL {redact_url(found.database_url)}")
     applied, _ = await migrate_database(found.database_url)
     say(f"migrated ({len(applied)} new migrations)" if applied else "schema up to date")
     fleet = build_fleet(options.seed, tenants=options.tenants)

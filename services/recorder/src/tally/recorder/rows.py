@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from tally.contracts import Alarm, Context, Counter, Gauge, State, Telemetry, Weighing
+from tally.sdk import utc_days
 
 Row = tuple[object, ...]
 
@@ -133,15 +134,6 @@ def table_rows(messages: Sequence[Telemetry]) -> TableRows:
 
 def days_touched(messages: Sequence[Telemetry]) -> set[date]:
     """UTC days of every message and signal time: the partitions the batch needs."""
-    days: set[date] = set()
-    for m in messages:
-        days.add(_utc_day(m.ts))
-        for s in m.signals:
-            if s.ts is not None:
-                days.add(_utc_day(s.ts))
-    return days
-
-
-def _utc_day(ts: datetime) -> date:
-    offset = ts.utcoffset()
-    return (ts - offset).date() if offset else ts.date()
+    times = [m.ts for m in messages]
+    times += [s.ts for m in messages for s in m.signals if s.ts is not None]
+    return utc_days(times)
