@@ -53,7 +53,7 @@ from benchmarks._common import (
 )
 from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, machine_message
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry, Upload
-from tally.recorder.queries import ledger_entries
+from tally.recorder.queries import TELEMETRY_LEDGER
 from tally.recorder.rows import RAW_TABLES, table_rows
 from tally.registry import Line, Machine, MachineKind, Registry, Site, Tenant
 from tally.sdk import Database, NatsBroker
@@ -219,7 +219,7 @@ async def copy_ceiling(
             for tenant, messages in by_tenant.items():
                 if recorder_sql:
                     # The recorder's own ledger statement, so the benchmark measures what runs.
-                    ledger = ledger_entries(tenant, messages)
+                    ledger = TELEMETRY_LEDGER.statement(tenant, messages)
                     await connection.fetch(ledger.query.sql, *ledger.args)
                 for copy, records in table_rows(messages).copies():
                     await connection.copy_records_to_table(

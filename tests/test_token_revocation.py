@@ -21,7 +21,7 @@ from tally.contracts import Counter, MachineMessage, Upload
 from tally.gateway.service import service as gateway_service
 from tally.gateway.settings import GatewaySettings
 from tally.registry import Line, Machine, MachineKind, Registry, Site, Tenant
-from tally.sdk import Database, MemoryBroker, ServiceHost
+from tally.sdk import Database, MemoryBroker, Secret, ServiceHost
 from tally.sdk.testing import LoginUrl, eventually
 
 pytestmark = pytest.mark.integration
@@ -109,7 +109,10 @@ async def test_revoked_over_the_api(
     role = api_service.database_role
     database = await Database.connect(login_url(fresh_database_url, role), role=role, max_size=2)
     api = ServiceHost(
-        api_service, ApiSettings(admin_token=ADMIN_TOKEN), broker=MemoryBroker(), database=database
+        api_service,
+        ApiSettings(admin_token=Secret(ADMIN_TOKEN)),
+        broker=MemoryBroker(),
+        database=database,
     )
     await api.start()
     try:

@@ -107,7 +107,7 @@ async def open_fault_run(
                 "TALLY_NATS_URL": nats_url,
                 "TALLY_LOG_LEVEL": "warning",
                 # What a killed recorder held comes back after this, not the declared 30 s.
-                "TALLY_ACK_WAIT_SECONDS": str(ACK_WAIT_SECONDS),
+                "TALLY_CONSUMERS_ACK_WAIT_SECONDS": str(ACK_WAIT_SECONDS),
                 "TALLY_STREAM_REPLICAS": str(limits.replicas),
                 "TALLY_STREAM_MAX_BYTES": str(limits.max_bytes),
             },

@@ -29,7 +29,7 @@ async def test_a_recorder_stalled_past_its_ack_wait(fault_run: FaultRun) -> None
     """The recorder (ack wait 1 s) is stopped with SIGSTOP for 1.5 s, 8 times, running 0.02–0.3 s
     between stalls, then continued (SIGCONT)."""
     _, recorder = await fault_run.start(
-        recorder_env={"TALLY_ACK_WAIT_SECONDS": str(ACK_WAIT_SECONDS)}
+        recorder_env={"TALLY_CONSUMERS_ACK_WAIT_SECONDS": str(ACK_WAIT_SECONDS)}
     )
     assert await ack_wait(fault_run.nats_url) == ACK_WAIT_SECONDS
     async with fault_run.load.running():

@@ -11,7 +11,7 @@ import pytest
 
 from tally.api.service import ApiDeps, service
 from tally.api.settings import ApiSettings
-from tally.sdk import Database, MemoryBroker, ServiceHost
+from tally.sdk import Database, MemoryBroker, Secret, ServiceHost
 from tally.sdk.testing import LoginUrl
 
 ADMIN_TOKEN = "test-admin-token-" + "x" * 16
@@ -31,7 +31,10 @@ async def api(migrated_database_url: str, login_url: LoginUrl) -> AsyncIterator[
     role = service.database_role
     database = await Database.connect(login_url(migrated_database_url, role), role=role, max_size=4)
     host = ServiceHost(
-        service, ApiSettings(admin_token=ADMIN_TOKEN), broker=MemoryBroker(), database=database
+        service,
+        ApiSettings(admin_token=Secret(ADMIN_TOKEN)),
+        broker=MemoryBroker(),
+        database=database,
     )
     await host.start()
     client = httpx.AsyncClient(

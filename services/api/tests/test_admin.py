@@ -13,7 +13,7 @@ import pytest
 from services.api.tests.conftest import ADMIN_TOKEN, Api
 from tally.api.service import service
 from tally.api.settings import ApiSettings
-from tally.sdk import Database, MemoryBroker, ServiceHost
+from tally.sdk import Database, MemoryBroker, Secret, ServiceHost
 from tally.sdk.testing import LoginUrl
 
 pytestmark = pytest.mark.integration
@@ -290,7 +290,10 @@ async def strict_api(
     role = service.database_role
     database = await Database.connect(login_url(fresh_database_url, role), role=role, max_size=2)
     host = ServiceHost(
-        service, ApiSettings(admin_token=ADMIN_TOKEN), broker=MemoryBroker(), database=database
+        service,
+        ApiSettings(admin_token=Secret(ADMIN_TOKEN)),
+        broker=MemoryBroker(),
+        database=database,
     )
     await host.start()
     try:

@@ -188,3 +188,38 @@ async def test_expiry_trims_on_each_later_run_the_days_that_expired_since(
     # Three days on, the row is 11 days old: the run trims the days expired since the last one.
     await admin.execute("SELECT tally_expire_datapoints($1)", today + timedelta(days=3))
     assert await count(admin, "gauge_samples", tenant) == 0
+
+
+async def test_maintenance_runs_on_a_schedule_and_makes_the_days_ahead(
+    recorder: Running, admin: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    ahead = datetime.now(UTC).date() + timedelta(days=RecorderSettings().partitions_ahead_days)
+
+    async def done() -> bool:
+        return bool(
+            await admin.fetchval(
+                "SELECT finished_at IS NOT NULL FROM tally_schedule_runs "
+                "WHERE service = 'recorder' AND schedule = 'maintenance' "
+                "ORDER BY due DESC LIMIT 1"
+            )
+        )
+
+    await eventually(done, seconds=30)
+    assert await admin.fetchval("SELECT to_regclass($1)", f"weighings_{ahead:%Y%m%d}") is not None
+
+
+async def test_a_day_another_process_expired_is_made_again_for_late_data(
+    recorder: Running, admin: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    tenant = f"t{secrets.token_hex(4)}"
+    old = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+    await recorder.broker.publish(TELEMETRY, telemetry(tenant, 1, ts=old))
+    await eventually(lambda: recorder.stored(tenant) == 1)
+    # Another recorder process's expiry drops the day this one made and remembers.
+    for (parent,) in await admin.fetch(
+        "SELECT c.relname FROM tally_partitioned_tables t JOIN pg_class c ON c.oid = t.parent"
+    ):
+        await admin.execute(f'DROP TABLE IF EXISTS "{parent}_{old:%Y%m%d}"')
+    await recorder.broker.publish(TELEMETRY, telemetry(tenant, 2, ts=old))
+    await eventually(lambda: recorder.stored(tenant) == 2, seconds=30)
+    assert await count(admin, "counter_samples", tenant) == 1  # the first went with its day

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime, time, timedelta
 from typing import assert_type
 
 import msgspec
 
-from tally.sdk import Broker, Consumer, Database, Envelope, Published, Stream, Topic, Tx, query
+from tally.sdk import (
+    Broker,
+    Consumer,
+    Database,
+    DatabaseRuntime,
+    Envelope,
+    Ledger,
+    Published,
+    Runtime,
+    Schedule,
+    ScheduledRun,
+    Secret,
+    Service,
+    Slot,
+    Stream,
+    Topic,
+    Tx,
+    by_tenant,
+    daily_at,
+    every,
+    query,
+)
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,3 +78,81 @@ async def read(database: Database) -> None:
         return rows
 
     assert_type(await database.transaction(work, tenant="acme"), list[MachineRow])
+
+
+class Settings(msgspec.Struct, frozen=True):
+    pass
+
+
+@asynccontextmanager
+async def database_deps(runtime: DatabaseRuntime, settings: Settings) -> AsyncIterator[Deps]:
+    # A service that declares uses_database=True gets a Database, not Database | None.
+    assert_type(runtime.database, Database)
+    yield Deps()
+
+
+@asynccontextmanager
+async def plain_deps(runtime: Runtime, settings: Settings) -> AsyncIterator[Deps]:
+    yield Deps()
+
+
+async def maintain(deps: Deps, run: ScheduledRun[datetime]) -> None:
+    assert_type(run.slot.value, datetime)
+
+
+async def report(deps: Deps, run: ScheduledRun[date]) -> None:
+    assert_type(run.slot.value, date)
+
+
+async def closed_days(deps: Deps, since: datetime, until: datetime) -> list[Slot[date]]:
+    return daily_at(time(6), "Europe/Berlin").between(since, until)
+
+
+HOURLY = Schedule("maintenance", maintain, every(timedelta(hours=1)))
+assert_type(HOURLY, Schedule[Deps, datetime])
+assert_type(Schedule("report", report, closed_days), Schedule[Deps, date])
+assert_type(
+    Service(
+        name="keeper",
+        settings=Settings,
+        deps=database_deps,
+        consumers=[Consumer("readings", READINGS, handle)],
+        schedules=[HOURLY],
+        uses_database=True,
+    ),
+    Service[Settings, Deps],
+)
+# A service without the database may still take deps written for one that has it not.
+assert_type(
+    Service(name="plain", settings=Settings, deps=plain_deps, uses_database=True),
+    Service[Settings, Deps],
+)
+assert_type(Secret("s").reveal(), str)
+
+
+class Sample(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: str
+    machine: str
+    seq: int
+    ts: datetime
+
+
+class SampleEntry(msgspec.Struct, frozen=True):
+    machine: str
+    seq: int
+    ts: datetime
+
+
+def sample_entry(sample: Sample) -> SampleEntry:
+    return SampleEntry(sample.machine, sample.seq, sample.ts)
+
+
+LEDGER = Ledger("samples_ledger", SampleEntry, sample_entry, key=("machine", "seq"))
+assert_type(LEDGER, Ledger[Sample, SampleEntry])
+
+
+async def claim(tx: Tx, batch: Sequence[Envelope[Sample]]) -> None:
+    for tenant, envelopes in by_tenant(batch).items():
+        await tx.set_tenant(tenant)
+        new = await LEDGER.claim(tx, tenant, [e.message for e in envelopes])
+        assert_type(new, list[Sample])

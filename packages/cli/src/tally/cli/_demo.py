@@ -25,7 +25,7 @@ from tally.cli._demo_progress import Progress
 from tally.cli._migrate_cmd import migrate_database
 from tally.cli._paths import state_dir
 from tally.cli._report import DemoReport, render
-from tally.sdk import Endpoints, without_password
+from tally.sdk import Endpoints, redact_url
 from tally.simulator import (
     Fleet,
     HttpSender,
@@ -59,7 +59,7 @@ class DemoOptions:
 
 async def run_demo(found: Endpoints, options: DemoOptions) -> int:
     say = _Say()
-    say(f"NATS {found.nats_url} · PostgreSQL {without_password(found.database_url)}")
+    say(f"NATS {redact_url(found.nats_url)} · PostgreSQL {redact_url(found.database_url)}")
     applied, _ = await migrate_database(found.database_url)
     say(f"migrated ({len(applied)} new migrations)" if applied else "schema up to date")
     fleet = build_fleet(options.seed, tenants=options.tenants)

@@ -2,9 +2,14 @@
 
     Topic[T]        a subject pattern bound to a contract type (publish and consume are typed)
     Consumer        a durable, batched consumer of one topic, with retries and dead letters
-    Service         settings + Deps + consumers + routes, declared in one screen
+    Schedule        a job run per slot (every, daily_at, or slots of your own), once across
+                    every process of a service, caught up after downtime
+    Service         settings + Deps + consumers + schedules + routes, declared in one screen
     run_service     the `main` of a service: settings, connections, SIGTERM, --workers N
+    Secret          a setting shown as *** everywhere (SecretUrl: a URL with its password hidden)
     Database        one asyncpg pool per process; retried, tenant-scoped transactions
+    Ledger          exactly-once work for any consumer: the identities it has handled
+    DayPartitions   the day partitions of raw data and ledgers, made ahead and on demand
     role_url        a service role's login on the owner's server (set_role_passwords for servers
                     that ask for passwords)
     query/command   SQL text bound to its parameter and row types
@@ -25,7 +30,8 @@ PostgreSQL from wheels, the optional part tally-sdk[embedded]).
 
 Errors: TallyError is the root; BrokerUnavailable (and BrokerFull, the store is full) means
 "retry later"; a handler raises Reject(reason) to dead-letter a message, and a route raises
-Rejected(status, problem) to refuse a request.
+Rejected(status, problem) to refuse a request; ClaimLost undoes a scheduled run's transaction
+when its slot went to another process.
 """
 
 from tally.sdk._backoff import Backoff
@@ -39,13 +45,14 @@ from tally.sdk._broker import (
     Published,
     StoredMessage,
 )
-from tally.sdk._consumer import Consumer, Envelope
+from tally.sdk._consumer import Consumer, Envelope, by_tenant
 from tally.sdk._copies import Copy, copy_into
 from tally.sdk._database import Database, Tx
 from tally.sdk._dead_letters import DeadLetter, dead_letters
 from tally.sdk._errors import (
     BrokerFull,
     BrokerUnavailable,
+    ClaimLost,
     ContractError,
     InfrastructureError,
     MigrationError,
@@ -56,19 +63,20 @@ from tally.sdk._errors import (
 )
 from tally.sdk._host import ServiceHost
 from tally.sdk._infrastructure import Endpoints, infrastructure
+from tally.sdk._ledger import Ledger
 from tally.sdk._log_limiter import LogLimiter
 from tally.sdk._logins import (
     owner_database_url,
     role_passwords,
     role_url,
     set_role_passwords,
-    without_password,
 )
 from tally.sdk._logs import configure_logging, log_context
 from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
 from tally.sdk._migrations import MigrationStatus, migrate, migration_status
 from tally.sdk._nats_broker import NatsBroker
+from tally.sdk._partitions import DayPartitions, utc_days
 from tally.sdk._problems import (
     Problem,
     Rejected,
@@ -90,7 +98,9 @@ from tally.sdk._queries import (
     registered_statements,
 )
 from tally.sdk._request_bodies import invalid_from, read_body, value_at
-from tally.sdk._service import NoSettings, Runtime, Service
+from tally.sdk._schedules import Schedule, ScheduledRun, Slot, daily_at, every
+from tally.sdk._secrets import Secret, SecretUrl, redact_url
+from tally.sdk._service import DatabaseRuntime, NoSettings, Runtime, Service
 from tally.sdk._settings import load_settings
 from tally.sdk._storable_text import STORABLE_TEXT
 from tally.sdk._topics import Stream, StreamLimits, Topic
@@ -105,15 +115,19 @@ __all__ = [
     "Broker",
     "BrokerFull",
     "BrokerUnavailable",
+    "ClaimLost",
     "Command",
     "Consumer",
     "ContractError",
     "Copy",
     "Database",
+    "DatabaseRuntime",
+    "DayPartitions",
     "DeadLetter",
     "Endpoints",
     "Envelope",
     "InfrastructureError",
+    "Ledger",
     "LogLimiter",
     "MemoryBroker",
     "MessageTooLarge",
@@ -129,9 +143,14 @@ __all__ = [
     "Rejected",
     "Runtime",
     "RuntimeSettings",
+    "Schedule",
+    "ScheduledRun",
+    "Secret",
+    "SecretUrl",
     "Service",
     "ServiceHost",
     "SettingsError",
+    "Slot",
     "StoredMessage",
     "Stream",
     "StreamLimits",
@@ -140,10 +159,13 @@ __all__ = [
     "TransactionFailed",
     "Tx",
     "bearer_token",
+    "by_tenant",
     "command",
     "configure_logging",
     "copy_into",
+    "daily_at",
     "dead_letters",
+    "every",
     "infrastructure",
     "invalid",
     "invalid_from",
@@ -158,6 +180,7 @@ __all__ = [
     "presentable",
     "query",
     "read_body",
+    "redact_url",
     "registered_statements",
     "role_passwords",
     "role_url",
@@ -167,6 +190,6 @@ __all__ = [
     "unauthorized",
     "unavailable",
     "unsupported_media_type",
+    "utc_days",
     "value_at",
-    "without_password",
 ]

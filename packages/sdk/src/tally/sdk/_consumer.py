@@ -38,6 +38,15 @@ class Envelope(Generic[T]):
 Handler = Callable[[D, Sequence[Envelope[T]]], Awaitable[None]]
 
 
+def by_tenant(batch: Sequence[Envelope[T]]) -> dict[str, list[Envelope[T]]]:
+    """A batch's envelopes per tenant, in order: a batch may mix tenants, and each tenant's work
+    runs scoped to that tenant (row-level security), never to the first message's."""
+    grouped: dict[str, list[Envelope[T]]] = {}
+    for envelope in batch:
+        grouped.setdefault(envelope.tenant, []).append(envelope)
+    return grouped
+
+
 @dataclass(frozen=True)
 class Consumer(Generic[D, T]):
     """A durable consumer of one topic.

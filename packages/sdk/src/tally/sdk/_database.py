@@ -49,6 +49,7 @@ from tally.sdk._errors import InfrastructureError, TallyError, TransactionFailed
 from tally.sdk._logins import check_login
 from tally.sdk._notifications import ChannelListener, Connect
 from tally.sdk._queries import Bound, BoundCommand, Command
+from tally.sdk._secrets import redact_url
 
 T = TypeVar("T")
 R = TypeVar("R", bound=msgspec.Struct)
@@ -179,13 +180,13 @@ class Database:
             )
         except (asyncpg.InvalidParameterValueError, asyncpg.InsufficientPrivilegeError) as exc:
             raise InfrastructureError(
-                f"cannot SET ROLE {role} on the database: {exc}. Run `tally migrate` (it "
-                f"creates the role and grants it)."
+                f"cannot SET ROLE {role} on the database at {redact_url(url)}: {exc}. Run "
+                "`tally migrate` (it creates the role and grants it)."
             ) from exc
         except asyncpg.InvalidAuthorizationSpecificationError as exc:
             raise InfrastructureError(
-                f"{application_name} cannot log in: {exc}. Run `tally migrate`, which makes "
-                f"the services' login roles such as {role}."
+                f"{application_name} cannot log in to {redact_url(url)}: {exc}. Run `tally "
+                f"migrate`, which makes the services' login roles such as {role}."
             ) from exc
         if not switch_role:
             try:

@@ -7,7 +7,8 @@
     │   └── BrokerUnavailable   the broker did not confirm storage: retry later (HTTP 503)
     │       └── BrokerFull      ... because its store is full: retry once consumers catch up
     ├── MigrationError          a migration failed, or an applied one was edited
-    └── TransactionFailed       a transaction kept failing after its retries
+    ├── TransactionFailed       a transaction kept failing after its retries
+    └── ClaimLost               a scheduled run's slot was finished or taken over by another
 
 `Reject` is not an error of the SDK but a handler's verdict: the message can never succeed, so
 it goes to the dead-letter stream with the reason and is not retried.
@@ -49,6 +50,11 @@ class MigrationError(TallyError):
 
 class TransactionFailed(TallyError):
     """A transaction still failed with a retryable error after its last retry."""
+
+
+class ClaimLost(TallyError):
+    """A scheduled run's slot is no longer its own: finished by another process, or taken over
+    after its lease ran out. The transaction that tried to mark it done rolls back."""
 
 
 class Reject(Exception):

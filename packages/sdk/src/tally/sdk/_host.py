@@ -1,9 +1,11 @@
 """Hosting a service in this process: start it in order, stop it in the reverse order.
 
 Start: check consumers are declared by their streams → declare streams (and their consumers)
-       → build Deps → open HTTP (public and operations ports) → start consumers (ready).
-Stop:  not ready → consumers stop fetching, finish and settle in-flight batches → HTTP drains
-       → Deps closed. The broker and database belong to the caller, who closes them last.
+       → build Deps → open HTTP (public and operations ports) → start consumers and schedules
+       (ready).
+Stop:  not ready → consumers stop fetching, finish and settle in-flight batches; schedules start
+       no new slot and finish the running job → HTTP drains → Deps closed. The broker and
+       database belong to the caller, who closes them last.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from tally.sdk._backoff import Backoff
 from tally.sdk._broker import DEAD_LETTER_STREAM, Broker
 from tally.sdk._consumer_loop import ConsumerLoop
 from tally.sdk._database import Database
-from tally.sdk._errors import BrokerFull, BrokerUnavailable
+from tally.sdk._errors import BrokerFull, BrokerUnavailable, ContractError
 from tally.sdk._http import build_app, build_ops_app, http_server, listening_socket
 from tally.sdk._metrics import ServiceMetrics
-from tally.sdk._service import Runtime, Service
+from tally.sdk._schedule_claims import Claims
+from tally.sdk._scheduler import ScheduleLoop
+from tally.sdk._service import DatabaseRuntime, Runtime, Service
 from tally.sdk._topics import Stream
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -61,7 +65,7 @@ class ServiceHost(Generic[S, D]):
         self._requested_ports = (port, ops_port)
         self._stack = AsyncExitStack()
         self._stopping = asyncio.Event()
-        self._loops: list[ConsumerLoop[D, Any]] = []
+        self._loops: list[ConsumerLoop[D, Any] | ScheduleLoop[D, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
         self._draining = False
@@ -78,24 +82,40 @@ class ServiceHost(Generic[S, D]):
             consumer.topic.stream.require_consumer(consumer.name)
         for stream in self._streams():
             await self._declare(stream)
-        runtime = Runtime(service.name, self._broker, self._database, self.metrics)
         self.deps = deps = await self._stack.enter_async_context(
-            service.deps(runtime, self.settings)
+            service.deps(self._runtime(), self.settings)
         )
         public, ops = self._requested_ports
         if service.routes is not None:
             self.port = await self._serve(build_app(service.routes(deps), self.metrics), public)
         self.ops_port = await self._serve(build_ops_app(self.metrics, self._readiness), ops)
         for consumer in service.consumers:
-            loop: ConsumerLoop[D, Any] = ConsumerLoop(consumer, deps, self._broker, self.metrics)
-            self._loops.append(loop)
-            self._tasks.append(asyncio.create_task(loop.run(self._stopping)))
+            self._begin(ConsumerLoop(consumer, deps, self._broker, self.metrics))
+        for schedule in service.schedules:
+            claims = None
+            if self._database is not None and not schedule.each_process:
+                claims = Claims(self._database, service.name)
+            self._begin(ScheduleLoop(schedule, deps, claims, self.metrics))
         _log.info(
             "service %s started on port %d (operations on %d)",
             service.name,
             self.port,
             self.ops_port,
         )
+
+    def _runtime(self) -> Runtime:
+        service = self.service
+        if not service.uses_database:
+            return Runtime(service.name, self._broker, self.metrics)
+        if self._database is None:
+            raise ContractError(
+                f"service {service.name} uses the database: give its ServiceHost a Database"
+            )
+        return DatabaseRuntime(service.name, self._broker, self.metrics, self._database)
+
+    def _begin(self, loop: ConsumerLoop[D, Any] | ScheduleLoop[D, Any]) -> None:
+        self._loops.append(loop)
+        self._tasks.append(asyncio.create_task(loop.run(self._stopping)))
 
     async def _serve(self, app: Starlette, port: int) -> int:
         """Serve `app` on `port` (0: any free one); the port it listens on."""
@@ -135,13 +155,16 @@ class ServiceHost(Generic[S, D]):
         if self._tasks:
             done, pending = await asyncio.wait(self._tasks, timeout=self.service.drain_seconds)
             for task in pending:
-                _log.error("consumer did not drain in %ss; cancelling", self.service.drain_seconds)
+                _log.error(
+                    "a consumer or scheduled job did not finish in %ss; cancelling",
+                    self.service.drain_seconds,
+                )
                 task.cancel()
             # Wait for the cancellations to land before the Deps they use are closed below.
             await asyncio.gather(*pending, return_exceptions=True)
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
-                    _log.error("consumer ended with an error", exc_info=task.exception())
+                    _log.error("a loop ended with an error", exc_info=task.exception())
         for server, _ in self._servers:
             server.should_exit = True
         for _, task in self._servers:
@@ -152,7 +175,7 @@ class ServiceHost(Generic[S, D]):
 
     @property
     def failed(self) -> BaseException | None:
-        """The error of a consumer loop that ended on its own, if any."""
+        """The error of a consumer or schedule loop that ended on its own, if any."""
         for task in self._tasks:
             if task.done() and not task.cancelled() and task.exception() is not None:
                 return task.exception()

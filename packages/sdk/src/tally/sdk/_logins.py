@@ -60,15 +60,6 @@ def role_url(url: str, role: str, password: str | None = None) -> str:
     return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
 
 
-def without_password(url: str) -> str:
-    """`url` fit for a log: its password, if any, replaced by ***."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))
-
-
 def owner_database_url(environ: Mapping[str, str]) -> str | None:
     """The owner's URL for tools (migrate, demo, tests) from TALLY_OWNER_DATABASE_URL; None for
     an embedded server. A service's own TALLY_DATABASE_URL alone is refused, not ignored."""

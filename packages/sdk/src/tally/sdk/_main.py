@@ -3,15 +3,19 @@
     usage: python -m tally.recorder [--workers N] [--port PORT] [--ops-port PORT]
 
 Settings common to every service come from TALLY_* (see `RuntimeSettings`); the service's own
-from TALLY_<SERVICE>_*. A missing or garbled setting stops start-up with the variable's name.
+from TALLY_<SERVICE>_*, and its consumers' and schedules' options from
+TALLY_<SERVICE>_CONSUMER_<NAME>_* and TALLY_<SERVICE>_SCHEDULE_<NAME>_* (`tally.sdk._tuning`).
+A missing or garbled setting stops start-up with the variable's name. NATS and PostgreSQL must
+answer within `connect_seconds`, or start-up fails naming the server (its password hidden).
+Secrets never reach the log: not in tally's messages, and scrubbed from everything else.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
+import os
 import signal
 import sys
 import time
@@ -24,12 +28,13 @@ import msgspec
 from tally.sdk._database import Database
 from tally.sdk._errors import BrokerUnavailable, InfrastructureError, SettingsError
 from tally.sdk._host import ServiceHost
-from tally.sdk._logins import without_password
 from tally.sdk._logs import configure_logging
 from tally.sdk._nats_broker import NatsBroker
+from tally.sdk._secrets import SecretUrl, secret_values
 from tally.sdk._service import Service
 from tally.sdk._settings import load_settings
 from tally.sdk._topics import StreamLimits
+from tally.sdk._tuning import tuned
 from tally.sdk._workers import supervise
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -41,9 +46,11 @@ _log = logging.getLogger("tally.sdk.main")
 class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Settings every service reads, from TALLY_*."""
 
-    nats_url: str
+    # Several servers of a cluster separated by commas; a user and password, or a token, in it
+    # are shown as *** wherever the URL is named.
+    nats_url: SecretUrl
     # The service's own login (its `Service.database_role`), never the owner's.
-    database_url: str | None = None
+    database_url: SecretUrl | None = None
     http_host: str = "127.0.0.1"
     http_port: int | None = None
     # /healthz, /readyz and /metrics: a port of their own, never the public one (default: the
@@ -52,15 +59,12 @@ class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     db_pool_size: int = 10
     # How long to keep trying to reach NATS and PostgreSQL at start-up before giving up.
-    connect_seconds: float = 30.0
+    connect_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     # Every stream tally declares: on how many JetStream servers it is kept (3 or 5 in a
     # cluster), and how many bytes it may hold before publishes are refused with 503 (1 GiB;
     # the server's JetStream store must hold all streams' limits times their replicas).
     stream_replicas: Annotated[int, msgspec.Meta(ge=1)] = 1
     stream_max_bytes: Annotated[int, msgspec.Meta(ge=1)] = 1024**3
-    # Overrides the ack wait every consumer declares: fault tests stall a service past a
-    # short one instead of waiting out the declared 30 s.
-    ack_wait_seconds: Annotated[float, msgspec.Meta(gt=0)] | None = None
 
     @property
     def stream_limits(self) -> StreamLimits:
@@ -79,10 +83,11 @@ def run_service(service: Service[S, D], argv: list[str] | None = None) -> None:
     try:
         runtime = load_settings(RuntimeSettings, "TALLY_")
         settings = load_settings(service.settings, service.settings_prefix)
+        service = tuned(service, os.environ)
     except SettingsError as error:
         print(f"tally {service.name}: {error}", file=sys.stderr)
         raise SystemExit(2) from error
-    configure_logging(service.name, runtime.log_level)
+    configure_logging(service.name, runtime.log_level, hidden=secret_values([runtime, settings]))
     port = args.port if args.port is not None else (runtime.http_port or service.default_port)
     ops_port = _first(args.ops_port, runtime.ops_port, service.default_port + 1000)
     if ops_port == port:
@@ -96,6 +101,10 @@ def run_service(service: Service[S, D], argv: list[str] | None = None) -> None:
         _run(serve(service, runtime, settings, port=port, ops_port=ops_port))
     except InfrastructureError as error:
         _log.error("%s", error)
+        raise SystemExit(1) from error
+    except Exception as error:
+        # Through the log, which scrubs secrets, rather than Python's bare traceback.
+        _log.exception("service %s failed", service.name)
         raise SystemExit(1) from error
 
 
@@ -116,8 +125,6 @@ async def serve(
     service: Service[S, D], runtime: RuntimeSettings, settings: S, *, port: int, ops_port: int
 ) -> None:
     """Connect, host the service, and stop gracefully on SIGTERM or SIGINT."""
-    if runtime.ack_wait_seconds is not None:
-        service = with_ack_wait(service, runtime.ack_wait_seconds)
     broker = await _connect_broker(service.name, runtime)
     database = None
     try:
@@ -146,28 +153,21 @@ async def serve(
         await broker.close()
 
 
-def with_ack_wait(service: Service[S, D], seconds: float) -> Service[S, D]:
-    """The service with every consumer's ack wait set to `seconds`."""
-    consumers = [dataclasses.replace(c, ack_wait=seconds) for c in service.consumers]
-    return dataclasses.replace(service, consumers=consumers)
-
-
 async def _connect_broker(name: str, runtime: RuntimeSettings) -> NatsBroker:
-    deadline = time.monotonic() + runtime.connect_seconds
-    while True:
-        try:
-            return await NatsBroker.connect(
-                runtime.nats_url, name=f"tally-{name}", limits=runtime.stream_limits
-            )
-        except BrokerUnavailable:
-            if time.monotonic() > deadline:
-                raise
-            _log.warning("NATS at %s not reachable yet; retrying", runtime.nats_url)
-            await asyncio.sleep(1.0)
+    try:
+        return await NatsBroker.connect(
+            runtime.nats_url.reveal(),
+            name=f"tally-{name}",
+            limits=runtime.stream_limits,
+            connect_seconds=runtime.connect_seconds,
+        )
+    except BrokerUnavailable as error:
+        raise BrokerUnavailable(f"{error} (TALLY_CONNECT_SECONDS: how long to try)") from error
 
 
 async def _connect_database(name: str, role: str, runtime: RuntimeSettings) -> Database:
-    if runtime.database_url is None:
+    url = runtime.database_url
+    if url is None:
         raise InfrastructureError(
             f"service {name} uses the database: set TALLY_DATABASE_URL to the login of role "
             f"{role} (postgresql://{role}:PASSWORD@HOST/DATABASE)"
@@ -175,18 +175,21 @@ async def _connect_database(name: str, role: str, runtime: RuntimeSettings) -> D
     deadline = time.monotonic() + runtime.connect_seconds
     while True:
         try:
-            return await Database.connect(
-                runtime.database_url,
-                max_size=runtime.db_pool_size,
-                role=role,
-                application_name=name,
-            )
+            # Each attempt within what is left: a server that does not answer at all (a
+            # firewall dropping packets) must not hold start-up past the deadline.
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0.1)):
+                return await Database.connect(
+                    url.reveal(),
+                    max_size=runtime.db_pool_size,
+                    role=role,
+                    application_name=name,
+                )
         # 57P03 ("the database system is starting up") is no OSError but just as transient.
-        except (OSError, asyncpg.CannotConnectNowError) as error:
-            if time.monotonic() > deadline:
+        except (OSError, asyncpg.CannotConnectNowError) as error:  # TimeoutError: an OSError
+            if time.monotonic() >= deadline:
                 raise InfrastructureError(
-                    f"cannot reach PostgreSQL at {without_password(runtime.database_url)}: "
-                    f"{error!r}"
+                    f"cannot reach PostgreSQL at {url} within {runtime.connect_seconds:g} s: "
+                    f"{error!r} (TALLY_CONNECT_SECONDS: how long to try)"
                 ) from error
-            _log.warning("PostgreSQL not reachable yet; retrying")
-            await asyncio.sleep(1.0)
+            _log.warning("PostgreSQL at %s not reachable yet; retrying", url)
+            await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))

@@ -61,6 +61,18 @@ class ServiceMetrics:
             registry=r,
             multiprocess_mode="livemax",
         )
+        self.schedule_runs = Counter(
+            "tally_schedule_runs",
+            "Runs of scheduled jobs: done, failed (tried again), lost (another process had it)",
+            ["schedule", "outcome"],
+            registry=r,
+        )
+        self.schedule_checks = Counter(
+            "tally_schedule_checks",
+            "Times a schedule looked for due slots and ran them",
+            ["schedule"],
+            registry=r,
+        )
         self.http_requests = Counter(
             "tally_http_requests",
             "HTTP requests answered",

@@ -8,10 +8,12 @@ a publish when full (discard=new) instead of dropping older messages, and holds 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
+from typing import Any
 
-import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
@@ -19,8 +21,10 @@ from nats.js import api
 
 from tally.sdk._broker import MSG_ID_HEADER, Broker, Published, StoredMessage, Subscription
 from tally.sdk._errors import BrokerUnavailable
+from tally.sdk._log_limiter import LogLimiter
 from tally.sdk._nats_errors import UNAVAILABLE, refusal
 from tally.sdk._nats_subscription import MAX_ACK_PENDING, NatsSubscription
+from tally.sdk._secrets import redact_url
 from tally.sdk._topics import Stream, StreamLimits
 
 _log = logging.getLogger("tally.sdk.broker")
@@ -57,26 +61,38 @@ class NatsBroker(Broker):
         name: str = "tally",
         limits: StreamLimits | None = None,
         publish_timeout: float = 5.0,
+        connect_seconds: float = 30.0,
     ) -> NatsBroker:
-        """Connect, and keep reconnecting forever: JetStream buffers while we are away.
+        """Connect within `connect_seconds`, then keep reconnecting forever: JetStream buffers
+        while we are away. `BrokerUnavailable` names the URL (without its password) when no
+        server answered in time.
 
         `url` may list several servers of a cluster, separated by commas."""
         servers = [server.strip() for server in url.split(",") if server.strip()]
         log = _ConnectionLog()
+        client = Client()
+        options: dict[str, Any] = {
+            "name": name,
+            "connect_timeout": min(5, max(1, round(connect_seconds))),
+            "max_reconnect_attempts": -1,
+            "reconnect_time_wait": 0.5,
+            "allow_reconnect": True,
+            "error_cb": log.trouble,
+            "disconnected_cb": log.disconnected,
+            "reconnected_cb": log.reconnected,
+        }
         try:
-            client = await nats.connect(
-                servers,
-                name=name,
-                connect_timeout=5,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                allow_reconnect=True,
-                error_cb=log.trouble,
-                disconnected_cb=log.disconnected,
-                reconnected_cb=log.reconnected,
-            )
-        except (*UNAVAILABLE, nats.errors.NoServersError) as error:
-            raise BrokerUnavailable(f"cannot reach NATS at {url}: {error!r}") from error
+            # nats-py's own first connect never gives up when reconnecting is unlimited (it
+            # goes round the server list for ever), so the deadline is ours.
+            async with asyncio.timeout(connect_seconds):
+                await client.connect(servers, **options)
+        except (*UNAVAILABLE, nats.errors.NoServersError) as error:  # TimeoutError included
+            with contextlib.suppress(Exception):
+                await client.close()
+            last = log.last_error or error
+            raise BrokerUnavailable(
+                f"cannot reach NATS at {redact_url(url)} within {connect_seconds:g} s: {last!r}"
+            ) from error
         log.client = client
         return cls(client, publish_timeout=publish_timeout, limits=limits)
 
@@ -221,9 +237,13 @@ class _ConnectionLog:
 
     def __init__(self) -> None:
         self.client: Client | None = None
+        self.last_error: Exception | None = None
+        # A server away fails every reconnect alike, twice a second.
+        self._repeats = LogLimiter(_log)
 
     async def trouble(self, error: Exception) -> None:
-        _log.warning("NATS connection: %r", error)
+        self.last_error = error
+        self._repeats.warning(("trouble", type(error).__name__), "NATS connection: %r", error)
 
     async def disconnected(self) -> None:
         if self.client is not None and not self.client.is_closed:  # not our own close

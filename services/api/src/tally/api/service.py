@@ -30,9 +30,8 @@ from tally.api.auth import check_admin
 from tally.api.openapi import openapi_document
 from tally.api.settings import ApiSettings
 from tally.sdk import (
-    InfrastructureError,
+    DatabaseRuntime,
     Rejected,
-    Runtime,
     Service,
     TransactionFailed,
     unavailable,
@@ -53,14 +52,10 @@ class ApiDeps:
 
 
 @asynccontextmanager
-async def api_deps(runtime: Runtime, settings: ApiSettings) -> AsyncIterator[ApiDeps]:
-    if runtime.database is None:
-        raise InfrastructureError(
-            "the API reads and writes the registry in PostgreSQL; give it one"
-        )
+async def api_deps(runtime: DatabaseRuntime, settings: ApiSettings) -> AsyncIterator[ApiDeps]:
     yield ApiDeps(
         admin=TenantAdmin(runtime.database, max_body_bytes=settings.max_body_bytes),
-        admin_token=settings.admin_token.encode(),
+        admin_token=settings.admin_token.reveal().encode(),
         openapi=msgspec.json.encode(openapi_document()),
     )
 

@@ -36,10 +36,9 @@ from tally.sdk import (
     Broker,
     BrokerFull,
     BrokerUnavailable,
-    InfrastructureError,
+    DatabaseRuntime,
     LogLimiter,
     Rejected,
-    Runtime,
     Service,
     Tx,
     log_context,
@@ -68,10 +67,10 @@ class GatewayDeps:
 
 
 @asynccontextmanager
-async def gateway_deps(runtime: Runtime, settings: GatewaySettings) -> AsyncIterator[GatewayDeps]:
+async def gateway_deps(
+    runtime: DatabaseRuntime, settings: GatewaySettings
+) -> AsyncIterator[GatewayDeps]:
     database = runtime.database
-    if database is None:
-        raise InfrastructureError("the gateway looks machine tokens up in PostgreSQL; give it one")
 
     async def lookup(token_sha256: bytes) -> MachineIdentity | None:
         async def work(tx: Tx) -> MachineIdentity | None:

@@ -1,66 +1,39 @@
-"""The recorder's SQL."""
+"""The recorder's SQL: its ledger of the messages it has stored."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 import msgspec
 
 from tally.contracts import Telemetry
-from tally.sdk import Bound, query
+from tally.sdk import Ledger
 
 
-class NewMessage(msgspec.Struct, frozen=True):
+class TelemetryEntry(msgspec.Struct, frozen=True):
+    """A row of `telemetry_messages`, besides its tenant."""
+
     machine: str
     boot_id: str
     seq: int
+    ts: datetime
+    historical: bool
+    signals: int
 
 
-# The ledger insert reports which identities are new; everything else in the batch is a
-# duplicate (redelivered, or re-sent by a machine) and adds nothing.
-@query(
-    NewMessage,
-    """
-    INSERT INTO telemetry_messages (tenant, machine, boot_id, seq, ts, historical, signals)
-    SELECT $1, m.machine, m.boot_id, m.seq, m.ts, m.historical, m.signals
-    FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::boolean[],
-                $7::integer[]) AS m(machine, boot_id, seq, ts, historical, signals)
-    ON CONFLICT DO NOTHING
-    RETURNING machine, boot_id, seq
-    """,
-)
-def record_messages(
-    tenant: str,
-    machines: list[str],
-    boot_ids: list[str],
-    seqs: list[int],
-    times: list[datetime],
-    historical: list[bool],
-    signals: list[int],
-) -> None: ...
-
-
-def ledger_entries(tenant: str, messages: Sequence[Telemetry]) -> Bound[NewMessage]:
-    """`record_messages` for one tenant's messages."""
-    return record_messages(
-        tenant,
-        [m.machine for m in messages],
-        [m.boot_id for m in messages],
-        [m.seq for m in messages],
-        [m.ts for m in messages],
-        [m.historical for m in messages],
-        [len(m.signals) for m in messages],
+def telemetry_entry(message: Telemetry) -> TelemetryEntry:
+    return TelemetryEntry(
+        message.machine,
+        message.boot_id,
+        message.seq,
+        message.ts,
+        message.historical,
+        len(message.signals),
     )
 
 
-class Partitions(msgspec.Struct, frozen=True):
-    partitions: int
-
-
-@query(Partitions, "SELECT tally_ensure_partitions($1, $2) AS partitions")
-def ensure_partitions(first: date, last: date) -> None: ...
-
-
-@query(Partitions, "SELECT tally_expire_datapoints($1) AS partitions")
-def expire_datapoints(today: date) -> None: ...
+# One row per message identity (db/migrations/0003): a message re-sent by a machine or
+# redelivered by the broker conflicts there, and its signals are not stored again.
+TELEMETRY_LEDGER = Ledger(
+    "telemetry_messages", TelemetryEntry, telemetry_entry, key=("machine", "boot_id", "seq")
+)

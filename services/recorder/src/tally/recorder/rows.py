@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from tally.contracts import Alarm, Context, Counter, Gauge, State, Telemetry, Weighing
-from tally.sdk import Copy, copy_into
+from tally.sdk import Copy, copy_into, utc_days
 
 
 class CounterSample(NamedTuple):
@@ -190,15 +190,6 @@ def table_rows(messages: Sequence[Telemetry]) -> TableRows:
 
 def days_touched(messages: Sequence[Telemetry]) -> set[date]:
     """UTC days of every message and signal time: the partitions the batch needs."""
-    days: set[date] = set()
-    for m in messages:
-        days.add(_utc_day(m.ts))
-        for s in m.signals:
-            if s.ts is not None:
-                days.add(_utc_day(s.ts))
-    return days
-
-
-def _utc_day(ts: datetime) -> date:
-    offset = ts.utcoffset()
-    return (ts - offset).date() if offset else ts.date()
+    times = [m.ts for m in messages]
+    times += [s.ts for m in messages for s in m.signals if s.ts is not None]
+    return utc_days(times)

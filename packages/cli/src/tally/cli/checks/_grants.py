@@ -52,6 +52,11 @@ _RAW = (
     "context_events",
 )
 _SERIES_KEYS = ("tally_series_key(text,text,text)", "tally_machine_key(text,text)")
+# The scheduler's claims and horizons (0010): platform bookkeeping of every service with a
+# database, no tenant data; runs are inserted, renewed, finished and pruned.
+_SCHEDULES = dict.fromkeys(
+    ("tally_schedule_runs", "tally_schedule_horizons"), "SELECT, INSERT, UPDATE, DELETE"
+)
 
 ROLE_GRANTS: Mapping[str, Grants] = {
     # The api and administration: the registry, and the raw data to read, under the policy.
@@ -59,13 +64,19 @@ ROLE_GRANTS: Mapping[str, Grants] = {
         tables={
             **dict.fromkeys(_REGISTRY, "SELECT, INSERT, UPDATE, DELETE"),
             **dict.fromkeys(_RAW, "SELECT"),
+            **_SCHEDULES,
         },
-        functions={"tally_tenants()": "EXECUTE", **dict.fromkeys(_SERIES_KEYS, "EXECUTE")},
+        functions={
+            "tally_tenants()": "EXECUTE",
+            # Consumers with a ledger make the days of late data on demand (0010).
+            "tally_ensure_partitions(date,date)": "EXECUTE",
+            **dict.fromkeys(_SERIES_KEYS, "EXECUTE"),
+        },
     ),
     # The recorder: adds raw rows (BYPASSRLS, for COPY), reads back only the identities its
     # ledger insert returns, and keeps the partitions.
     "tally_ingest": Grants(
-        tables=dict.fromkeys(_RAW, "INSERT"),
+        tables={**dict.fromkeys(_RAW, "INSERT"), **_SCHEDULES},
         columns={"telemetry_messages(machine, boot_id, seq)": "SELECT"},
         functions={
             "tally_ensure_partitions(date,date)": "EXECUTE",

@@ -44,8 +44,9 @@ say here what it is for).
 
 It logs in to PostgreSQL as `tally_app` (TALLY_DATABASE_URL is that role's login).
 Settings (TALLY_{{ENV}}_*): `LATE_AFTER_SECONDS` (default 300): messages whose device time is
-older than this count as late. Checks and tests: `uv run tally check`,
-`uv run pytest services/{{name}}`.
+older than this count as late. Its consumer's options without editing code:
+`TALLY_{{ENV}}_CONSUMER_{{ENV}}_BATCH_SIZE` (200), `..._ACK_WAIT_SECONDS` and the others of the
+SDK README. Checks and tests: `uv run tally check`, `uv run pytest services/{{name}}`.
 """
 
 INIT = '''\
@@ -117,7 +118,7 @@ from prometheus_client import Counter
 from tally.contracts import TELEMETRY, Telemetry
 from tally.{{pkg}}.queries import line_of_machine
 from tally.{{pkg}}.settings import {{Class}}Settings
-from tally.sdk import Consumer, Database, Envelope, InfrastructureError, Runtime, Service, Tx
+from tally.sdk import Consumer, Database, DatabaseRuntime, Envelope, Service, Tx, by_tenant
 
 
 @dataclass(frozen=True)
@@ -130,17 +131,15 @@ class {{Class}}Deps:
 async def count_batch(deps: {{Class}}Deps, batch: Sequence[Envelope[Telemetry]]) -> None:
     """Count a batch; the SDK acknowledges it after this returns."""
     late = datetime.now(UTC) - timedelta(seconds=deps.settings.late_after_seconds)
-    by_tenant: dict[str, list[Telemetry]] = {}
-    for envelope in batch:
-        by_tenant.setdefault(envelope.tenant, []).append(envelope.message)
-    for tenant, messages in by_tenant.items():
-        machines = sorted({m.machine for m in messages})
+    # A batch mixes tenants: each tenant's reads run scoped to that tenant.
+    for tenant, envelopes in by_tenant(batch).items():
+        machines = sorted({e.message.machine for e in envelopes})
         lines = await deps.database.transaction(
             _lines_of(tenant, machines), tenant=tenant, readonly=True
         )
-        for message in messages:
-            timing = "late" if message.ts < late else "live"
-            deps.messages.labels(tenant, lines[message.machine], timing).inc()
+        for envelope in envelopes:
+            timing = "late" if envelope.message.ts < late else "live"
+            deps.messages.labels(tenant, lines[envelope.message.machine], timing).inc()
 
 
 def _lines_of(tenant: str, machines: list[str]) -> Callable[[Tx], Awaitable[dict[str, str]]]:
@@ -156,10 +155,8 @@ def _lines_of(tenant: str, machines: list[str]) -> Callable[[Tx], Awaitable[dict
 
 @contextlib.asynccontextmanager
 async def {{pkg}}_deps(
-    runtime: Runtime, settings: {{Class}}Settings
+    runtime: DatabaseRuntime, settings: {{Class}}Settings
 ) -> AsyncIterator[{{Class}}Deps]:
-    if runtime.database is None:
-        raise InfrastructureError("the {{name}} service reads machines from PostgreSQL")
     yield {{Class}}Deps(
         database=runtime.database,
         settings=settings,

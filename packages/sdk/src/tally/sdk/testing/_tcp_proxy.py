@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator
 from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
+from tally.sdk._secrets import redact_url
+
 _CHUNK = 65_536
 
 
@@ -27,7 +29,7 @@ class TcpProxy:
     def __init__(self, url: str) -> None:
         target = urlsplit(url)
         if target.hostname is None or target.port is None:
-            raise ValueError(f"{url!r} names no host and port to proxy")
+            raise ValueError(f"{redact_url(url)!r} names no host and port to proxy")
         self._target_url = target
         self._target = (target.hostname, target.port)
         self._server: asyncio.Server | None = None
