@@ -190,6 +190,7 @@ async def test_postgres_keeps_tables_across_restarts(state_dir: Path) -> None:
         await connection.close()
 
 
+@pytest.mark.slow
 async def test_postgres_killed_starts_again_on_its_port_with_its_data(state_dir: Path) -> None:
     with EmbeddedPostgres(state_dir) as server:
         url, pid = server.url, server.pid
@@ -252,6 +253,7 @@ with EmbeddedPostgres(kept, fast=True) as server:  # a later start finds the sam
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="PostgreSQL runs as another user only for root")
 def test_postgres_runs_as_root_from_a_private_folder(tmp_path: Path) -> None:
     """Root's home, or a folder from `mktemp -d`: mode 0700, so the system user PostgreSQL runs
