@@ -15,8 +15,8 @@ from tally.registry import (
     RegistryError,
     Site,
     Tenant,
-    token_hash,
 )
+from tally.sdk import token_hash
 
 pytestmark = pytest.mark.integration
 

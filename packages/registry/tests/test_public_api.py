@@ -8,6 +8,8 @@ import tally.registry
 def test_the_registry_exports_exactly_its_public_names() -> None:
     assert tally.registry.__all__ == [
         "Article",
+        "ArticleId",
+        "Id",
         "Line",
         "Machine",
         "MachineKind",
@@ -16,8 +18,8 @@ def test_the_registry_exports_exactly_its_public_names() -> None:
         "Site",
         "StateModel",
         "Tenant",
+        "TenantId",
         "WeightLimits",
         "limits",
         "tne_g",
-        "token_hash",
     ]

@@ -4,20 +4,25 @@ A library used by the CLI's admin commands and the demo; the gateway only ever c
 The ℮ weight law (TNE, T1, T2) lives here because articles carry their limits.
 """
 
-from tally.registry._provision import Registry, RegistryError, token_hash
+from tally.registry._provision import Registry, RegistryError
 from tally.registry._records import (
     Article,
+    ArticleId,
+    Id,
     Line,
     Machine,
     MachineKind,
     Site,
     StateModel,
     Tenant,
+    TenantId,
 )
 from tally.registry._weight_law import WeightLimits, limits, tne_g
 
 __all__ = [
     "Article",
+    "ArticleId",
+    "Id",
     "Line",
     "Machine",
     "MachineKind",
@@ -26,8 +31,8 @@ __all__ = [
     "Site",
     "StateModel",
     "Tenant",
+    "TenantId",
     "WeightLimits",
     "limits",
     "tne_g",
-    "token_hash",
 ]

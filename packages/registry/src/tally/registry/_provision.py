@@ -4,8 +4,6 @@ too. Tokens are returned once and stored only as SHA-256 hashes."""
 from __future__ import annotations
 
 import functools
-import hashlib
-import secrets
 from zoneinfo import available_timezones
 
 from tally.registry._queries import (
@@ -23,16 +21,11 @@ from tally.registry._queries import (
 from tally.registry._queries import revoke_tokens as revoke_statement
 from tally.registry._records import Article, Line, Machine, Site, Tenant
 from tally.registry._weight_law import limits
-from tally.sdk import BoundCommand, Database, TallyError, Tx
+from tally.sdk import BoundCommand, Database, TallyError, Tx, new_token, token_hash
 
 
 class RegistryError(TallyError):
     """A registry entry is invalid (names the field and value)."""
-
-
-def token_hash(token: str) -> bytes:
-    """What is stored of a machine token; the gateway hashes what it receives the same way."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 class Registry:
@@ -97,7 +90,7 @@ class Registry:
 
     async def issue_token(self, tenant: str, machine: str) -> str:
         """A new token for the machine (shown once); its earlier tokens are revoked."""
-        token = f"tly_{secrets.token_urlsafe(32)}"
+        token = new_token("tly_")
 
         async def work(tx: Tx) -> None:
             await tx.execute(revoke_statement(tenant, machine))

@@ -2,7 +2,14 @@
 
     Topic[T]        a subject pattern bound to a contract type (publish and consume are typed)
     Consumer        a durable, batched consumer of one topic, with retries and dead letters
-    Service         settings + Deps + consumers + routes, declared in one screen
+    Service         settings + Deps + consumers + endpoints, declared in one screen
+    Endpoint        an HTTP endpoint: method, path, who may call (an Auth scheme yielding a typed
+                    Caller), typed parameters, Body and response; its handler gets a typed Call.
+                    The service's OpenAPI document is generated from them (openapi_document)
+    PUBLIC, AdminToken, MachineToken, TenantApiKey, UserSession, either    the schemes
+    Html, File, Redirect, EventStream    answers besides JSON (pages, downloads, server-sent
+                    events)
+    token_hash      what is stored of a token, key or session id: the one place it is hashed
     run_service     the `main` of a service: settings, connections, SIGTERM, --workers N
     Database        one asyncpg pool per process; retried, tenant-scoped transactions
     role_url        a service role's login on the owner's server (set_role_passwords for servers
@@ -18,13 +25,16 @@
     STORABLE_TEXT   the pattern of free text every hop can carry and PostgreSQL can store
 
 Errors: TallyError is the root; BrokerUnavailable (and BrokerFull, the store is full) means
-"retry later"; a handler raises Reject(reason) to dead-letter a message, and a route raises
-Rejected(status, problem) to refuse a request.
+"retry later"; a handler raises Reject(reason) to dead-letter a message, and an endpoint raises
+Rejected(status, problem) to refuse a request. BodyRefused is a body's verdict without HTTP.
 """
 
+from tally.sdk._answers import Answer, Event, EventStream, File, Html, Redirect
+from tally.sdk._api_keys import IssuedKey, StoredKey, TenantApiKey
+from tally.sdk._auth import PUBLIC, AdminToken, Auth, MachineToken, either
 from tally.sdk._backoff import Backoff
 from tally.sdk._bearer import bearer_token
-from tally.sdk._body_formats import BodyFormat, json_body, msgpack_body
+from tally.sdk._body_formats import BodyFormat, BodyRefused, json_body, msgpack_body
 from tally.sdk._broker import (
     DEAD_LETTER_STREAM,
     Broker,
@@ -33,8 +43,11 @@ from tally.sdk._broker import (
     Published,
     StoredMessage,
 )
+from tally.sdk._call import Call, NoParams, ScopedDatabase
+from tally.sdk._callers import AdminCaller, Anonymous, Caller, TenantCaller
 from tally.sdk._consumer import Consumer, Envelope
 from tally.sdk._database import Database, Tx
+from tally.sdk._endpoint import AnyEndpoint, Body, Endpoint, Payload
 from tally.sdk._errors import (
     BrokerFull,
     BrokerUnavailable,
@@ -61,9 +74,11 @@ from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
 from tally.sdk._migrations import MigrationStatus, migrate, migration_status
 from tally.sdk._nats_broker import NatsBroker
+from tally.sdk._openapi import OpenApiInfo, openapi_document
 from tally.sdk._problems import (
     Problem,
     Rejected,
+    forbidden,
     invalid,
     malformed,
     presentable,
@@ -83,55 +98,89 @@ from tally.sdk._queries import (
 )
 from tally.sdk._request_bodies import invalid_from, read_body, value_at
 from tally.sdk._service import NoSettings, Runtime, Service
+from tally.sdk._sessions import NewSession, StoredSession, UserSession
 from tally.sdk._settings import load_settings
 from tally.sdk._storable_text import STORABLE_TEXT
+from tally.sdk._tokens import TOKEN_HASH_BYTES, new_token, token_hash
 from tally.sdk._topics import Stream, StreamLimits, Topic
 
 __all__ = [
     "DEAD_LETTER_STREAM",
+    "PUBLIC",
     "STORABLE_TEXT",
+    "TOKEN_HASH_BYTES",
+    "AdminCaller",
+    "AdminToken",
+    "Anonymous",
+    "Answer",
+    "AnyEndpoint",
+    "Auth",
     "Backoff",
+    "Body",
     "BodyFormat",
+    "BodyRefused",
     "Bound",
     "BoundCommand",
     "Broker",
     "BrokerFull",
     "BrokerUnavailable",
+    "Call",
+    "Caller",
     "Command",
     "Consumer",
     "ContractError",
     "Database",
+    "Endpoint",
     "Endpoints",
     "Envelope",
+    "Event",
+    "EventStream",
+    "File",
+    "Html",
     "InfrastructureError",
+    "IssuedKey",
     "LogLimiter",
+    "MachineToken",
     "MemoryBroker",
     "MessageTooLarge",
     "MigrationError",
     "MigrationStatus",
     "NatsBroker",
+    "NewSession",
+    "NoParams",
     "NoSettings",
+    "OpenApiInfo",
     "Outgoing",
+    "Payload",
     "Problem",
     "Published",
     "Query",
+    "Redirect",
     "Reject",
     "Rejected",
     "Runtime",
     "RuntimeSettings",
+    "ScopedDatabase",
     "Service",
     "ServiceHost",
     "SettingsError",
+    "StoredKey",
     "StoredMessage",
+    "StoredSession",
     "Stream",
     "StreamLimits",
     "TallyError",
+    "TenantApiKey",
+    "TenantCaller",
     "Topic",
     "TransactionFailed",
     "Tx",
+    "UserSession",
     "bearer_token",
     "command",
     "configure_logging",
+    "either",
+    "forbidden",
     "infrastructure",
     "invalid",
     "invalid_from",
@@ -142,6 +191,8 @@ __all__ = [
     "migrate",
     "migration_status",
     "msgpack_body",
+    "new_token",
+    "openapi_document",
     "owner_database_url",
     "presentable",
     "query",
@@ -151,6 +202,7 @@ __all__ = [
     "role_url",
     "run_service",
     "set_role_passwords",
+    "token_hash",
     "too_large",
     "unauthorized",
     "unavailable",

@@ -1,10 +1,11 @@
-"""Declaring a service: its settings, its dependencies, its consumers and routes — one screen.
+"""Declaring a service: its settings, its dependencies, its consumers and endpoints — one screen.
 
     service = Service(
         name="recorder",
         settings=RecorderSettings,          # read from TALLY_RECORDER_* at start-up
         deps=recorder_deps,                 # async context manager building the frozen Deps
         consumers=[Consumer("recorder", TELEMETRY, record_batch, batch_size=500)],
+        endpoints=[Endpoint("GET", "/v1/stored", stored, auth=ADMIN, ...)],   # HTTP, if any
         uses_database=True,
     )
 
@@ -20,17 +21,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from starlette.routing import BaseRoute
 
 from tally.sdk._broker import Broker
 from tally.sdk._consumer import Consumer
 from tally.sdk._database import Database
+from tally.sdk._endpoint import AnyEndpoint
 from tally.sdk._errors import ContractError
 from tally.sdk._metrics import ServiceMetrics
+from tally.sdk._openapi import OpenApiInfo
 from tally.sdk._topics import Topic
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -55,19 +57,20 @@ class Runtime:
 
 
 DepsFactory = Callable[[Runtime, S], AbstractAsyncContextManager[D]]
-RoutesFactory = Callable[[D], Sequence[BaseRoute]]
 
 
 @dataclass(frozen=True)
 class Service(Generic[S, D]):
     """A tally service. Settings of type S are read from ``TALLY_<NAME>_*``; `deps` builds the
-    frozen D that every handler and route receives."""
+    frozen D that every handler and endpoint receives."""
 
     name: str
     settings: type[S]
     deps: DepsFactory[S, D]
     consumers: Sequence[Consumer[D, Any]] = ()
-    routes: RoutesFactory[D] | None = None
+    # Served on the public port with /openapi.json, generated from these declarations.
+    endpoints: Sequence[AnyEndpoint[D]] = ()
+    openapi: OpenApiInfo = field(default_factory=OpenApiInfo)
     # Topics this service publishes to, so the service graph is known without running it.
     publishes: Sequence[Topic[Any]] = ()
     uses_database: bool = False
@@ -87,6 +90,9 @@ class Service(Generic[S, D]):
         names = [c.name for c in self.consumers]
         if len(names) != len(set(names)):
             raise ContractError(f"service {self.name!r} declares a consumer name twice: {names}")
+        routes = [(e.method, e.openapi_path) for e in self.endpoints]
+        if len(routes) != len(set(routes)):
+            raise ContractError(f"service {self.name!r} declares a route twice: {routes}")
 
     @property
     def settings_prefix(self) -> str:
