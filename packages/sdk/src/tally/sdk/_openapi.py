@@ -149,7 +149,7 @@ def _parameters(endpoint: AnyEndpoint[Any], schemas: _Schemas) -> list[dict[str,
 
 def _responses(endpoint: AnyEndpoint[Any], schemas: _Schemas) -> dict[str, Any]:
     success: dict[str, Any] = {"description": endpoint.returns}
-    if endpoint.response is not None:
+    if endpoint.produces:
         if is_answer(endpoint.response):
             schema = {"type": "string"}
             if endpoint.produces and not endpoint.produces[0].startswith("text/"):
