@@ -58,6 +58,13 @@ _SEED = (
     "INSERT INTO machine_tokens (token_sha256, tenant, machine)"
     " VALUES (sha256(convert_to($1, 'UTF8')), $1, 'cw-1')",
     "INSERT INTO tally_expiry_marks (tenant, trimmed_before) VALUES ($1, DATE '2000-01-01')",
+    "INSERT INTO site_plans (tenant, site, valid_from, plan)"
+    " VALUES ($1, 'p1', DATE '2025-01-01', '{}')",
+    "INSERT INTO figure_settings (tenant, state_rules, pack_counters) VALUES ($1, '[]', '{}')",
+    "INSERT INTO machine_lines (tenant, machine, valid_from, line)"
+    " VALUES ($1, 'cw-1', '-infinity', 'l1')",
+    "INSERT INTO article_versions (tenant, article, valid_from, nominal_g, t1_g, t2_g,"
+    " ideal_rate_ppm) VALUES ($1, 'salami-100', '-infinity', 100, 95.5, 91, 120)",
     "INSERT INTO telemetry_messages (tenant, machine, boot_id, seq, ts, historical, signals)"
     " VALUES ($1, 'cw-1', 'b1', 1, $2, false, 6)",
     "INSERT INTO counter_samples (tenant, machine, name, ts, value, boot_id, seq)"

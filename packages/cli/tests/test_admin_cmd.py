@@ -121,3 +121,133 @@ async def live_tokens(database_url: str) -> int:
     finally:
         await connection.close()
     return live
+
+
+def a_line(tally: Tally) -> None:
+    for step in [
+        ("tenant", "add", "acme", "--name", "Acme"),
+        ("site", "add", "acme", "p1", "--name", "Plant", "--timezone", "Europe/Berlin"),
+        ("line", "add", "acme", "l1", "--site", "p1", "--name", "Line 1"),
+        ("line", "add", "acme", "l2", "--site", "p1", "--name", "Line 2"),
+        ("machine", "add", "acme", "tf", "--line", "l1", "--kind", "thermoformer"),
+        ("machine", "add", "acme", "cw", "--line", "l1", "--kind", "checkweigher"),
+    ]:
+        assert tally("admin", *step)[0] == 0
+
+
+PLAN = '{"name": "early", "shifts": [{"name": "early", "start": "06:00", "hours": 8}]}'
+
+
+def test_a_plan_is_set_from_a_file_and_shown(tally: Tally, tmp_path: Path) -> None:
+    a_line(tally)
+    path = tmp_path / "plan.json"
+    path.write_text(PLAN)
+    assert tally("admin", "plan", "set", "acme", "p1", str(path)) == (0, "plan acme/p1 saved\n", "")
+    path.write_text(PLAN.replace('"hours": 8', '"hours": 9'))
+    assert tally("admin", "plan", "set", "acme", "p1", str(path), "--from", "2025-07-01")[0] == 0
+    code, out, _ = tally("admin", "plan", "show", "acme", "p1")
+    assert code == 0
+    assert "# acme/p1 since always" in out
+    assert "# acme/p1 from 2025-07-01" in out
+    assert '"hours": 9' in out
+    path.write_text(PLAN.replace('"hours": 8', '"hours": 25'))
+    code, _, err = tally("admin", "plan", "set", "acme", "p1", str(path))
+    assert code == 1
+    assert "invalid plan: Expected `float` <= 24.0 - at `$.shifts[0].hours`" in err
+    path.write_text(PLAN.replace('"06:00"', '"23:00"'))  # runs past the 06:00 day start
+    code, _, err = tally("admin", "plan", "set", "acme", "p1", str(path))
+    assert code == 1
+    assert "shifts[0] (23:00 for 480 min) runs past the start of the next production day" in err
+
+
+def test_settings_change_only_what_is_given(tally: Tally, tmp_path: Path) -> None:
+    a_line(tally)
+    rules = tmp_path / "rules.json"
+    rules.write_text('[{"category": "running", "model": "vendor", "names": ["AUTO"]}]')
+    code, out, _ = tally(
+        "admin",
+        "settings",
+        "set",
+        "acme",
+        "--micro-stop-seconds",
+        "90",
+        "--changeover-is-loss",
+        "no",
+        "--pack-counter",
+        "slicer=portions",
+        "--rules",
+        str(rules),
+    )
+    assert (code, out) == (0, "settings acme saved\n")
+    shown = tally("admin", "settings", "show", "acme")[1]
+    assert '"micro_stop_seconds": 90' in shown
+    assert '"gap_seconds": 60' in shown
+    assert '"changeover_is_loss": false' in shown
+    assert '"slicer": "portions"' in shown
+    assert '"thermoformer": "packs_total"' in shown
+    assert '"AUTO"' in shown
+    rules.write_text('[{"category": "running"}]')
+    code, _, err = tally("admin", "settings", "set", "acme", "--rules", str(rules))
+    assert code == 1
+    assert "would match every state" in err
+    assert "- at `$.state_rules[0]`" in err
+
+
+def test_a_machine_moves_and_its_history_is_shown(tally: Tally) -> None:
+    a_line(tally)
+    at = "2025-06-02T06:00:00+02:00"
+    assert tally("admin", "machine", "move", "acme", "tf", "--line", "l2", "--at", at)[0] == 0
+    code, out, _ = tally("admin", "machine", "moves", "acme", "tf")
+    assert code == 0
+    assert out.split() == ["since", "always", "l1", "2025-06-02T04:00:00+00:00", "l2"]
+    naive = "2025-06-02T06:00"
+    code, _, err = tally("admin", "machine", "move", "acme", "tf", "--line", "l1", "--at", naive)
+    assert code == 2
+    assert "'2025-06-02T06:00' has no UTC offset" in err
+    assert tally("admin", "machine", "unmove", "acme", "tf", "--at", at)[0] == 0
+    assert tally("admin", "machine", "moves", "acme", "tf")[1].split() == ["since", "always", "l1"]
+
+
+def test_article_versions_are_added_and_listed(tally: Tally) -> None:
+    a_line(tally)
+    add = ("article", "add", "acme", "ham", "--name", "Ham", "--nominal-g", "200")
+    assert tally("admin", *add, "--ideal-rate", "110", "--price-per-kg", "12")[0] == 0
+    code, _, _ = tally(
+        "admin",
+        "article",
+        "version",
+        "acme",
+        "ham",
+        "--from",
+        "2025-07-01T00:00:00Z",
+        "--nominal-g",
+        "150",
+        "--ideal-rate",
+        "120",
+        "--price-per-kg",
+        "13.5",
+    )
+    assert code == 0
+    out = tally("admin", "article", "versions", "acme", "ham")[1].splitlines()
+    assert out[1].split() == ["since", "always", "200.0", "191.0", "182.0", "110.00", "12.00"]
+    assert out[2].split() == [
+        "2025-07-01T00:00:00+00:00",
+        "150.0",
+        "143.2",
+        "136.4",
+        "120.00",
+        "13.50",
+    ]
+
+
+def test_line_roles_are_set_and_refuse_an_unknown_machine(tally: Tally) -> None:
+    a_line(tally)
+    roles = ("admin", "line", "roles", "acme", "l1")
+    assert tally(*roles, "--constraint", "tf", "--end-of-line", "cw") == (
+        0,
+        "line acme/l1 roles saved\n",
+        "",
+    )
+    code, _, err = tally(*roles, "--constraint", "nope")
+    assert code == 1
+    assert "constraint_machine = 'nope' is not a machine of tenant 'acme'" in err

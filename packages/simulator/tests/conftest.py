@@ -45,3 +45,26 @@ def day_run() -> tuple[Simulation, MemorySender]:
     sender = MemorySender(clock=clock)
     asyncio.run(simulation.run(sender, until_sim=START + SPAN))
     return simulation, sender
+
+
+# The night Europe (Kempten, Zaragoza) falls back: production day 25 October 2025 has 25 hours;
+# in Green Bay it is an ordinary day. Prices rise mid-run.
+DST_START = datetime(2025, 10, 25, 3, tzinfo=UTC)
+DST_END = datetime(2025, 10, 26, 12, 30, tzinfo=UTC)
+REPRICED_AT = datetime(2025, 10, 26, tzinfo=UTC)
+DST_SEED = 5
+
+
+@pytest.fixture(scope="session")
+def dst_run() -> tuple[Simulation, MemorySender]:
+    """alpenwerk (Kempten, Green Bay) and nordslice over the autumn DST night, as a backfill."""
+    fleet = build_fleet(DST_SEED, tenants=2, lines_per_site=1, repriced_at=REPRICED_AT)
+    simulation = Simulation.backfill(
+        fleet,
+        seed=DST_SEED,
+        days=(DST_END - DST_START) / timedelta(days=1),
+        now=DST_END,
+    )
+    sender = MemorySender()
+    asyncio.run(simulation.run(sender))
+    return simulation, sender

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 from tally.contracts import Context, Counter, MachineMessage, State
 from tally.simulator import TransportProfile, build_fleet
-from tally.simulator._calendar import ProductionDays
 from tally.simulator._machines import Machine
 from tally.simulator._outbox import Outbox
 from tally.simulator._states import BLOCKED, EXECUTE
 from tally.simulator._timeline import Job
 from tally.simulator._transport import Link, Outages
 from tally.simulator._truth import Truth
+from tally.simulator._truth_figures import day_times
 
 T0 = int(datetime(2025, 6, 2, 8, tzinfo=UTC).timestamp())
 
@@ -24,10 +24,10 @@ def machine(rollover: int) -> tuple[Machine, Link, Job]:
     spec = replace(placement.machine, counter_rollover=rollover)
     profile = TransportProfile(outage_mean_gap_hours=1e9, duplicate_probability=0.0)
     link = Link(Outages(random.Random(1), profile, T0), random.Random(1), profile)
-    tally = Truth(1, T0).machine(placement, ProductionDays(placement.site))
+    tally = Truth(1, T0).machine(placement, placement.site.calendar())
     box = Outbox(link, tally, profile, skew_s=0, historical=False, boot_id="x", start=T0)
     job = Job(placement.tenant.articles[0], "b1", "o1")
-    return Machine(spec, box, tally, random.Random(1), "s1-1", T0), link, job
+    return Machine(spec, box, tally, random.Random(1), "s1-1"), link, job
 
 
 def drained(link: Link) -> list[MachineMessage]:
@@ -68,12 +68,12 @@ def test_state_is_sent_only_on_change_and_time_is_booked() -> None:
     m.set_state(T0, EXECUTE)
     m.set_state(T0 + 10, EXECUTE)
     m.set_state(T0 + 30, BLOCKED)
-    m.account(T0 + 40)
     m.outbox.finish()
     states = [s for x in drained(link) for s in x.signals if isinstance(s, State)]
     assert [(s.name, s.sub_state) for s in states] == [
         ("Execute", None),
         ("Suspended", "tailback"),
     ]
-    (day,) = m.tally.days.values()
+    assert m.tally.states == [(T0, EXECUTE), (T0 + 30, BLOCKED)]
+    (day,) = day_times(m.tally, T0 + 40).values()
     assert day.state_seconds == {"Execute": 30, "Suspended": 10}

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from tally.contracts import Counter, MachineMessage
 from tally.simulator import TransportProfile, build_fleet
-from tally.simulator._calendar import ProductionDays
+from tally.simulator._machine_tally import MachineTally
 from tally.simulator._outbox import Outbox
 from tally.simulator._transport import Link, Outages
-from tally.simulator._truth import MachineTally, Truth
+from tally.simulator._truth import Truth
 
 T0 = int(datetime(2025, 6, 2, 8, tzinfo=UTC).timestamp())
 
@@ -22,7 +22,7 @@ def outbox(skew: int = 0, max_signals: int = 200) -> tuple[Outbox, Link, Machine
         outage_mean_gap_hours=1e9, duplicate_probability=0.0, max_signals_per_message=max_signals
     )
     link = Link(Outages(random.Random(1), profile, T0), random.Random(1), profile)
-    tally = Truth(1, T0).machine(placement, ProductionDays(placement.site))
+    tally = Truth(1, T0).machine(placement, placement.site.calendar())
     box = Outbox(link, tally, profile, skew_s=skew, historical=False, boot_id="b0", start=T0)
     return box, link, tally
 

@@ -9,6 +9,15 @@
     tally admin token issue alpenwerk l1-cw      # prints the token once; only its hash is kept
     tally admin token revoke alpenwerk l1-cw     # every gateway refuses its tokens within a second
     tally admin machines alpenwerk
+
+What the figures need (see `_admin_figures`): shift plans, figure settings, machine moves and
+article versions:
+
+    tally admin plan set alpenwerk plant-1 plan.json [--from 2025-07-01]
+    tally admin settings set alpenwerk --micro-stop-seconds 90 --changeover-is-loss no
+    tally admin machine move alpenwerk l1-cw --line l2 --at 2025-06-02T06:00+02:00
+    tally admin article version alpenwerk salami-100 --from 2025-07-01T00:00Z --nominal-g 100 \\
+        --ideal-rate 120 --price-per-kg 15.9
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from typing import Any, TypeVar
 import asyncpg
 import msgspec
 
+from tally.cli import _admin_figures
 from tally.cli._endpoints import endpoints
 from tally.registry import Article, Line, Machine, Registry, RegistryError, Site, Tenant
 from tally.sdk import Database
@@ -65,7 +75,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             ("--day-start", {"type": time.fromisoformat}),
         ],
     )
-    _entity(
+    line_verbs = _entity(
         kinds,
         Line,
         Registry.put_line,
@@ -76,7 +86,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             ("--name", {"required": True}),
         ],
     )
-    _entity(
+    _admin_figures.add_line_verbs(line_verbs, _runner)
+    machine_verbs = _entity(
         kinds,
         Machine,
         Registry.put_machine,
@@ -88,9 +99,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             ("--position", {"type": int}),
             ("--state-model", {}),
             ("--rollover", {"dest": "counter_rollover", "metavar": "ROLLOVER", "type": int}),
+            (
+                "--max-rate",
+                {
+                    "dest": "max_rate_ppm",
+                    "metavar": "PPM",
+                    "type": float,
+                    "help": "packs/min (default: twice the tenant's highest ideal rate)",
+                },
+            ),
         ],
     )
-    _entity(
+    _admin_figures.add_machine_verbs(machine_verbs, _runner)
+    article_verbs = _entity(
         kinds,
         Article,
         Registry.put_article,
@@ -112,6 +133,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             ("--price-per-kg", {"type": float}),
         ],
     )
+    _admin_figures.add_article_verbs(article_verbs, _runner)
+    _admin_figures.add_parsers(kinds, _runner)
     token = kinds.add_parser("token", help="machine tokens").add_subparsers(required=True)
     issue = token.add_parser("issue", help="issue a new token (earlier ones are revoked)")
     issue.add_argument("tenant")
@@ -131,7 +154,7 @@ def _entity(
     record: type[_Record],
     put: Callable[[Registry, _Record], Awaitable[None]],
     arguments: list[tuple[str, dict[str, Any]]],
-) -> None:
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     name = record.__name__.lower()
     verbs = kinds.add_parser(name, help=f"{name}s").add_subparsers(required=True)
     add = verbs.add_parser(
@@ -154,6 +177,7 @@ def _entity(
         print(f"{name} {key} saved")
 
     add.set_defaults(run=_runner(save))
+    return verbs
 
 
 def _runner(action: Action) -> Callable[[argparse.Namespace], int]:

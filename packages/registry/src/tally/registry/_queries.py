@@ -40,11 +40,12 @@ def upsert_line(tenant: str, line: str, site: str, name: str) -> None: ...
 
 @command(
     """
-    INSERT INTO machines (tenant, machine, line, kind, position, state_model, counter_rollover)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    INSERT INTO machines (tenant, machine, line, kind, position, state_model, counter_rollover,
+                          max_rate_ppm)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
     ON CONFLICT (tenant, machine) DO UPDATE SET line = excluded.line, kind = excluded.kind,
         position = excluded.position, state_model = excluded.state_model,
-        counter_rollover = excluded.counter_rollover
+        counter_rollover = excluded.counter_rollover, max_rate_ppm = excluded.max_rate_ppm
     """
 )
 def upsert_machine(
@@ -55,7 +56,28 @@ def upsert_machine(
     position: int,
     state_model: str,
     counter_rollover: int,
+    max_rate_ppm: float | None,
 ) -> None: ...
+
+
+# A machine's first line holds since always; another line than the one it stands on now is a
+# move from now on.
+@command(
+    """
+    INSERT INTO machine_lines (tenant, machine, valid_from, line)
+    SELECT $1, $2,
+        CASE WHEN EXISTS (SELECT FROM machine_lines WHERE tenant = $1 AND machine = $2)
+             THEN now() ELSE '-infinity'::timestamptz END,
+        $3
+    WHERE (
+        SELECT line FROM machine_lines
+        WHERE tenant = $1 AND machine = $2 AND valid_from <= now()
+        ORDER BY valid_from DESC LIMIT 1
+    ) IS DISTINCT FROM $3
+    ON CONFLICT (tenant, machine, valid_from) DO UPDATE SET line = excluded.line
+    """
+)
+def record_membership(tenant: str, machine: str, line: str) -> None: ...
 
 
 @command(
@@ -72,6 +94,42 @@ def upsert_article(
     tenant: str,
     article: str,
     name: str,
+    nominal_g: float | None,
+    t1_g: float | None,
+    t2_g: float | None,
+    ideal_rate_ppm: float,
+    price_per_kg: float,
+) -> None: ...
+
+
+# An article's first values hold since always; values other than those in force now are a new
+# version from now on.
+@command(
+    """
+    INSERT INTO article_versions
+        (tenant, article, valid_from, nominal_g, t1_g, t2_g, ideal_rate_ppm, price_per_kg)
+    SELECT $1, $2,
+        CASE WHEN EXISTS (SELECT FROM article_versions WHERE tenant = $1 AND article = $2)
+             THEN now() ELSE '-infinity'::timestamptz END,
+        $3, $4, $5, $6, $7
+    WHERE NOT EXISTS (
+        SELECT FROM (
+            SELECT nominal_g, t1_g, t2_g, ideal_rate_ppm, price_per_kg FROM article_versions
+            WHERE tenant = $1 AND article = $2 AND valid_from <= now()
+            ORDER BY valid_from DESC LIMIT 1
+        ) v
+        WHERE (v.nominal_g, v.t1_g, v.t2_g, v.ideal_rate_ppm, v.price_per_kg)
+            IS NOT DISTINCT FROM ($3::numeric(10, 1), $4::numeric(10, 1), $5::numeric(10, 1),
+                                  $6::numeric(8, 2), $7::numeric(10, 2))
+    )
+    ON CONFLICT (tenant, article, valid_from) DO UPDATE SET nominal_g = excluded.nominal_g,
+        t1_g = excluded.t1_g, t2_g = excluded.t2_g, ideal_rate_ppm = excluded.ideal_rate_ppm,
+        price_per_kg = excluded.price_per_kg
+    """
+)
+def record_article_version(
+    tenant: str,
+    article: str,
     nominal_g: float | None,
     t1_g: float | None,
     t2_g: float | None,

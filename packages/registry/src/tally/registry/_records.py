@@ -4,11 +4,12 @@ tenant and machine ids become parts of broker subjects."""
 from __future__ import annotations
 
 import enum
-from datetime import time
+from datetime import date, datetime, time
 from typing import Annotated
 
 import msgspec
 
+from tally.calendar import ShiftPlan
 from tally.sdk import STORABLE_TEXT
 
 TenantId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -72,6 +73,17 @@ class Line(msgspec.Struct, frozen=True, kw_only=True):
     name: Name
 
 
+class LineRoles(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a line's figures are taken: availability and performance at its constraint
+    machine, good packs and quality at its end-of-line machine; None means its thermoformer and
+    its checkweigher (whichever stands on the line at the time)."""
+
+    tenant: TenantId
+    line: Id
+    constraint_machine: Id | None = None
+    end_of_line_machine: Id | None = None
+
+
 class Machine(msgspec.Struct, frozen=True, kw_only=True):
     tenant: TenantId
     machine: Id
@@ -81,6 +93,9 @@ class Machine(msgspec.Struct, frozen=True, kw_only=True):
     state_model: StateModel = StateModel.PACKML
     # Bounded like its bigint column (and the contracts' counter values).
     counter_rollover: Annotated[int, msgspec.Meta(gt=0, le=2**63 - 1)] = 2_147_483_647
+    # Packs/min; None: twice the highest ideal rate of the tenant's articles. At least 0.01:
+    # its numeric(8, 2) column would round less to a refused 0.
+    max_rate_ppm: Annotated[float, msgspec.Meta(ge=0.01, le=100_000)] | None = None
 
 
 class Article(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,5 +105,37 @@ class Article(msgspec.Struct, frozen=True, kw_only=True):
     article: ArticleId
     name: Name
     nominal_g: Annotated[float, msgspec.Meta(ge=5, le=10_000)] | None
+    ideal_rate_ppm: Annotated[float, msgspec.Meta(ge=0.01, le=10_000)]
+    price_per_kg: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0.0
+
+
+class SitePlan(msgspec.Struct, frozen=True, kw_only=True):
+    """A site's shift plan from the production day `valid_from` on (None: since always)."""
+
+    tenant: TenantId
+    site: Id
+    plan: ShiftPlan
+    valid_from: date | None = None
+
+
+class MachineMove(msgspec.Struct, frozen=True, kw_only=True):
+    """Machine `machine` stands on `line` from `valid_from` on (its past stays where it was);
+    None: since always."""
+
+    tenant: TenantId
+    machine: Id
+    line: Id
+    valid_from: Annotated[datetime, msgspec.Meta(tz=True)] | None
+
+
+class ArticleVersion(msgspec.Struct, frozen=True, kw_only=True):
+    """An article's Qn, ideal rate and price from `valid_from` on (None: since always); T1 and
+    T2 follow from Qn."""
+
+    tenant: TenantId
+    article: ArticleId
+    valid_from: Annotated[datetime, msgspec.Meta(tz=True)] | None
+    nominal_g: Annotated[float, msgspec.Meta(ge=5, le=10_000)] | None
+    # Like Article's: its numeric(8, 2) column would round less than 0.01 to a refused 0.
     ideal_rate_ppm: Annotated[float, msgspec.Meta(ge=0.01, le=10_000)]
     price_per_kg: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0.0

@@ -3,7 +3,8 @@
     build_fleet     a deterministic fleet of vendors, sites, lines, machines and articles
     Simulation      runs it in real time, accelerated, or as a backfill of past days
     HttpSender      uploads to the gateway as machines do (MemorySender records, for tests)
-    Truth           what was really generated, per tenant, machine and production day
+    Truth           what was really generated, as docs/FIGURES.md's figures in device time:
+                    per machine and day, per line and day, per ℮ lot (see _truth_file.py)
     peak_datapoints_per_second   what a tenant's lines send at most, to size its budget
 
 Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong),
@@ -44,35 +45,47 @@ from tally.simulator._line import peak_datapoints_per_second
 from tally.simulator._retry import RetryPolicy
 from tally.simulator._run import Simulation
 from tally.simulator._senders import MemorySender, Sender, SendResult, SentUpload
-from tally.simulator._shifts import BreakSpec, ShiftModel, ShiftSpec
 from tally.simulator._stats import TenantStats
 from tally.simulator._transport import TransportProfile
 from tally.simulator._truth import Truth, read_truth, write_truth
-from tally.simulator._truth_file import ArticleDayTruth, MachineDayTruth, TenantTruth, TruthFile
+from tally.simulator._truth_file import (
+    ArticleDayTruth,
+    LineDayTruth,
+    LossesTruth,
+    LotTruth,
+    MachineDayTruth,
+    OeeTruth,
+    StopTruth,
+    TenantTruth,
+    TruthFile,
+    WeighingsTruth,
+)
 
 __all__ = [
     "ArticleDayTruth",
     "ArticleSpec",
-    "BreakSpec",
     "DeliveryFailed",
     "Fleet",
     "GatewayRejected",
     "HttpSender",
+    "LineDayTruth",
     "LineSpec",
+    "LossesTruth",
+    "LotTruth",
     "MachineDayTruth",
     "MachineSpec",
     "MachineType",
     "MemorySender",
+    "OeeTruth",
     "Placement",
     "RetryPolicy",
     "SendResult",
     "Sender",
     "SentUpload",
-    "ShiftModel",
-    "ShiftSpec",
     "Simulation",
     "SimulatorError",
     "SiteSpec",
+    "StopTruth",
     "TenantSpec",
     "TenantStats",
     "TenantTruth",
@@ -80,6 +93,7 @@ __all__ = [
     "Truth",
     "TruthFile",
     "UploadTooLarge",
+    "WeighingsTruth",
     "build_fleet",
     "peak_datapoints_per_second",
     "read_truth",

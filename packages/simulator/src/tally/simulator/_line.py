@@ -6,6 +6,11 @@ alarms and context changes; while it runs, every second yields whole packs at th
 coupled without buffers, so they make the same packs in the same second, except that the
 labeller only sees what the checkweigher accepted. Idle stretches only cost their gauge and
 counter heartbeats, so a night without shifts is cheap.
+
+Now and then (`TransportProfile.silence_probability` of the long faults) one machine of the line
+falls silent in the middle of the fault: what it says there is lost at the source, never sent.
+The platform sees a data gap; the truth records one (its stops hold no state changes, so nothing
+else is lost).
 """
 
 from __future__ import annotations
@@ -13,19 +18,21 @@ from __future__ import annotations
 import random
 
 from tally.contracts import ContextEvent, Weighing
-from tally.simulator._calendar import ProductionDays
-from tally.simulator._fleet import LineSpec, Placement, SiteSpec, TenantSpec
+from tally.simulator._fleet import ArticleSpec, LineSpec, Placement, SiteSpec, TenantSpec
 from tally.simulator._machines import COUNTERS, Machine
 from tally.simulator._outbox import Outbox
 from tally.simulator._states import line_states
 from tally.simulator._timeline import Job, Segment, SegmentKind, Timeline
 from tally.simulator._transport import Link, Outages, TransportProfile
-from tally.simulator._truth import ArticleTally, DayTally, Truth
+from tally.simulator._truth import Truth
 from tally.simulator._weights import Portions
 
 GAUGE_SECONDS = 10
 HEARTBEAT_SECONDS = 60
 PACKS_PER_CYCLE = 4  # the thermoformer forms and seals a 2×2 format per cycle
+# A silence leaves this much of its fault audible at each end, so the gap lies inside the stop.
+SILENCE_MARGIN_SECONDS = 60
+SILENCE_MIN_FAULT_SECONDS = 300
 
 
 class Line:
@@ -53,16 +60,20 @@ class Line:
         self._entered = False
         self._job: Job | None = None
         self._weights_rng = random.Random(f"weights:{key}")
-        self._portions = Portions(articles[0], self._weights_rng)  # replaced at the first boot
+        self._silence_rng = random.Random(f"silence:{key}")
+        self._profile = profile
+        weigher = next(m for m in spec.machines if m.type == "checkweigher")
+        self._rejects_below = weigher.rejects_below
+        self._portions = self._portions_of(articles[0])  # replaced at the first boot
         self._phase = 0.0
         self._formed = 0
         outages = Outages(random.Random(f"outages:{key}"), profile, start)
         gauge_rng = random.Random(f"gauges:{key}")
         prefix = f"s{seed}-{start}"
         self.machines: list[Machine] = []
+        calendar = site.calendar()
         for machine in spec.machines:
-            days = ProductionDays(site)
-            tally = truth.machine(Placement(tenant, site, spec, machine), days)
+            tally = truth.machine(Placement(tenant, site, spec, machine), calendar)
             link = Link(outages, random.Random(f"link:{key}:{machine.id}"), profile)
             outbox = Outbox(
                 link,
@@ -73,7 +84,7 @@ class Line:
                 boot_id=f"{prefix}-{start}",
                 start=start,
             )
-            self.machines.append(Machine(machine, outbox, tally, gauge_rng, prefix, start))
+            self.machines.append(Machine(machine, outbox, tally, gauge_rng, prefix))
         self.links = [machine.outbox.link for machine in self.machines]
         self.max_skew = max(0, *(machine.clock_skew_s for machine in spec.machines))
 
@@ -95,7 +106,6 @@ class Line:
                 self._segment = next(self._segments)
                 self._entered = False
         for machine in self.machines:
-            machine.account(until)
             machine.outbox.flush(until)
 
     def finish(self) -> None:
@@ -115,17 +125,32 @@ class Line:
             machine.set_state(t, state)
         if segment.alarm is not None:
             machines[segment.culprit].alarm(t, segment.alarm, raised=True)
+        if segment.kind is SegmentKind.FAULT:
+            self._maybe_silence(segment)
+
+    def _maybe_silence(self, segment: Segment) -> None:
+        rng = self._silence_rng
+        if rng.random() >= self._profile.silence_probability:
+            return
+        if segment.end - segment.start < SILENCE_MIN_FAULT_SECONDS:
+            return
+        machine = self.machines[rng.randrange(len(self.machines))]
+        margin = SILENCE_MARGIN_SECONDS
+        machine.outbox.mute(segment.start + margin, segment.end - margin)
+
+    def _portions_of(self, article: ArticleSpec) -> Portions:
+        return Portions(article, self._weights_rng, self._rejects_below)
 
     def _announce(self, job: Job, t: int) -> None:
         """Boot at the first segment; report an article or batch change after that."""
         previous, self._job = self._job, job
         if previous is None:
-            self._portions = Portions(job.article, self._weights_rng)
+            self._portions = self._portions_of(job.article)
             for machine in self.machines:
                 machine.boot(t, job)
             return
         if job.article is not previous.article:
-            self._portions = Portions(job.article, self._weights_rng)
+            self._portions = self._portions_of(job.article)
             event = ContextEvent.ARTICLE_CHANGE
         elif job.batch != previous.batch:
             event = ContextEvent.BATCH_CHANGE
@@ -158,86 +183,64 @@ class Line:
                     machine.gauges(t, rate_ppm)
             phase += per_second
             packs = int(phase)
-            if packs:
-                phase -= packs
-                self._produce(t, packs)
+            phase -= packs
+            # Sampled after every producing second, even one that made nothing, so that every
+            # counter increase covers exactly the second it was made in.
+            self._produce(t, packs)
         self._phase = phase
 
     def _produce(self, t: int, packs: int) -> None:
         slicer, former, weigher, labeller = self.machines
+        article = self._portions.article
         done = t + 1
         slicer.add(0, packs)
-        _count(slicer.tally.day(t), packs, packs, ("cycles", packs))
+        slicer.tally.produce(t, article, packs, packs)
+        slicer.tally.count(t, "cycles", packs)
         slicer.sample(done)
         formed = self._formed + packs
         cycles, self._formed = divmod(formed, PACKS_PER_CYCLE)
         former.add(0, cycles)
         former.add(1, packs)
-        _count(former.tally.day(t), packs, packs, ("cycles", cycles), ("packs_total", packs))
+        former.tally.produce(t, article, packs, packs)
+        former.tally.count(t, "cycles", cycles)
+        former.tally.count(t, "packs_total", packs)
         former.sample(done)
         good = self._weigh(t, packs, weigher)
         weigher.sample(done)
         labeller.add(0, good)
-        _count(labeller.tally.day(t), good, good, ("packs_total", good))
+        labeller.tally.produce(t, article, good, good)
+        labeller.tally.count(t, "packs_total", good)
         labeller.sample(done)
 
     def _weigh(self, t: int, packs: int, weigher: Machine) -> int:
         """Weigh `packs` packs made in second t; returns how many were accepted."""
         portions = self._portions
         article = portions.article
-        nominal = article.nominal_g
-        t1, t2 = portions.t1_g, portions.t2_g
-        day = weigher.tally.day(t)
-        tally = day.articles.get(article.id)
-        if tally is None:
-            tally = day.articles[article.id] = ArticleTally(article.nominal_g)
         outbox = weigher.outbox
+        tally = weigher.tally
         good = 0
         for i in range(packs):
-            net, reason = portions.next()
-            ts = outbox.at(t + (i + 0.5) / packs)
+            net_dg, reason = portions.next()
+            at = t + (i + 0.5) / packs
             outbox.add(
                 Weighing(
                     article=article.id,
-                    net_g=net,
+                    net_g=net_dg / 10,
                     accepted=reason is None,
                     reject_reason=reason,
-                    ts=ts,
+                    ts=outbox.at(at),
                 )
             )
-            kg = net / 1000.0
-            day.kg += kg
-            tally.kg += kg
-            if net < t1:
-                tally.below_t1 += 1
-                if net < t2:
-                    tally.below_t2 += 1
-            if reason is None:
-                good += 1
-                day.kg_good += kg
-                if nominal is not None:
-                    day.giveaway_g += net - nominal
-                    tally.giveaway_g += net - nominal
-            else:
-                key = reason.value
-                day.rejects_by_reason[key] = day.rejects_by_reason.get(key, 0) + 1
+            tally.weighing(at, article, net_dg, None if reason is None else reason.value)
+            good += reason is None
         rejects = packs - good
-        tally.packs += packs
-        tally.packs_good += good
-        day.rejects += rejects
-        _count(day, packs, good, ("packs_total", packs), ("packs_good", good), ("rejects", rejects))
+        tally.produce(t, article, packs, good)
+        for name, n in (("packs_total", packs), ("packs_good", good), ("rejects", rejects)):
+            tally.count(t, name, n)
         weigher.add(0, packs)
         weigher.add(1, good)
         weigher.add(2, rejects)
         return good
-
-
-def _count(day: DayTally, packs: int, good: int, *increases: tuple[str, int]) -> None:
-    day.packs_total += packs
-    day.packs_good += good
-    counters = day.counters
-    for name, n in increases:
-        counters[name] = counters.get(name, 0) + n
 
 
 def peak_datapoints_per_second(tenant: TenantSpec) -> float:

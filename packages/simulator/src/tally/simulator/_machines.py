@@ -13,10 +13,10 @@ import random
 from tally.contracts import Alarm, Context, ContextEvent, Counter, Gauge, State
 from tally.simulator._alarms import AlarmSpec
 from tally.simulator._fleet import MachineSpec, MachineType
+from tally.simulator._machine_tally import MachineTally
 from tally.simulator._outbox import Outbox
 from tally.simulator._states import MachineState
 from tally.simulator._timeline import Job
-from tally.simulator._truth import MachineTally
 
 COUNTERS: dict[MachineType, tuple[str, ...]] = {
     "slicer": ("cycles",),
@@ -40,7 +40,6 @@ class Machine:
         "_boot_prefix",
         "_gauge_rng",
         "_modulus",
-        "_state_since",
         "_temperature",
         "counters",
         "outbox",
@@ -57,7 +56,6 @@ class Machine:
         tally: MachineTally,
         gauge_rng: random.Random,
         boot_prefix: str,
-        start: int,
     ) -> None:
         self.spec = spec
         self.outbox = outbox
@@ -69,7 +67,6 @@ class Machine:
         self._gauge_rng = gauge_rng
         self._temperature = TEMPERATURES[spec.type]
         self._boot_prefix = boot_prefix
-        self._state_since = start
 
     def add(self, index: int, n: int) -> None:
         """Count n more on counter `index`, wrapping at the rollover."""
@@ -86,8 +83,8 @@ class Machine:
         """Enter a state at t (reported only if it changed), with a counter sample."""
         if state == self.state:
             return
-        self.account(t)
         self.state = state
+        self.tally.enter(t, state)
         ts = self.outbox.at(t)
         self.outbox.add(
             State(
@@ -101,18 +98,11 @@ class Machine:
         )
         self.sample(t)
 
-    def account(self, t: int) -> None:
-        """Book the time since the last change to the current state in the truth."""
-        if self.state is not None and t > self._state_since:
-            self.tally.state(self.state.name, self.state.mode, self._state_since, t)
-        self._state_since = t
-
     def boot(self, t: int, job: Job) -> None:
         """Start a (new) boot at t: sequence 0, counters 0, the job announced again. The state
         is reported by the next `set_state`, as a controller does after start-up."""
         if self.state is not None:
-            self.account(t)
-            self.tally.day(t).reboots += 1
+            self.tally.reboot(t)
         self.outbox.reboot(t, f"{self._boot_prefix}-{t}")
         self.state = None
         self.values = [0] * len(self.counters)
@@ -122,7 +112,11 @@ class Machine:
     def reset(self, t: int) -> None:
         """The operator zeroes the counters (shift or job start)."""
         self.values = [0] * len(self.counters)
-        self.tally.day(t).counter_resets += 1
+        self.tally.reset(t)
+        # The last count before the reset may carry this same instant: the zeros go in a
+        # message of their own, whose higher sequence number orders them after it (samples
+        # of equal time are ordered by message, never by their place inside one).
+        self.outbox.finish()
         self.sample(t)
 
     def context(self, t: int, event: ContextEvent, job: Job, shift: str | None = None) -> None:
@@ -141,6 +135,8 @@ class Machine:
 
     def alarm(self, t: int, alarm: AlarmSpec, *, raised: bool) -> None:
         """Raise or clear a first-out alarm."""
+        if raised:
+            self.tally.alarm(t, alarm.code, alarm.text)
         ts = self.outbox.at(t)
         self.outbox.add(
             Alarm(

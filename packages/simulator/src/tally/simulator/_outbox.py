@@ -4,6 +4,8 @@ A message covers a window (t_end − message_seconds, t_end] of true time and is
 (plus the machine's clock skew); a signal at exactly t_end carries no timestamp of its own, every
 other one does. A window that fills up, or a reboot, closes the message early, stamped with its
 last signal's time — so no message is ever stamped later than what has been generated.
+A muted stretch (an injected silence) loses the messages closed in it: never sent, never
+counted, their sequence numbers skipped.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tally.contracts import MachineMessage, Signal
+from tally.simulator._machine_tally import MachineTally
 from tally.simulator._transport import Link, TransportProfile
-from tally.simulator._truth import MachineTally
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -25,6 +27,7 @@ class Outbox:
         "_historical",
         "_last",
         "_max",
+        "_muted",
         "_skew",
         "_tally",
         "_window",
@@ -53,6 +56,7 @@ class Outbox:
         self._historical = historical
         self._end = self._ceil(start)
         self._last = float(start)
+        self._muted = (0.0, 0.0)
         self.boot_id = boot_id
         self.seq = 0
         self.signals: list[Signal] = []
@@ -91,9 +95,18 @@ class Outbox:
         self.boot_id = boot_id
         self.seq = 0
 
+    def mute(self, start: float, end: float) -> None:
+        """Lose every message closed in [start, end) of true time."""
+        self._muted = (start, end)
+
     def _close(self, t: float) -> None:
         signals = self.signals
         if not signals:
+            return
+        start, end = self._muted
+        if start <= t < end:
+            self.seq += 1
+            self.signals = []
             return
         link = self.link
         historical = self._historical or link.offline_until(t) is not None
@@ -106,11 +119,8 @@ class Outbox:
         )
         self.seq += 1
         self.signals = []
-        day = self._tally.day(t)
-        day.messages += 1
-        day.datapoints += len(signals)
-        if link.submit(message, t):
-            day.duplicates_sent += 1
+        duplicated = link.submit(message, t)
+        self._tally.message(t, len(signals), duplicated=duplicated)
 
     def _ceil(self, t: float) -> int:
         window = self._window

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from tally.calendar import Window, WindowKind
 from tally.simulator._alarms import FAULTS, REELS, AlarmSpec
-from tally.simulator._calendar import ProductionDays, Window, WindowKind, day_windows
 from tally.simulator._fleet import ArticleSpec, LineSpec, SiteSpec
 
 MICROSTOPS_PER_HOUR = 5.0
@@ -86,15 +86,15 @@ class Timeline:
         self._articles = articles
         self._rng = rng
         self._start = start
-        self._days = ProductionDays(site)
+        self._calendar = site.calendar()
         self._jobs = 0
         self._max_rate = min(machine.ideal_rate_ppm for machine in line.machines)
-        self._job = self._new_job(articles[0], self._days.of(start).day)
+        self._job = self._new_job(articles[0], self._calendar.day_of(start).date)
 
     def __iter__(self) -> Iterator[Segment]:
-        day = self._days.of(self._start).day
+        day = self._calendar.day_of(self._start).date
         while True:
-            for window in day_windows(self._site, self._days, day):
+            for window in self._calendar.windows(day):
                 for segment in self._window(window, day):
                     if segment.end <= self._start:
                         continue

@@ -32,6 +32,9 @@ class TransportProfile:
     duplicate_probability: float = 0.002
     duplicate_delay_s: tuple[int, int] = (30, 900)
     reorder_probability: float = 0.01
+    # The share of long faults (5 min or more) during which one machine of the line falls
+    # silent: its messages there are lost at the source, a data gap (see `_line.py`).
+    silence_probability: float = 0.1
 
 
 class Outages:

@@ -1,103 +1,36 @@
-"""The ground truth: what the simulator really generated, per tenant, machine and production day.
+"""The ground truth: what the simulator really generated, as FIGURES.md's figures.
 
-Everything is recorded at generation time by TRUE time: a machine with a skewed clock sends
-shifted timestamps, but its packs count on the production day they were really made. A platform
-that trusts device time can therefore differ from the truth by the few packs made within the
-skew of a day boundary; totals over the whole run agree exactly.
+Kept in DEVICE time (see `_machine_tally.py`), computed only from what the simulator generated —
+its own states with the categories it meant, its own packs and weighings — and the site's plan
+through the shared calendar; never with the platform's code. `to_file()` gives rows per machine
+and production day, per line and production day, and per ℮ lot; `_truth_file.py` documents them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
-from tally.simulator._calendar import DaySpan, ProductionDays
+from tally.calendar import SiteCalendar
 from tally.simulator._fleet import Placement
+from tally.simulator._machine_tally import DayTally, MachineTally
+from tally.simulator._truth_figures import DayTime, day_times, oee
 from tally.simulator._truth_file import (
-    ArticleDayTruth,
+    LineDayTruth,
     MachineDayTruth,
+    OeeTruth,
     TenantTruth,
     TruthFile,
 )
-
-
-@dataclass(slots=True)
-class ArticleTally:
-    """One article on one checkweigher on one day."""
-
-    nominal_g: float | None
-    packs: int = 0
-    packs_good: int = 0
-    kg: float = 0.0
-    giveaway_g: float = 0.0
-    below_t1: int = 0
-    below_t2: int = 0
-
-
-@dataclass(slots=True)
-class DayTally:
-    """One machine on one production day; the line adds to it as it generates."""
-
-    span: DaySpan
-    packs_total: int = 0
-    packs_good: int = 0
-    rejects: int = 0
-    kg: float = 0.0
-    kg_good: float = 0.0
-    giveaway_g: float = 0.0
-    messages: int = 0
-    datapoints: int = 0
-    duplicates_sent: int = 0
-    reboots: int = 0
-    counter_resets: int = 0
-    counters: dict[str, int] = field(default_factory=dict)
-    rejects_by_reason: dict[str, int] = field(default_factory=dict)
-    state_seconds: dict[str, int] = field(default_factory=dict)
-    mode_seconds: dict[str, int] = field(default_factory=dict)
-    articles: dict[str, ArticleTally] = field(default_factory=dict)
-
-
-class MachineTally:
-    """The days of one machine."""
-
-    __slots__ = ("_current", "_days", "days", "placement")
-
-    def __init__(self, placement: Placement, days: ProductionDays) -> None:
-        self.placement = placement
-        self.days: dict[date, DayTally] = {}
-        self._days = days
-        self._current = DayTally(DaySpan(date.min, 0, 0))
-
-    def day(self, t: float) -> DayTally:
-        """The tally of the production day holding instant t."""
-        current = self._current
-        if current.span.start <= t < current.span.end:
-            return current
-        span = self._days.of(t)
-        tally = self.days.get(span.day)
-        if tally is None:
-            tally = self.days[span.day] = DayTally(span)
-        self._current = tally
-        return tally
-
-    def state(self, name: str, mode: str, start: int, end: int) -> None:
-        """Count [start, end) in a state, split at production-day boundaries."""
-        while start < end:
-            tally = self.day(start)
-            upto = min(end, tally.span.end)
-            seconds = upto - start
-            tally.state_seconds[name] = tally.state_seconds.get(name, 0) + seconds
-            tally.mode_seconds[mode] = tally.mode_seconds.get(mode, 0) + seconds
-            start = upto
+from tally.simulator._truth_rows import article_days, line_weighings, lot_rows
 
 
 class Truth:
-    """The ground truth of one simulation run; see the module docstring for its time rule.
-    [start, end) is the span generated; `end` is the furthest any line got (all lines get
-    equally far unless the run was stopped)."""
+    """The ground truth of one simulation run. [start, end) is the span generated, true time;
+    `end` is the furthest any line got (all lines get equally far unless the run was stopped)."""
 
     def __init__(self, seed: int, start: int) -> None:
         self.seed = seed
@@ -105,9 +38,9 @@ class Truth:
         self.end = start
         self._machines: list[MachineTally] = []
 
-    def machine(self, placement: Placement, days: ProductionDays) -> MachineTally:
+    def machine(self, placement: Placement, calendar: SiteCalendar) -> MachineTally:
         """Register a machine and return its tally."""
-        tally = MachineTally(placement, days)
+        tally = MachineTally(placement, calendar, placement.tenant.settings)
         self._machines.append(tally)
         return tally
 
@@ -122,32 +55,149 @@ class Truth:
 
     def to_file(self) -> TruthFile:
         """The truth as its file schema, tenants and rows in a stable order."""
-        rows: dict[str, list[MachineDayTruth]] = {}
+        by_tenant: dict[str, list[MachineTally]] = {}
         for machine in self._machines:
-            tenant_rows = rows.setdefault(machine.placement.tenant.id, [])
-            tenant_rows.extend(
-                _row(machine.placement, machine.days[d]) for d in sorted(machine.days)
-            )
-        tenants = [
-            TenantTruth(
-                tenant=tenant_id,
-                messages=sum(row.messages for row in tenant_rows),
-                datapoints=sum(row.datapoints for row in tenant_rows),
-                duplicates_sent=sum(row.duplicates_sent for row in tenant_rows),
-                days=tenant_rows,
-            )
-            for tenant_id, tenant_rows in sorted(rows.items())
-        ]
+            by_tenant.setdefault(machine.placement.tenant.id, []).append(machine)
         return TruthFile(
             seed=self.seed,
             start=datetime.fromtimestamp(self.start, UTC),
             end=datetime.fromtimestamp(self.end, UTC),
-            tenants=tenants,
+            time_basis="device",
+            tenants=[self._tenant(machines) for _, machines in sorted(by_tenant.items())],
         )
 
     def to_json(self) -> bytes:
         """The truth file as JSON."""
         return msgspec.json.encode(self.to_file())
+
+    def _tenant(self, machines: list[MachineTally]) -> TenantTruth:
+        tenant = machines[0].placement.tenant
+        rows = [row for machine in machines for row in self._machine_days(machine)]
+        lots = [lot for machine in machines for lot in lot_rows(machine)]
+        settings = tenant.settings
+        return TenantTruth(
+            tenant=tenant.id,
+            micro_stop_seconds=settings.micro_stop_seconds,
+            gap_seconds=settings.gap_seconds,
+            changeover_is_loss=settings.changeover_is_loss,
+            cleaning_is_loss=settings.cleaning_is_loss,
+            messages=sum(row.messages for row in rows),
+            datapoints=sum(row.datapoints for row in rows),
+            duplicates_sent=sum(row.duplicates_sent for row in rows),
+            days=rows,
+            lines=_line_days(machines, rows),
+            lots=sorted(lots, key=lambda lot: (lot.machine, lot.hour_start, lot.article)),
+        )
+
+    def _machine_days(self, machine: MachineTally) -> Iterable[MachineDayTruth]:
+        skew = machine.skew
+        end = self.end + skew
+        times = day_times(machine, end)
+        counted = machine.days
+        for name in sorted(set(times) | set(counted)):
+            span = times[name].day if name in times else counted[name].span
+            complete = self.start + skew <= span.start and span.end <= end
+            time = times.get(name) or DayTime(span)
+            day = counted.get(name) or DayTally(span)
+            yield _machine_row(machine, complete, time, day)
+
+
+def _machine_row(
+    machine: MachineTally, complete: bool, time: DayTime, day: DayTally
+) -> MachineDayTruth:
+    placement = machine.placement
+    span = time.day
+    ppt_total = sum(day.ppt_packs.values())
+    quality = day.ppt_good / ppt_total if ppt_total else None
+    return MachineDayTruth(
+        site=placement.site.id,
+        line=placement.line.id,
+        machine=placement.machine.id,
+        machine_type=placement.machine.type,
+        clock_skew_s=machine.skew,
+        production_day=span.date,
+        day_start=datetime.fromtimestamp(span.start, UTC),
+        day_end=datetime.fromtimestamp(span.end, UTC),
+        complete=complete,
+        packs_total=day.packs_total,
+        packs_good=day.packs_good,
+        counters=dict(sorted(day.counters.items())),
+        counter_resets=day.counter_resets,
+        reboots=day.reboots,
+        state_seconds=dict(sorted(time.state_seconds.items())),
+        mode_seconds=dict(sorted(time.mode_seconds.items())),
+        category_seconds=dict(sorted(time.category_seconds.items())),
+        no_data_seconds=time.no_data,
+        completeness=time.completeness,
+        planned_seconds=time.planned,
+        excluded_seconds=time.excluded,
+        running_seconds=time.running,
+        micro_stops=time.micro_stops,
+        stops=time.stops,
+        packs_in_ppt=ppt_total,
+        good_in_ppt=day.ppt_good,
+        figures=oee(time.ppt, time.running, time.micro, time.losses, _ideal(machine, day), quality),
+        articles=article_days(machine, span.date, day),
+        messages=day.messages,
+        datapoints=day.datapoints,
+        duplicates_sent=day.duplicates_sent,
+    )
+
+
+def _ideal(machine: MachineTally, day: DayTally) -> float:
+    """Seconds the packs made in planned time take at their articles' ideal rates."""
+    tenant = machine.placement.tenant
+    return sum(
+        packs * 60.0 / tenant.article(article).ideal_rate_ppm
+        for article, packs in sorted(day.ppt_packs.items())
+    )
+
+
+def _line_days(machines: list[MachineTally], rows: list[MachineDayTruth]) -> list[LineDayTruth]:
+    """A line's day from its thermoformer's row and its checkweigher's row of that day."""
+    by_machine = {(row.machine, row.production_day): row for row in rows}
+    lines = []
+    for row in rows:
+        if row.machine_type != "thermoformer":
+            continue
+        line = next(m.placement.line for m in machines if m.placement.machine.id == row.machine)
+        weigher = next(m.id for m in line.machines if m.type == "checkweigher")
+        end = by_machine.get((weigher, row.production_day))
+        if end is not None:
+            lines.append(_line_row(row, end))
+    return sorted(lines, key=lambda line: (line.line, line.production_day))
+
+
+def _line_row(constraint: MachineDayTruth, end: MachineDayTruth) -> LineDayTruth:
+    mine = constraint.figures
+    quality = end.good_in_ppt / end.packs_in_ppt if end.packs_in_ppt else None
+    micro = mine.losses.micro_stop_seconds
+    figures: OeeTruth = oee(
+        mine.ppt_seconds,
+        mine.run_seconds - micro,
+        micro,
+        dict(mine.losses.availability_seconds),
+        mine.ideal_seconds,
+        quality,
+    )
+    totals = line_weighings(end.articles)
+    return LineDayTruth(
+        site=constraint.site,
+        line=constraint.line,
+        production_day=constraint.production_day,
+        complete=constraint.complete and end.complete,
+        constraint_machine=constraint.machine,
+        end_of_line_machine=end.machine,
+        packs_total=end.packs_total,
+        packs_good=end.packs_good,
+        rejects_by_reason=totals.rejects_by_reason,
+        kg=totals.kg,
+        kg_declared=totals.kg_declared,
+        giveaway_dg=totals.giveaway_dg,
+        giveaway_g=totals.giveaway_g,
+        giveaway_value=totals.giveaway_value,
+        figures=figures,
+    )
 
 
 def write_truth(truth: Truth, path: str | Path) -> None:
@@ -158,44 +208,3 @@ def write_truth(truth: Truth, path: str | Path) -> None:
 def read_truth(path: str | Path) -> TruthFile:
     """Read a truth file written by `write_truth`."""
     return msgspec.json.decode(Path(path).read_bytes(), type=TruthFile)
-
-
-def _row(placement: Placement, tally: DayTally) -> MachineDayTruth:
-    return MachineDayTruth(
-        site=placement.site.id,
-        line=placement.line.id,
-        machine=placement.machine.id,
-        machine_type=placement.machine.type,
-        clock_skew_s=placement.machine.clock_skew_s,
-        production_day=tally.span.day,
-        day_start=datetime.fromtimestamp(tally.span.start, UTC),
-        day_end=datetime.fromtimestamp(tally.span.end, UTC),
-        packs_total=tally.packs_total,
-        packs_good=tally.packs_good,
-        rejects=tally.rejects,
-        rejects_by_reason=dict(sorted(tally.rejects_by_reason.items())),
-        kg=round(tally.kg, 4),
-        kg_good=round(tally.kg_good, 4),
-        giveaway_g=round(tally.giveaway_g, 1),
-        counters=dict(sorted(tally.counters.items())),
-        state_seconds=dict(sorted(tally.state_seconds.items())),
-        mode_seconds=dict(sorted(tally.mode_seconds.items())),
-        articles=[
-            ArticleDayTruth(
-                article=article_id,
-                nominal_g=a.nominal_g,
-                packs=a.packs,
-                packs_good=a.packs_good,
-                kg=round(a.kg, 4),
-                giveaway_g=round(a.giveaway_g, 1),
-                below_t1=a.below_t1,
-                below_t2=a.below_t2,
-            )
-            for article_id, a in sorted(tally.articles.items())
-        ],
-        messages=tally.messages,
-        datapoints=tally.datapoints,
-        duplicates_sent=tally.duplicates_sent,
-        reboots=tally.reboots,
-        counter_resets=tally.counter_resets,
-    )
