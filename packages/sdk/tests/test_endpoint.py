@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,8 +29,16 @@ class ItemPath(msgspec.Struct, frozen=True):
     item: int
 
 
-class Item(msgspec.Struct, frozen=True):
+class Item(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
+
+
+class Lenient(msgspec.Struct, frozen=True):
+    name: str
+
+
+class Basket(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    items: list[Lenient]
 
 
 async def handler(deps: object, call: Call[Anonymous, Any, Any, Any]) -> Any:
@@ -56,10 +65,12 @@ def declare(
         (lambda: declare("PUT", body=Body(dict, merge_path=True)), "merge_path needs a Struct"),
         (lambda: declare("POST", body=Body(Item, media_types=["text/csv"])), "use JSON and"),
         (lambda: declare(response=Redirect, status=200), "a Redirect answers 3xx"),
+        (lambda: declare("POST", body=Lenient), "declare ['Lenient'] with forbid_unknown_fields"),
+        (lambda: declare("POST", body=Basket), "declare ['Lenient'] with forbid_unknown_fields"),
     ],
 )
 def test_a_wrong_declaration_is_refused(declaration: Any, message: str) -> None:
-    with pytest.raises(ContractError, match=message.replace("{", r"\{").replace("(", r"\(")):
+    with pytest.raises(ContractError, match=re.escape(message)):
         declaration()
 
 

@@ -159,12 +159,16 @@ async def test_operations_endpoints_answer_on_the_operations_port_only(
         assert (await public.get("/hello")).status_code == 200
         for path in ("/metrics", "/healthz", "/readyz"):
             assert (await public.get(path)).status_code == 404, path
+        assert (await public.delete("/hello")).status_code == 405
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.ops_port}") as ops:
         assert (await ops.get("/healthz")).json() == {"status": "ok"}
         assert (await ops.get("/readyz")).status_code == 200
         metrics = (await ops.get("/metrics")).text
         assert (await ops.get("/hello")).status_code == 404
     assert 'tally_http_requests_total{route="/hello",status="200"} 1.0' in metrics
+    # Counted by template; paths and methods no route has are one label, not one per path.
+    assert 'tally_http_requests_total{route="unmatched",status="404"} 3.0' in metrics
+    assert 'tally_http_requests_total{route="unmatched",status="405"} 1.0' in metrics
 
 
 async def test_a_client_gone_while_sending_its_body_is_no_error(

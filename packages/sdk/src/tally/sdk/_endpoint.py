@@ -85,6 +85,8 @@ class Body(Generic[B]):
             raise ContractError("merge_path needs a Struct body: the record the path completes")
         if merge_path and tuple(media_types) != (JSON,):
             raise ContractError("merge_path reads JSON objects only")
+        if kind is not Payload:
+            _require_strict(kind, top_level=not merge_path)
         self.kind = kind
         self.media_types = tuple(media_types)
         self.merge_path = merge_path
@@ -228,6 +230,49 @@ def _media_types(response: object) -> tuple[str, ...]:
     if isinstance(response, type) and issubclass(response, Answer):
         return response.media_types
     return (JSON,)
+
+
+def _require_strict(kind: Any, *, top_level: bool) -> None:
+    """Every Struct a body may hold refuses unknown fields: a misspelt optional field would
+    otherwise fall back to its default unnoticed. (A `merge_path` record's own fields are
+    checked by name when it is read, against the path's ids.)"""
+    lenient = sorted(
+        {
+            s.cls.__qualname__
+            for s in _structs(msgspec.inspect.type_info(kind))
+            if not s.forbid_unknown_fields and (top_level or s.cls is not kind)
+        }
+    )
+    if lenient:
+        raise ContractError(
+            f"body {_name(kind)}: declare {lenient} with forbid_unknown_fields=True, so that a "
+            "misspelt field is refused rather than ignored"
+        )
+
+
+def _structs(node: Any, seen: set[int] | None = None) -> list[msgspec.inspect.StructType]:
+    """The Struct types reachable from an inspected type."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return []
+    seen.add(id(node))
+    found = [node] if isinstance(node, msgspec.inspect.StructType) else []
+    children: list[Any] = []
+    if isinstance(node, msgspec.inspect.StructType | msgspec.inspect.DataclassType):
+        children = [f.type for f in node.fields]
+    elif isinstance(node, msgspec.inspect.UnionType):
+        children = list(node.types)
+    elif isinstance(node, msgspec.inspect.TupleType):
+        children = list(node.item_types)
+    elif isinstance(node, msgspec.inspect.DictType):
+        children = [node.key_type, node.value_type]
+    elif isinstance(node, msgspec.inspect.CollectionType):  # lists, sets, frozensets, tuple[X, ...]
+        children = [node.item_type]
+    elif isinstance(node, msgspec.inspect.Metadata):
+        children = [node.type]
+    for child in children:
+        found += _structs(child, seen)
+    return found
 
 
 def _is_struct(kind: object) -> bool:

@@ -127,7 +127,7 @@ class _Runner:
             query=_NO_PARAMS if self._query is None else self._query.read(request.query_params),
             body=None if self._body is None else await self._body.read(request),
             headers=request.headers,
-            client=request.client.host if request.client else None,
+            client=_host(request),
             database=self._database,
         )
 
@@ -137,3 +137,9 @@ class _Runner:
         else:
             _log.debug("refused %s %s: %s", self._endpoint.method, self._endpoint.path, rejected)
         return rejected.response()
+
+
+def _host(request: Request) -> str | None:
+    # From the scope: `request.client` builds a named tuple each time it is read.
+    client = request.scope.get("client")
+    return str(client[0]) if client else None

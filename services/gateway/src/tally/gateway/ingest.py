@@ -115,10 +115,11 @@ class Ingest:
                 duplicates += 1
                 datapoints -= len(message.signals)
         accepted = len(messages) - duplicates
-        self.metrics.messages.labels(tenant, "accepted").inc(accepted)
+        counters = self.metrics.of(tenant)
+        counters.accepted.inc(accepted)
         if duplicates:
-            self.metrics.messages.labels(tenant, "duplicate").inc(duplicates)
-        self.metrics.datapoints.labels(tenant).inc(datapoints)
+            counters.duplicates(self.metrics).inc(duplicates)
+        counters.datapoints.inc(datapoints)
         return UploadResult(accepted=accepted, duplicates=duplicates)
 
     def _unconfirmed(self, error: BrokerUnavailable) -> Unavailable:
