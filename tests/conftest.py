@@ -14,8 +14,16 @@ import pytest
 from tally.cli._provision import Tokens, provision
 from tally.cli._service_processes import ServiceProcesses
 from tally.contracts import TELEMETRY_STREAM
-from tally.sdk import NatsBroker, migrate
+from tally.sdk import NatsBroker, StreamLimits, migrate
 from tally.simulator import Fleet, build_fleet
+
+# The fault suite's --faults-report option and the hooks that write its table.
+from .faults.report import (  # noqa: F401
+    pytest_addoption,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
@@ -53,11 +61,13 @@ def service_processes(
         processes.stop_all()
 
 
-async def fresh_telemetry(nats_url: str) -> None:
+async def fresh_telemetry(nats_url: str, limits: StreamLimits | None = None) -> None:
     """Empty the TELEMETRY stream and forget the recorder's position: other tests publish
     telemetry too, and an earlier run may have left some. These tests own the stream of the
-    server they are given — never point them at a production NATS."""
-    broker = await NatsBroker.connect(nats_url)
+    server they are given — never point them at a production NATS. Give the `limits` the
+    services will declare: on a cluster, services that start together while the stream's
+    replicas are being changed time out declaring it."""
+    broker = await NatsBroker.connect(nats_url, limits=limits)
     try:
         await broker.ensure_stream(TELEMETRY_STREAM)
         js = broker.client.jetstream()

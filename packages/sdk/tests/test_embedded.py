@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import nats
+import nats.js.errors
 import pytest
 
 from tally.sdk._embedded_nats import EmbeddedNats, get_json
@@ -111,6 +112,22 @@ def test_nats_starts_afresh_when_its_record_is_stale(state_dir: Path) -> None:
             assert fresh.pid != crashed.pid
 
 
+async def test_nats_killed_starts_again_on_its_port_with_its_store(state_dir: Path) -> None:
+    with EmbeddedNats(state_dir) as server:
+        url, pid = server.url, server.pid
+        connection = await nats.connect(url)
+        jetstream = connection.jetstream()
+        await jetstream.add_stream(name="ORDERS", subjects=["orders.>"])
+        await jetstream.publish("orders.1", b"first")
+        await connection.close()
+        server.kill()
+        _assert_gone(pid, _port(url))
+        # The same URL, for clients that keep reconnecting to it.
+        assert server.start() == url
+        assert server.pid != pid
+        assert await _stored_messages(url) == 1
+
+
 def test_nats_failure_names_the_cause_with_the_log(state_dir: Path) -> None:
     (state_dir / "nats").mkdir()
     (state_dir / "nats" / "jetstream").write_text("a file where the store folder belongs")
@@ -168,6 +185,23 @@ async def test_postgres_keeps_tables_across_restarts(state_dir: Path) -> None:
         assert (attached.owned, attached.pid) == (False, restarted.pid)
         attached.stop()
         assert await connection.fetchval("SELECT 1") == 1
+        await connection.close()
+
+
+async def test_postgres_killed_starts_again_on_its_port_with_its_data(state_dir: Path) -> None:
+    with EmbeddedPostgres(state_dir) as server:
+        url, pid = server.url, server.pid
+        connection = await asyncpg.connect(url)
+        await connection.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)")
+        server.kill()
+        with pytest.raises((OSError, asyncpg.PostgresError, asyncpg.InterfaceError)):
+            await connection.fetchval("SELECT 1")
+        connection.terminate()
+        _assert_gone(pid, _port(url))
+        # Crash recovery replays the log: what was committed is there, on the same URL.
+        assert server.start() == url
+        connection = await asyncpg.connect(url)
+        assert await connection.fetchval("SELECT n FROM kept") == 7
         await connection.close()
 
 

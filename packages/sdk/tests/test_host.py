@@ -11,6 +11,8 @@ import msgspec
 import pytest
 
 from tally.sdk import (
+    BrokerFull,
+    BrokerUnavailable,
     Consumer,
     ContractError,
     Envelope,
@@ -103,3 +105,41 @@ async def test_a_consumer_its_stream_does_not_declare_is_refused_before_anything
     assert host.port == 0  # refused before its HTTP port opened
     with pytest.raises(ContractError, match="does not declare it"):
         await broker.subscribe(PINGS.stream, "stranger", PINGS.filter(), ack_wait=30.0)
+
+
+class SettlingBroker(MemoryBroker):
+    """A broker that cannot answer the first declarations, as a cluster whose stream leader is
+    still being elected while services start together."""
+
+    def __init__(self, unanswered: int) -> None:
+        super().__init__()
+        self.unanswered = unanswered
+
+    async def ensure_stream(self, stream: Stream) -> None:
+        if self.unanswered > 0:
+            self.unanswered -= 1
+            raise BrokerUnavailable(f"no answer declaring {stream.name}")
+        await super().ensure_stream(stream)
+
+
+async def test_start_up_declares_its_streams_again_until_the_broker_answers() -> None:
+    broker = SettlingBroker(unanswered=3)
+    host = ServiceHost(SERVICE, NoSettings(), broker=broker)
+    await host.start()
+    try:
+        await broker.publish(PINGS, Ping(tenant="acme", n=7))
+        assert host.deps is not None
+        await eventually(lambda: host.deps == [7])
+    finally:
+        await host.stop()
+    assert broker.unanswered == 0
+
+
+async def test_a_stream_the_servers_refuse_fails_start_up_at_once() -> None:
+    class FullBroker(MemoryBroker):
+        async def ensure_stream(self, stream: Stream) -> None:
+            raise BrokerFull(f"insufficient resources for {stream.name}")
+
+    host = ServiceHost(SERVICE, NoSettings(), broker=FullBroker())
+    with pytest.raises(BrokerFull):
+        await host.start()

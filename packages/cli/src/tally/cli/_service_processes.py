@@ -63,6 +63,9 @@ class ServiceProcess:
     ops_port: int
     process: subprocess.Popen[bytes]
     log: Path
+    # How it was started, so that it can be started again alike.
+    workers: int = 1
+    extra: dict[str, str] | None = None
     peak_rss: int = 0
     _handle: psutil.Process | None = field(default=None, repr=False)
 
@@ -103,9 +106,16 @@ class ServiceProcesses:
         log_dir.mkdir(parents=True, exist_ok=True)
 
     def start(
-        self, name: str, *, workers: int = 1, extra: dict[str, str] | None = None
+        self,
+        name: str,
+        *,
+        workers: int = 1,
+        extra: dict[str, str] | None = None,
+        port: int | None = None,
     ) -> ServiceProcess:
-        port, ops_port = free_port(), free_port()
+        """Start `name` on `port` (a free one if None: give the old one to restart a service
+        at the address its clients know); its operations port is a free one."""
+        port, ops_port = (free_port() if port is None else port), free_port()
         log = self._log_dir / f"{name}.log"
         env = {
             **service_environment(name, self._owner_database_url),
@@ -126,7 +136,7 @@ class ServiceProcesses:
                 # stops the services itself once what they accepted is stored.
                 start_new_session=True,
             )
-        service = ServiceProcess(name, port, ops_port, process, log)
+        service = ServiceProcess(name, port, ops_port, process, log, workers, extra)
         self.running[name] = service
         return service
 

@@ -20,7 +20,6 @@ from tally.sdk._errors import InfrastructureError
 from tally.sdk._server_process import (
     EmbeddedServer,
     ServerRecord,
-    free_port,
     pid_alive,
     spawn,
     wait_until_ready,
@@ -72,7 +71,7 @@ class EmbeddedNats(EmbeddedServer):
         return self.directory / "jetstream"
 
     def _launch(self) -> tuple[subprocess.Popen[bytes], ServerRecord]:
-        port, monitoring_port = free_port(), free_port()
+        port, monitoring_port = self._port(), self._monitoring_port()
         log_path = self.directory / "nats.log"
         config = self.directory / "nats.conf"
         config.write_text(

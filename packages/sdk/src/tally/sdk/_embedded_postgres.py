@@ -10,12 +10,15 @@ hooks; importing it even warns when XDG_RUNTIME_DIR is unset.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import shutil
 import signal
 import subprocess
 from pathlib import Path
+
+import psutil
 
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._postgres_as_root import (
@@ -28,7 +31,6 @@ from tally.sdk._postgres_as_root import (
 from tally.sdk._server_process import (
     EmbeddedServer,
     ServerRecord,
-    free_port,
     log_tail,
     pid_alive,
     spawn,
@@ -127,7 +129,7 @@ class EmbeddedPostgres(EmbeddedServer):
     def _run_postgres(
         self, data: Path, user: str | None
     ) -> tuple[subprocess.Popen[bytes], ServerRecord]:
-        port = free_port()
+        port = self._port()
         argv = [str(_binary("postgres")), "-D", str(data), "-h", "127.0.0.1", "-p", str(port)]
         for setting in _SETTINGS + (_FAST_SETTINGS if self._fast else ()):
             argv += ["-c", setting]
@@ -149,6 +151,22 @@ class EmbeddedPostgres(EmbeddedServer):
         )
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         return process, ServerRecord(process.pid, port, url)
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster (see `EmbeddedServer.kill`), then wait for its backends.
+
+        They outlive it until they notice it is gone, as after a real crash, and a new
+        postmaster refuses to start while they still hold the old shared memory."""
+        try:
+            backends = psutil.Process(self.pid).children()
+        except psutil.Error:
+            backends = []
+        super().kill()
+        _, left = psutil.wait_procs(backends, timeout=self._stop_timeout)
+        for backend in left:
+            with contextlib.suppress(psutil.Error):
+                backend.kill()
+        psutil.wait_procs(left, timeout=self._stop_timeout)
 
     def _is_ours(self, record: ServerRecord) -> bool:
         # A recorded pid may have been reused by another process, so postmaster.pid must name it

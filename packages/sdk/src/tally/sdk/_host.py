@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from contextlib import AsyncExitStack
 from typing import Any, Generic, TypeVar
 
@@ -19,10 +20,12 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from tally.sdk._backoff import Backoff
 from tally.sdk._broker import DEAD_LETTER_STREAM, Broker
 from tally.sdk._consumer_loop import ConsumerLoop
 from tally.sdk._database import Database
 from tally.sdk._endpoint_routes import endpoint_routes
+from tally.sdk._errors import BrokerFull, BrokerUnavailable
 from tally.sdk._http import build_app, build_ops_app, http_server, listening_socket
 from tally.sdk._metrics import ServiceMetrics
 from tally.sdk._openapi import openapi_document
@@ -33,6 +36,9 @@ S = TypeVar("S", bound=msgspec.Struct)
 D = TypeVar("D")
 
 _log = logging.getLogger("tally.sdk.host")
+# How long start-up keeps declaring a stream the broker does not answer for.
+_DECLARE_SECONDS = 30.0
+_DECLARE_BACKOFF = Backoff(initial=0.2, maximum=2.0)
 
 
 class ServiceHost(Generic[S, D]):
@@ -74,7 +80,7 @@ class ServiceHost(Generic[S, D]):
             # whatever was published before its first start.
             consumer.topic.stream.require_consumer(consumer.name)
         for stream in self._streams():
-            await self._broker.ensure_stream(stream)
+            await self._declare(stream)
         runtime = Runtime(service.name, self._broker, self._database, self.metrics)
         self.deps = deps = await self._stack.enter_async_context(
             service.deps(runtime, self.settings)
@@ -112,6 +118,25 @@ class ServiceHost(Generic[S, D]):
         while not server.started and not task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         return bound
+
+    async def _declare(self, stream: Stream) -> None:
+        """Declare a stream, retrying while the broker cannot answer: in a cluster, services
+        starting together update a replicated stream at once, and one of them may be left
+        without an answer until the stream's leader settles."""
+        deadline = time.monotonic() + _DECLARE_SECONDS
+        attempt = 0
+        while True:
+            try:
+                await self._broker.ensure_stream(stream)
+                return
+            except BrokerFull:
+                raise  # a configuration the servers refuse: waiting will not change it
+            except BrokerUnavailable as error:
+                attempt += 1
+                if time.monotonic() >= deadline:
+                    raise
+                _log.warning("stream %s not declared yet (%s); retrying", stream.name, error)
+                await asyncio.sleep(_DECLARE_BACKOFF.delay(attempt))
 
     async def stop(self) -> None:
         """Graceful stop, bounded by the service's drain time."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -57,6 +58,9 @@ class RuntimeSettings(msgspec.Struct, frozen=True, kw_only=True):
     # the server's JetStream store must hold all streams' limits times their replicas).
     stream_replicas: Annotated[int, msgspec.Meta(ge=1)] = 1
     stream_max_bytes: Annotated[int, msgspec.Meta(ge=1)] = 1024**3
+    # Overrides the ack wait every consumer declares: fault tests stall a service past a
+    # short one instead of waiting out the declared 30 s.
+    ack_wait_seconds: Annotated[float, msgspec.Meta(gt=0)] | None = None
 
     @property
     def stream_limits(self) -> StreamLimits:
@@ -112,6 +116,8 @@ async def serve(
     service: Service[S, D], runtime: RuntimeSettings, settings: S, *, port: int, ops_port: int
 ) -> None:
     """Connect, host the service, and stop gracefully on SIGTERM or SIGINT."""
+    if runtime.ack_wait_seconds is not None:
+        service = with_ack_wait(service, runtime.ack_wait_seconds)
     broker = await _connect_broker(service.name, runtime)
     database = None
     try:
@@ -138,6 +144,12 @@ async def serve(
         if database is not None:
             await database.close()
         await broker.close()
+
+
+def with_ack_wait(service: Service[S, D], seconds: float) -> Service[S, D]:
+    """The service with every consumer's ack wait set to `seconds`."""
+    consumers = [dataclasses.replace(c, ack_wait=seconds) for c in service.consumers]
+    return dataclasses.replace(service, consumers=consumers)
 
 
 async def _connect_broker(name: str, runtime: RuntimeSettings) -> NatsBroker:

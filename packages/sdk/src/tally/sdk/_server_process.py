@@ -203,6 +203,8 @@ class EmbeddedServer(abc.ABC):
 
     `start()` attaches to the server already running for this `state_dir` if there is one
     (then `owned` is False and `stop()` leaves it running), otherwise it starts a new one.
+    A server this instance started, then stopped or killed, starts again on the same ports,
+    so its clients reconnect to the URL they were given.
     """
 
     _folder: ClassVar[str]
@@ -215,6 +217,8 @@ class EmbeddedServer(abc.ABC):
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._record: ServerRecord | None = None
+        # The ports of this instance's last server, taken again by the next start.
+        self._previous: ServerRecord | None = None
 
     @property
     def url(self) -> str:
@@ -245,8 +249,29 @@ class EmbeddedServer(abc.ABC):
         """Stop the server if this instance started it (SIGKILL after a timeout)."""
         if self._process is not None:
             stop_process(self._process, stop_signal=self._stop_signal, timeout=self._stop_timeout)
-            self._record_path.unlink(missing_ok=True)
+            self._forget()
         self._process, self._record, self.owned = None, None, False
+
+    def kill(self) -> None:
+        """Kill the server with SIGKILL, as a crash would: no shutdown, its state left as it
+        was. For fault tests; `start()` then starts it again on the same state and ports."""
+        if self._process is None:
+            raise InfrastructureError(f"the server for {self.directory} was not started here")
+        stop_process(self._process, stop_signal=signal.SIGKILL, timeout=_KILL_TIMEOUT)
+        self._forget()
+        self._process, self._record, self.owned = None, None, False
+
+    def _forget(self) -> None:
+        self._previous = self._record
+        self._record_path.unlink(missing_ok=True)
+
+    def _port(self) -> int:
+        """The port of this instance's previous server, or a free one."""
+        return self._previous.port if self._previous is not None else free_port()
+
+    def _monitoring_port(self) -> int:
+        previous = None if self._previous is None else self._previous.monitoring_port
+        return previous if previous is not None else free_port()
 
     def __enter__(self) -> Self:
         self.start()

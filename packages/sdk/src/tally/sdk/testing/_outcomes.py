@@ -27,14 +27,17 @@ class DeadLetter:
     data: bytes
 
 
-async def eventually(check: Callable[[], bool | Awaitable[bool]], seconds: float = 10.0) -> None:
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]], seconds: float = 10.0, *, interval: float = 0.02
+) -> None:
     """Wait until `check()` holds (awaited when it is a coroutine function, such as a request
-    whose answer is awaited); fail the test with AssertionError after `seconds`."""
+    whose answer is awaited); fail the test with AssertionError after `seconds`. `interval`
+    spaces costly checks (a query, say)."""
     deadline = time.monotonic() + seconds
     while not await _holds(check):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {seconds}s")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(interval)
 
 
 async def _holds(check: Callable[[], bool | Awaitable[bool]]) -> bool:
