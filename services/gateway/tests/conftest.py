@@ -4,7 +4,6 @@ started on a real HTTP port against the in-memory or the real broker."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +18,15 @@ import pytest
 from tally.contracts import TELEMETRY_STREAM, Counter, Gauge, MachineMessage, Telemetry, Upload
 from tally.gateway.service import GatewayDeps, service
 from tally.gateway.settings import GatewaySettings
-from tally.sdk import Broker, Database, MemoryBroker, ServiceHost, StoredMessage, migrate
+from tally.sdk import (
+    Broker,
+    Database,
+    MemoryBroker,
+    ServiceHost,
+    StoredMessage,
+    migrate,
+    token_hash,
+)
 from tally.sdk.testing import LoginUrl
 
 _MIGRATIONS = Path(__file__).parents[3] / "db" / "migrations"
@@ -89,7 +96,7 @@ async def register(migrated_url: str) -> Register:
         *, rate_per_second: int = 20_000, tenant: str | None = None, revoked: bool = False
     ) -> Machine:
         found = Machine(tenant or f"t{secrets.token_hex(5)}", "slicer-1", secrets.token_hex(16))
-        token_sha256 = hashlib.sha256(found.token.encode()).digest()
+        token_sha256 = token_hash(found.token)
         conn = await asyncpg.connect(migrated_url)  # the owner: row-level security is moot
         try:
             await conn.execute(

@@ -26,6 +26,7 @@ from tally.cli.checks._graph import (
     mermaid,
     service_node,
 )
+from tally.cli.checks._handlers import handler_faults
 from tally.cli.checks._outcome import Outcome
 from tally.cli.checks._sql import Mode, lock_sql, sql_step
 from tally.cli.checks._workspace import Workspace
@@ -46,6 +47,14 @@ def graph(workspace: Workspace) -> Outcome:
             "current]; run `tally lock` and commit it"
         )
     return outcome
+
+
+def endpoints(workspace: Workspace) -> Outcome:
+    """Every handler takes and answers the types its endpoint declares."""
+    found = [d for d in workspace.services if d.service.endpoints]
+    faults = [fault for declared in found for fault in handler_faults(declared)]
+    count = sum(len(d.service.endpoints) for d in found)
+    return Outcome(errors=faults, summary=f"{count} endpoints of {len(found)} services")
 
 
 def contracts(workspace: Workspace) -> Outcome:
