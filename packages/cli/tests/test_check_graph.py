@@ -12,12 +12,12 @@ from typing import Any
 import msgspec
 import pytest
 
+from tally.api.service import service as api
 from tally.cli.checks import _steps
 from tally.cli.checks._graph import ServiceNode, check_graph, mermaid, service_node
-from tally.cli.checks._routes import declared_routes
+from tally.cli.checks._routes import HttpRoute, declared_routes
 from tally.cli.checks._workspace import DeclaredService, load_workspace
 from tally.contracts import TELEMETRY
-from tally.gateway.service import gateway_routes
 from tally.gateway.service import service as gateway
 from tally.sdk import Consumer, Envelope, NoSettings, Runtime, Service, Stream, Topic
 
@@ -116,10 +116,15 @@ def test_a_fault_planted_in_a_copy_of_the_recorder_fails(
     assert "consumes topic alarms.{tenant}.{machine}@v1 but no service" in error
 
 
-def test_the_gateway_routes_are_read_from_its_source() -> None:
-    routes, complete = declared_routes(gateway_routes)
-    assert routes == ["POST /v1/telemetry", "GET /openapi.json"]
-    assert complete
+def test_routes_are_read_from_the_declarations_with_who_may_call() -> None:
+    assert declared_routes(gateway) == [
+        HttpRoute("POST", "/v1/telemetry", "machineToken"),
+        HttpRoute("GET", "/openapi.json", "public"),
+    ]
+    routes = declared_routes(api)
+    assert HttpRoute("PUT", "/v1/admin/tenants/{tenant}/articles/{article}", "adminToken") in routes
+    assert len(routes) == 14
+    assert {r.auth for r in routes[:-1]} == {"adminToken"}
 
 
 def test_the_workspace_graph_passes_and_its_document_is_current() -> None:
@@ -130,3 +135,4 @@ def test_the_workspace_graph_passes_and_its_document_is_current() -> None:
     assert "svc_gateway -->|publishes| topic_telemetry_tenant_machine_v1" in text
     assert '-->|"consumer recorder"| svc_recorder' in text
     assert TELEMETRY.name in text
+    assert '"POST /v1/telemetry (machineToken)<br/>GET /openapi.json (public)"' in text

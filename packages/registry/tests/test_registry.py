@@ -32,9 +32,8 @@ from tally.registry import (
     StateRule,
     Tenant,
     load_snapshot,
-    token_hash,
 )
-from tally.sdk import Database
+from tally.sdk import Database, token_hash
 from tally.sdk.testing import LoginUrl
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from tally.sdk import BodyFormat, Rejected, json_body, msgpack_body
+from tally.sdk import BodyFormat, BodyRefused, Rejected, json_body, msgpack_body
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -71,3 +71,15 @@ def test_a_wrong_type_is_named_with_its_value() -> None:
     refused = _refusal(MSGPACK, msgspec.msgpack.encode({"name": "a", "value": "x"}))
 
     assert (refused.status, refused.problem.field, refused.problem.value) == (422, "value", "x")
+
+
+def test_without_http_the_same_verdicts_are_body_refusals() -> None:
+    with pytest.raises(BodyRefused) as unreadable:
+        JSON.parse(b'{"name": ')
+    with pytest.raises(BodyRefused) as invalid:
+        MSGPACK.parse(msgspec.msgpack.encode({"name": "n", "value": "x"}))
+
+    assert (unreadable.value.status, unreadable.value.problem.error) == (400, "malformed")
+    assert unreadable.value.problem.detail.endswith("send one Reading")
+    assert (invalid.value.status, invalid.value.problem.field) == (422, "value")
+    assert invalid.value.problem.value == "x"

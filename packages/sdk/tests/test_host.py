@@ -70,7 +70,7 @@ async def test_health_readiness_and_metrics_over_http() -> None:
             metrics = (await client.get("/metrics")).text
         assert 'tally_messages_handled_total{consumer="pinger",tenant="acme"} 1.0' in metrics
         assert 'tally_batch_size_count{consumer="pinger"} 1.0' in metrics
-        assert host.port == 0  # no routes of its own: no public port
+        assert host.port == 0  # no endpoints of its own: no public port
     finally:
         await host.stop()
 

@@ -11,11 +11,22 @@ from contextlib import asynccontextmanager
 import httpx
 import msgspec
 import pytest
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from tally.sdk import MemoryBroker, NoSettings, Runtime, Service, ServiceHost, read_body
+from tally.sdk import (
+    PUBLIC,
+    Anonymous,
+    Body,
+    Call,
+    Endpoint,
+    File,
+    MemoryBroker,
+    NoParams,
+    NoSettings,
+    Payload,
+    Runtime,
+    Service,
+    ServiceHost,
+)
 from tally.sdk.testing import eventually
 
 
@@ -24,24 +35,37 @@ async def _deps(_: Runtime, __: NoSettings) -> AsyncIterator[None]:
     yield None
 
 
-def _routes(_: None) -> list[BaseRoute]:
-    async def hello(_: Request) -> Response:
-        return Response(b"hello", media_type="text/plain")
-
-    async def boom(_: Request) -> Response:
-        raise RuntimeError("a bug in a route")
-
-    async def echo(request: Request) -> Response:
-        return Response(await read_body(request, 1_000_000), media_type="text/plain")
-
-    return [
-        Route("/hello", hello, methods=["GET"]),
-        Route("/boom", boom, methods=["GET"]),
-        Route("/echo", echo, methods=["POST"]),
-    ]
+async def hello(_: None, __: Call[Anonymous]) -> File:
+    return File(b"hello", "text/plain")
 
 
-SERVICE = Service(name="edge", settings=NoSettings, deps=_deps, routes=_routes)
+async def boom(_: None, __: Call[Anonymous]) -> File:
+    raise RuntimeError("a bug in a route")
+
+
+async def echo(_: None, call: Call[Anonymous, NoParams, NoParams, Payload]) -> File:
+    return File(call.body.data, "text/plain")
+
+
+SERVICE = Service(
+    name="edge",
+    settings=NoSettings,
+    deps=_deps,
+    endpoints=[
+        Endpoint("GET", "/hello", hello, auth=PUBLIC, response=File, summary="Hello"),
+        Endpoint("GET", "/boom", boom, auth=PUBLIC, response=File, summary="A bug"),
+        Endpoint(
+            "POST",
+            "/echo",
+            echo,
+            auth=PUBLIC,
+            body=Body(Payload, schema=bytes),
+            response=File,
+            summary="The body, back",
+            body_limit=1_000_000,
+        ),
+    ],
+)
 
 
 @pytest.fixture
@@ -135,12 +159,16 @@ async def test_operations_endpoints_answer_on_the_operations_port_only(
         assert (await public.get("/hello")).status_code == 200
         for path in ("/metrics", "/healthz", "/readyz"):
             assert (await public.get(path)).status_code == 404, path
+        assert (await public.delete("/hello")).status_code == 405
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{host.ops_port}") as ops:
         assert (await ops.get("/healthz")).json() == {"status": "ok"}
         assert (await ops.get("/readyz")).status_code == 200
         metrics = (await ops.get("/metrics")).text
         assert (await ops.get("/hello")).status_code == 404
     assert 'tally_http_requests_total{route="/hello",status="200"} 1.0' in metrics
+    # Counted by template; paths and methods no route has are one label, not one per path.
+    assert 'tally_http_requests_total{route="unmatched",status="404"} 3.0' in metrics
+    assert 'tally_http_requests_total{route="unmatched",status="405"} 1.0' in metrics
 
 
 async def test_a_client_gone_while_sending_its_body_is_no_error(
@@ -148,7 +176,10 @@ async def test_a_client_gone_while_sending_its_body_is_no_error(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     _, writer = await asyncio.open_connection("127.0.0.1", host.port)
-    writer.write(b"POST /echo HTTP/1.1\r\nHost: edge\r\nContent-Length: 1000\r\n\r\npartial")
+    writer.write(
+        b"POST /echo HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\npartial"
+    )
     await writer.drain()
     writer.close()
 

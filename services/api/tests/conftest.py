@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tally.api.service import ApiDeps, service
+from tally.api.admin import ApiDeps
+from tally.api.service import service
 from tally.api.settings import ApiSettings
 from tally.sdk import Database, MemoryBroker, Secret, ServiceHost
 from tally.sdk.testing import LoginUrl

@@ -3,7 +3,6 @@ started on a real HTTP port against the in-memory or the real broker."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -17,7 +16,14 @@ import pytest
 from tally.contracts import TELEMETRY_STREAM, Counter, Gauge, MachineMessage, Telemetry, Upload
 from tally.gateway.service import GatewayDeps, service
 from tally.gateway.settings import GatewaySettings
-from tally.sdk import Broker, Database, MemoryBroker, ServiceHost, StoredMessage
+from tally.sdk import (
+    Broker,
+    Database,
+    MemoryBroker,
+    ServiceHost,
+    StoredMessage,
+    token_hash,
+)
 from tally.sdk.testing import LoginUrl
 
 
@@ -78,7 +84,7 @@ async def register(migrated_database_url: str) -> Register:
         *, rate_per_second: int = 20_000, tenant: str | None = None, revoked: bool = False
     ) -> Machine:
         found = Machine(tenant or f"t{secrets.token_hex(5)}", "slicer-1", secrets.token_hex(16))
-        token_sha256 = hashlib.sha256(found.token.encode()).digest()
+        token_sha256 = token_hash(found.token)
         conn = await asyncpg.connect(migrated_database_url)  # the owner: row-level security is moot
         try:
             await conn.execute(

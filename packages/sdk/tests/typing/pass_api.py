@@ -10,20 +10,32 @@ from typing import assert_type
 import msgspec
 
 from tally.sdk import (
+    AdminCaller,
+    AdminToken,
+    AnyEndpoint,
+    Body,
     Broker,
+    Call,
+    Caller,
     Consumer,
     Database,
     DatabaseRuntime,
+    Endpoint,
     Envelope,
+    Html,
     Ledger,
+    MachineToken,
+    NoParams,
     Published,
     Runtime,
     Schedule,
     ScheduledRun,
+    ScopedDatabase,
     Secret,
     Service,
     Slot,
     Stream,
+    TenantCaller,
     Topic,
     Tx,
     by_tenant,
@@ -156,3 +168,69 @@ async def claim(tx: Tx, batch: Sequence[Envelope[Sample]]) -> None:
         await tx.set_tenant(tenant)
         new = await LEDGER.claim(tx, tenant, [e.message for e in envelopes])
         assert_type(new, list[Sample])
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+class TenantPath(msgspec.Struct, frozen=True):
+    tenant: str
+
+
+class Paging(msgspec.Struct, frozen=True):
+    page: int = 1
+
+
+class Tenant(msgspec.Struct, frozen=True):
+    name: str
+
+
+def admin_token(deps: Deps) -> str:
+    return "token"
+
+
+async def machine(deps: Deps, token_sha256: bytes) -> TenantCaller | None:
+    return None
+
+
+ADMIN = AdminToken(admin_token)
+MACHINE = MachineToken(TenantCaller, machine)
+
+
+async def put_tenant(deps: Deps, call: Call[AdminCaller, TenantPath, Paging, Tenant]) -> Tenant:
+    assert_type(call.caller, AdminCaller)
+    assert_type(call.path.tenant, str)
+    assert_type(call.query.page, int)
+    assert_type(call.body, Tenant)
+    assert_type(call.database_for(call.path.tenant), ScopedDatabase)
+    return call.body
+
+
+async def own_page(deps: Deps, call: Call[TenantCaller]) -> Html:
+    assert_type(call.path, NoParams)
+    assert_type(call.body, None)
+    assert_type(call.database(), ScopedDatabase)
+    return Html("<p>mine</p>")
+
+
+async def any_caller(deps: object, call: Call[Caller]) -> None:
+    return None
+
+
+PUT = Endpoint(
+    "PUT",
+    "/tenants/{tenant}",
+    put_tenant,
+    auth=ADMIN,
+    summary="Create or update a tenant",
+    params=TenantPath,
+    query=Paging,
+    body=Body(Tenant, merge_path=True),
+    response=Tenant,
+)
+assert_type(PUT, Endpoint[Deps, AdminCaller, TenantPath, Paging, Tenant, Tenant])
+PAGE = Endpoint("GET", "/page", own_page, auth=MACHINE, summary="A page", response=Html)
+assert_type(PAGE, Endpoint[Deps, TenantCaller, NoParams, NoParams, None, Html])
+# A handler that takes any caller serves any scheme.
+ANY = Endpoint("GET", "/any", any_caller, auth=MACHINE, summary="Anyone known")
+ENDPOINTS: list[AnyEndpoint[Deps]] = [PUT, PAGE, ANY]

@@ -1,7 +1,7 @@
 """`tally check`: everything that can be proven before anything runs; `tally lock` records it.
 
-    tally check              format, lint, types, imports, the service graph, contracts, SQL,
-                             security
+    tally check              format, lint, types, imports, the service graph, endpoints,
+                             contracts, SQL, security
     tally check --graph      print the service graph as Mermaid text
     tally check --asyncapi FILE    write an AsyncAPI 3 document of every topic
     tally check --offline    never start a database: SQL is checked against sql.lock.json only
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         failed = [] if _report("code", workspace.import_outcome(), loaded) else ["code"]
         steps: list[tuple[str, Callable[[Workspace], Outcome]]] = [
             ("graph", _steps.graph),
+            ("endpoints", _steps.endpoints),
             ("contracts", _steps.contracts),
             ("imports", _steps.imports),
         ]

@@ -18,7 +18,9 @@ limits. Errors: `RegistryError` (a `TallyError`) names the field and value at fa
 from tally.registry._errors import RegistryError
 from tally.registry._records import (
     Article,
+    ArticleId,
     ArticleVersion,
+    Id,
     Line,
     LineRoles,
     Machine,
@@ -28,8 +30,9 @@ from tally.registry._records import (
     SitePlan,
     StateModel,
     Tenant,
+    TenantId,
 )
-from tally.registry._registry import Registry, token_hash
+from tally.registry._registry import Registry
 from tally.registry._settings import (
     DEFAULT_STATE_RULES,
     Categories,
@@ -51,11 +54,13 @@ from tally.registry._weight_law import WeightLimits, limits, tne_g
 __all__ = [
     "DEFAULT_STATE_RULES",
     "Article",
+    "ArticleId",
     "ArticleTerms",
     "ArticleVersion",
     "Categories",
     "Category",
     "FigureSettings",
+    "Id",
     "Line",
     "LineRoles",
     "LineView",
@@ -74,9 +79,9 @@ __all__ = [
     "StateModel",
     "StateRule",
     "Tenant",
+    "TenantId",
     "WeightLimits",
     "limits",
     "load_snapshot",
     "tne_g",
-    "token_hash",
 ]

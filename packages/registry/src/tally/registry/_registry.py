@@ -9,8 +9,6 @@ and versions at other times are written with `move_machine` and `put_article_ver
 from __future__ import annotations
 
 import functools
-import hashlib
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from typing import TypeVar
@@ -73,16 +71,11 @@ from tally.registry._settings import FigureSettings
 from tally.registry._snapshot import ArticleTerms, Membership
 from tally.registry._snapshot_cache import article_spans, membership_spans, settings_from_row
 from tally.registry._weight_law import limits
-from tally.sdk import BoundCommand, Database, Tx
+from tally.sdk import BoundCommand, Database, Tx, new_token, token_hash
 
 T = TypeVar("T")
 # A plan "since always" is stored from the first day there is.
 SINCE_ALWAYS = date.min
-
-
-def token_hash(token: str) -> bytes:
-    """What is stored of a machine token; the gateway hashes what it receives the same way."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 class Registry:
@@ -279,7 +272,7 @@ class Registry:
 
     async def issue_token(self, tenant: str, machine: str) -> str:
         """A new token for the machine (shown once); its earlier tokens are revoked."""
-        token = f"tly_{secrets.token_urlsafe(32)}"
+        token = new_token("tly_")
         await self._write(
             tenant,
             revoke_statement(tenant, machine),

@@ -4,7 +4,14 @@
     Consumer        a durable, batched consumer of one topic, with retries and dead letters
     Schedule        a job run per slot (every, daily_at, or slots of your own), once across
                     every process of a service, caught up after downtime
-    Service         settings + Deps + consumers + schedules + routes, declared in one screen
+    Service         settings + Deps + consumers + schedules + endpoints, declared in one screen
+    Endpoint        an HTTP endpoint: method, path, who may call (an Auth scheme yielding a typed
+                    Caller), typed parameters, Body and response; its handler gets a typed Call.
+                    The service's OpenAPI document is generated from them (openapi_document)
+    PUBLIC, AdminToken, MachineToken, TenantApiKey, UserSession, either    the schemes
+    Html, File, Redirect, EventStream    answers besides JSON (pages, downloads, server-sent
+                    events)
+    token_hash      what is stored of a token, key or session id: the one place it is hashed
     run_service     the `main` of a service: settings, connections, SIGTERM, --workers N
     Secret          a setting shown as *** everywhere (SecretUrl: a URL with its password hidden)
     Database        one asyncpg pool per process; retried, tenant-scoped transactions
@@ -29,14 +36,17 @@ Public modules beside this one: `tally.sdk.testing` (fixtures, `eventually`), `t
 PostgreSQL from wheels, the optional part tally-sdk[embedded]).
 
 Errors: TallyError is the root; BrokerUnavailable (and BrokerFull, the store is full) means
-"retry later"; a handler raises Reject(reason) to dead-letter a message, and a route raises
+"retry later"; a handler raises Reject(reason) to dead-letter a message, and an endpoint raises
 Rejected(status, problem) to refuse a request; ClaimLost undoes a scheduled run's transaction
-when its slot went to another process.
+when its slot went to another process. BodyRefused is a body's verdict without HTTP.
 """
 
+from tally.sdk._answers import Answer, Event, EventStream, File, Html, Redirect
+from tally.sdk._api_keys import IssuedKey, StoredKey, TenantApiKey
+from tally.sdk._auth import PUBLIC, AdminToken, Auth, MachineToken, either
 from tally.sdk._backoff import Backoff
 from tally.sdk._bearer import bearer_token
-from tally.sdk._body_formats import BodyFormat, json_body, msgpack_body
+from tally.sdk._body_formats import BodyFormat, BodyRefused, json_body, msgpack_body
 from tally.sdk._broker import (
     DEAD_LETTER_STREAM,
     Broker,
@@ -45,10 +55,13 @@ from tally.sdk._broker import (
     Published,
     StoredMessage,
 )
+from tally.sdk._call import Call, NoParams, ScopedDatabase
+from tally.sdk._callers import AdminCaller, Anonymous, Caller, TenantCaller
 from tally.sdk._consumer import Consumer, Envelope, by_tenant
 from tally.sdk._copies import Copy, copy_into
 from tally.sdk._database import Database, Tx
 from tally.sdk._dead_letters import DeadLetter, dead_letters
+from tally.sdk._endpoint import AnyEndpoint, Body, Endpoint, Payload
 from tally.sdk._errors import (
     BrokerFull,
     BrokerUnavailable,
@@ -76,10 +89,12 @@ from tally.sdk._main import RuntimeSettings, run_service
 from tally.sdk._memory_broker import MemoryBroker
 from tally.sdk._migrations import MigrationStatus, migrate, migration_status
 from tally.sdk._nats_broker import NatsBroker
+from tally.sdk._openapi import OpenApiInfo, openapi_document
 from tally.sdk._partitions import DayPartitions, utc_days
 from tally.sdk._problems import (
     Problem,
     Rejected,
+    forbidden,
     invalid,
     malformed,
     presentable,
@@ -101,20 +116,34 @@ from tally.sdk._request_bodies import invalid_from, read_body, value_at
 from tally.sdk._schedules import Schedule, ScheduledRun, Slot, daily_at, every
 from tally.sdk._secrets import Secret, SecretUrl, redact_url
 from tally.sdk._service import DatabaseRuntime, NoSettings, Runtime, Service
+from tally.sdk._sessions import NewSession, StoredSession, UserSession
 from tally.sdk._settings import load_settings
 from tally.sdk._storable_text import STORABLE_TEXT
+from tally.sdk._tokens import TOKEN_HASH_BYTES, new_token, token_hash
 from tally.sdk._topics import Stream, StreamLimits, Topic
 
 __all__ = [
     "DEAD_LETTER_STREAM",
+    "PUBLIC",
     "STORABLE_TEXT",
+    "TOKEN_HASH_BYTES",
+    "AdminCaller",
+    "AdminToken",
+    "Anonymous",
+    "Answer",
+    "AnyEndpoint",
+    "Auth",
     "Backoff",
+    "Body",
     "BodyFormat",
+    "BodyRefused",
     "Bound",
     "BoundCommand",
     "Broker",
     "BrokerFull",
     "BrokerUnavailable",
+    "Call",
+    "Caller",
     "ClaimLost",
     "Command",
     "Consumer",
@@ -124,40 +153,58 @@ __all__ = [
     "DatabaseRuntime",
     "DayPartitions",
     "DeadLetter",
+    "Endpoint",
     "Endpoints",
     "Envelope",
+    "Event",
+    "EventStream",
+    "File",
+    "Html",
     "InfrastructureError",
+    "IssuedKey",
     "Ledger",
     "LogLimiter",
+    "MachineToken",
     "MemoryBroker",
     "MessageTooLarge",
     "MigrationError",
     "MigrationStatus",
     "NatsBroker",
+    "NewSession",
+    "NoParams",
     "NoSettings",
+    "OpenApiInfo",
     "Outgoing",
+    "Payload",
     "Problem",
     "Published",
     "Query",
+    "Redirect",
     "Reject",
     "Rejected",
     "Runtime",
     "RuntimeSettings",
     "Schedule",
     "ScheduledRun",
+    "ScopedDatabase",
     "Secret",
     "SecretUrl",
     "Service",
     "ServiceHost",
     "SettingsError",
     "Slot",
+    "StoredKey",
     "StoredMessage",
+    "StoredSession",
     "Stream",
     "StreamLimits",
     "TallyError",
+    "TenantApiKey",
+    "TenantCaller",
     "Topic",
     "TransactionFailed",
     "Tx",
+    "UserSession",
     "bearer_token",
     "by_tenant",
     "command",
@@ -165,7 +212,9 @@ __all__ = [
     "copy_into",
     "daily_at",
     "dead_letters",
+    "either",
     "every",
+    "forbidden",
     "infrastructure",
     "invalid",
     "invalid_from",
@@ -176,6 +225,8 @@ __all__ = [
     "migrate",
     "migration_status",
     "msgpack_body",
+    "new_token",
+    "openapi_document",
     "owner_database_url",
     "presentable",
     "query",
@@ -186,6 +237,7 @@ __all__ = [
     "role_url",
     "run_service",
     "set_role_passwords",
+    "token_hash",
     "too_large",
     "unauthorized",
     "unavailable",

@@ -2,6 +2,8 @@
 
     UPLOAD = json_body(Upload, advice="send one Upload as JSON")
     upload = UPLOAD.decode(body)     # 400 unreadable, 422 naming the field that breaks Upload
+    upload = UPLOAD.parse(body)      # the same verdicts as `BodyRefused`, for code that knows
+                                     # no HTTP (its `problem.error`: "malformed" or "invalid")
 
 Unreadable (400) is more than malformed syntax: a string whose bytes are not UTF-8 (msgspec
 raises UnicodeDecodeError, not its DecodeError), and nesting deeper than the decoder's
@@ -17,10 +19,24 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from tally.sdk._problems import Rejected, malformed
+from tally.sdk._problems import Problem, Rejected, malformed
 from tally.sdk._request_bodies import invalid_from
 
 T = TypeVar("T")
+
+
+class BodyRefused(ValueError):
+    """A body that cannot be read (`problem.error` is "malformed") or that breaks its type
+    ("invalid", with `field` and `value`); the same verdicts as HTTP's 400 and 422."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of the verdict."""
+        return 400 if self.problem.error == "malformed" else 422
 
 
 class BodyFormat(Generic[T]):
@@ -42,9 +58,16 @@ class BodyFormat(Generic[T]):
     def decode(self, body: bytes) -> T:
         """`body` as a `T`; `Rejected` (400 or 422) saying what is wrong otherwise."""
         try:
+            return self.parse(body)
+        except BodyRefused as refused:
+            raise Rejected(refused.status, refused.problem) from None
+
+    def parse(self, body: bytes) -> T:
+        """`body` as a `T`; `BodyRefused` saying what is wrong otherwise."""
+        try:
             return self._typed(body)
         except msgspec.ValidationError as error:
-            raise invalid_from(error, self.document(body)) from None
+            raise BodyRefused(invalid_from(error, self.document(body)).problem) from None
         except msgspec.DecodeError as error:
             raise self._unreadable(str(error)) from None
         except UnicodeDecodeError as error:
@@ -62,8 +85,9 @@ class BodyFormat(Generic[T]):
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             return None
 
-    def _unreadable(self, reason: str) -> Rejected:
-        return malformed(f"the body is not well-formed {self.name} ({reason}); {self._advice}")
+    def _unreadable(self, reason: str) -> BodyRefused:
+        detail = f"the body is not well-formed {self.name} ({reason}); {self._advice}"
+        return BodyRefused(malformed(detail).problem)
 
 
 def json_body(kind: type[T], *, advice: str) -> BodyFormat[T]:

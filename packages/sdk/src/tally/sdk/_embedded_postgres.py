@@ -18,8 +18,6 @@ import signal
 import subprocess
 from pathlib import Path
 
-import psutil
-
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._extras import EMBEDDED_EXTRA, missing_extra
 from tally.sdk._postgres_as_root import (
@@ -158,6 +156,8 @@ class EmbeddedPostgres(EmbeddedServer):
 
         They outlive it until they notice it is gone, as after a real crash, and a new
         postmaster refuses to start while they still hold the old shared memory."""
+        import psutil  # the embedded part's (tally-sdk[embedded]), needed only here
+
         try:
             backends = psutil.Process(self.pid).children()
         except psutil.Error:

@@ -20,14 +20,17 @@ from typing import Any, Generic, TypeVar
 import msgspec
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from tally.sdk._backoff import Backoff
 from tally.sdk._broker import DEAD_LETTER_STREAM, Broker
 from tally.sdk._consumer_loop import ConsumerLoop
 from tally.sdk._database import Database
+from tally.sdk._endpoint_routes import endpoint_routes
 from tally.sdk._errors import BrokerFull, BrokerUnavailable, ContractError
 from tally.sdk._http import build_app, build_ops_app, http_server, listening_socket
 from tally.sdk._metrics import ServiceMetrics
+from tally.sdk._openapi import openapi_document
 from tally.sdk._schedule_claims import Claims
 from tally.sdk._scheduler import ScheduleLoop
 from tally.sdk._service import DatabaseRuntime, Runtime, Service
@@ -69,7 +72,7 @@ class ServiceHost(Generic[S, D]):
         self._tasks: list[asyncio.Task[None]] = []
         self._servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
         self._draining = False
-        # The public port (0 when the service declares no routes) and the operations port.
+        # The public port (0 when the service declares no endpoints) and the operations port.
         self.port = 0
         self.ops_port = 0
         self.deps: D | None = None
@@ -86,8 +89,8 @@ class ServiceHost(Generic[S, D]):
             service.deps(self._runtime(), self.settings)
         )
         public, ops = self._requested_ports
-        if service.routes is not None:
-            self.port = await self._serve(build_app(service.routes(deps), self.metrics), public)
+        if service.endpoints:
+            self.port = await self._serve(build_app(self._routes(deps), self.metrics), public)
         self.ops_port = await self._serve(build_ops_app(self.metrics, self._readiness), ops)
         for consumer in service.consumers:
             self._begin(ConsumerLoop(consumer, deps, self._broker, self.metrics))
@@ -116,6 +119,13 @@ class ServiceHost(Generic[S, D]):
     def _begin(self, loop: ConsumerLoop[D, Any] | ScheduleLoop[D, Any]) -> None:
         self._loops.append(loop)
         self._tasks.append(asyncio.create_task(loop.run(self._stopping)))
+
+    def _routes(self, deps: D) -> list[BaseRoute]:
+        service = self.service
+        document = openapi_document(service.endpoints, deps, service.openapi, service.name)
+        return endpoint_routes(
+            service.endpoints, deps, self._database, msgspec.json.encode(document)
+        )
 
     async def _serve(self, app: Starlette, port: int) -> int:
         """Serve `app` on `port` (0: any free one); the port it listens on."""

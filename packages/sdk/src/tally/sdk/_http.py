@@ -15,12 +15,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import uvicorn
+from prometheus_client import Counter, Histogram
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tally.sdk._http_errors import UnexpectedErrors, http_problem
@@ -31,7 +32,7 @@ ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 def build_app(routes: Sequence[BaseRoute], metrics: ServiceMetrics) -> Starlette:
     """The public app: the service's routes, counted; anything else a Problem (404, 405)."""
-    return _app(routes, Middleware(_RequestMetrics, metrics=metrics, routes=routes))
+    return _app(routes, Middleware(_RequestMetrics, metrics=metrics))
 
 
 def build_ops_app(metrics: ServiceMetrics, readiness: ReadinessCheck) -> Starlette:
@@ -76,21 +77,22 @@ def _app(routes: Sequence[BaseRoute], *middleware: Middleware) -> Starlette:
 
 
 class _RequestMetrics:
-    """Counts requests by route template (never by raw path: that would explode labels)."""
+    """Counts requests by route template (never by raw path: that would explode labels).
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, routes: Sequence[BaseRoute]) -> None:
+    The template is the route the router chose (it leaves it in the scope), so no request is
+    routed twice; a path no route has, or a method it does not take, counts as "unmatched".
+    The counters of each (route, status) are looked up once: `labels()` takes a lock per call.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self._app = app
         self._metrics = metrics
-        self._routes = routes
+        self._counters: dict[tuple[str, int], tuple[Histogram, Counter]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        route = next(
-            (getattr(r, "path", "?") for r in self._routes if r.matches(scope)[0] == Match.FULL),
-            "unmatched",
-        )
         status = [500]
 
         async def record(message: Message) -> None:
@@ -102,8 +104,20 @@ class _RequestMetrics:
         try:
             await self._app(scope, receive, record)
         finally:
-            self._metrics.http_seconds.labels(route).observe(time.perf_counter() - started)
-            self._metrics.http_requests.labels(route, str(status[0])).inc()
+            seconds, requests = self._of(scope.get("route"), status[0])
+            seconds.observe(time.perf_counter() - started)
+            requests.inc()
+
+    def _of(self, route: object, status: int) -> tuple[Histogram, Counter]:
+        template = getattr(route, "path", None) if status != 405 else None
+        key = (template or "unmatched", status)
+        found = self._counters.get(key)
+        if found is None:
+            found = self._counters[key] = (
+                self._metrics.http_seconds.labels(key[0]),
+                self._metrics.http_requests.labels(key[0], str(status)),
+            )
+        return found
 
 
 class _Server(uvicorn.Server):

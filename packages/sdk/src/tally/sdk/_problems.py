@@ -65,6 +65,11 @@ def unauthorized(detail: str) -> Rejected:
     )
 
 
+def forbidden(detail: str) -> Rejected:
+    """403: the caller is known, and may not do this."""
+    return Rejected(403, Problem(error="forbidden", detail=detail))
+
+
 def malformed(detail: str) -> Rejected:
     """400: the body cannot be read at all (not well-formed JSON, say)."""
     return Rejected(400, Problem(error="malformed", detail=detail))

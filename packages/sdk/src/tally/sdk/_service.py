@@ -1,5 +1,5 @@
-"""Declaring a service: its settings, its dependencies, its consumers, schedules and routes —
-one screen.
+"""Declaring a service: its settings, its dependencies, its consumers, schedules and
+endpoints — one screen.
 
     service = Service(
         name="recorder",
@@ -7,6 +7,7 @@ one screen.
         deps=recorder_deps,                 # async context manager building the frozen Deps
         consumers=[Consumer("recorder", TELEMETRY, record_batch, batch_size=500)],
         schedules=[Schedule("maintenance", maintain, every(timedelta(hours=1)))],
+        endpoints=[Endpoint("GET", "/v1/stored", stored, auth=ADMIN, ...)],   # HTTP, if any
         uses_database=True,
     )
 
@@ -27,17 +28,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar, Unpack, overload
 
 import msgspec
-from starlette.routing import BaseRoute
 
 from tally.sdk._broker import Broker
 from tally.sdk._consumer import Consumer
 from tally.sdk._database import Database
+from tally.sdk._endpoint import AnyEndpoint
 from tally.sdk._errors import ContractError
 from tally.sdk._metrics import ServiceMetrics
+from tally.sdk._openapi import OpenApiInfo
 from tally.sdk._schedules import Schedule
 from tally.sdk._topics import Topic
 
@@ -69,7 +71,6 @@ class DatabaseRuntime(Runtime):
 
 DepsFactory = Callable[[Runtime, S], AbstractAsyncContextManager[D]]
 DatabaseDepsFactory = Callable[[DatabaseRuntime, S], AbstractAsyncContextManager[D]]
-RoutesFactory = Callable[[D], Sequence[BaseRoute]]
 
 
 class _Declared(TypedDict, Generic[D], total=False):
@@ -77,7 +78,8 @@ class _Declared(TypedDict, Generic[D], total=False):
 
     consumers: Sequence[Consumer[D, Any]]
     schedules: Sequence[Schedule[D, Any]]
-    routes: RoutesFactory[D] | None
+    endpoints: Sequence[AnyEndpoint[D]]
+    openapi: OpenApiInfo
     publishes: Sequence[Topic[Any]]
     database_role: str
     default_port: int
@@ -87,7 +89,7 @@ class _Declared(TypedDict, Generic[D], total=False):
 @dataclass(frozen=True)
 class Service(Generic[S, D]):
     """A tally service. Settings of type S are read from ``TALLY_<NAME>_*``; `deps` builds the
-    frozen D that every handler and route receives."""
+    frozen D that every handler and endpoint receives."""
 
     name: str
     settings: type[S]
@@ -99,7 +101,9 @@ class Service(Generic[S, D]):
     # Jobs run on a schedule: once across every process of the service when it uses the
     # database, else in each process (`Schedule(each_process=True)`).
     schedules: Sequence[Schedule[D, Any]] = ()
-    routes: RoutesFactory[D] | None = None
+    # Served on the public port with /openapi.json, generated from these declarations.
+    endpoints: Sequence[AnyEndpoint[D]] = ()
+    openapi: OpenApiInfo = field(default_factory=OpenApiInfo)
     # Topics this service publishes to, so the service graph is known without running it.
     publishes: Sequence[Topic[Any]] = ()
     # The role the service logs in as (TALLY_DATABASE_URL must be its login; checked at start):
@@ -147,6 +151,9 @@ class Service(Generic[S, D]):
         ):
             if len(names) != len(set(names)):
                 raise ContractError(f"service {self.name!r} declares a {kind} name twice: {names}")
+        routes = [(e.method, e.openapi_path) for e in self.endpoints]
+        if len(routes) != len(set(routes)):
+            raise ContractError(f"service {self.name!r} declares a route twice: {routes}")
         shared = [s.name for s in self.schedules if not s.each_process]
         if shared and not self.uses_database:
             raise ContractError(

@@ -7,123 +7,156 @@
     PUT    /v1/admin/tenants/{tenant}/{sites|lines|machines|articles}/{id}
     POST   /v1/admin/tenants/{tenant}/machines/{machine}/tokens   issue (shown once)
     DELETE /v1/admin/tenants/{tenant}/machines/{machine}/tokens   revoke all
-    GET    /openapi.json
+    GET    /openapi.json                                          generated from the below
 
-Every admin route needs ``Authorization: Bearer <TALLY_API_ADMIN_TOKEN>``. Each request works
-in transactions scoped to the tenant in its path, so row-level security holds here too.
+Every endpoint needs ``Authorization: Bearer <TALLY_API_ADMIN_TOKEN>``. Each request works in
+transactions scoped to the tenant in its path, so row-level security holds here too. A PUT's
+body is its record less the ids in the path (`Body(..., merge_path=True)`).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-import msgspec
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-
-from tally.api.admin import TenantAdmin
-from tally.api.auth import check_admin
-from tally.api.openapi import openapi_document
+from tally.api import admin
+from tally.api.admin import ApiDeps
+from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
 from tally.api.settings import ApiSettings
+from tally.api.views import Articles, ArticleView, IssuedToken, Lines, Machines, Sites, Tenants
+from tally.registry import Article, Line, Machine, Registry, Site, Tenant
 from tally.sdk import (
+    AdminToken,
+    AnyEndpoint,
+    Body,
     DatabaseRuntime,
-    Rejected,
+    Endpoint,
+    OpenApiInfo,
     Service,
-    TransactionFailed,
-    unavailable,
 )
 
-_log = logging.getLogger("tally.api")
+_TEXTS = {
+    400: "The body is not well-formed JSON.",
+    401: "Missing or wrong administrators' token.",
+    404: "The tenant (or machine) in the path does not exist; `field` names it.",
+    409: "A parent named in the body (a line's site, a machine's line) does not exist; "
+    "`field` and `value` name it. Create it first.",
+    413: "The body is larger than the API accepts.",
+    415: "The body is not declared `application/json` (Content-Type).",
+    422: "The request breaks a constraint of the record; `field` and `value` name the "
+    "offending part (a body field or a path parameter).",
+    503: "The database cannot be reached right now; retry after Retry-After.",
+}
+_READ = (401, 404, 422, 503)
+_WRITE = (400, 401, 404, 413, 415, 422, 503)
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+
+def _answers(*statuses: int) -> dict[int, str]:
+    return {status: _TEXTS[status] for status in statuses}
 
 
-@dataclass(frozen=True)
-class ApiDeps:
-    """What the routes share, built once at start-up."""
+def _admin_token(deps: ApiDeps) -> str:
+    return deps.admin_token.reveal()
 
-    admin: TenantAdmin
-    admin_token: bytes
-    openapi: bytes
+
+def _max_body(deps: ApiDeps) -> int:
+    return deps.max_body_bytes
+
+
+ADMIN = AdminToken(
+    _admin_token,
+    description="The platform administrators' token (TALLY_API_ADMIN_TOKEN).",
+    wrong="wrong administrators' token; send the API's TALLY_API_ADMIN_TOKEN",
+)
+_TENANT = "/v1/admin/tenants/{tenant}"
+_TOKENS = f"{_TENANT}/machines/{{machine}}/tokens"
+
+ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
+    Endpoint(
+        "GET", "/v1/admin/tenants", admin.list_tenants, auth=ADMIN, response=Tenants,
+        summary="Every tenant", errors=_answers(401, 503),
+    ),
+    Endpoint(
+        "GET", _TENANT, admin.get_tenant, auth=ADMIN, params=TenantPath, response=Tenant,
+        summary="One tenant", errors=_answers(*_READ),
+    ),
+    Endpoint(
+        "PUT", _TENANT, admin.put_tenant, auth=ADMIN, params=TenantPath,
+        body=Body(Tenant, merge_path=True), response=Tenant,
+        summary="Create or update a tenant", errors=_answers(400, 401, 413, 415, 422, 503),
+        body_limit=_max_body,
+    ),
+    Endpoint(
+        "GET", f"{_TENANT}/sites", admin.list_sites, auth=ADMIN, params=TenantPath,
+        response=Sites, summary="The tenant's sites", errors=_answers(*_READ),
+    ),
+    Endpoint(
+        "PUT", f"{_TENANT}/sites/{{site}}", admin.put_site, auth=ADMIN, params=SitePath,
+        body=Body(Site, merge_path=True), response=Site, summary="Create or update a site",
+        errors=_answers(*_WRITE), body_limit=_max_body,
+    ),
+    Endpoint(
+        "GET", f"{_TENANT}/lines", admin.list_lines, auth=ADMIN, params=TenantPath,
+        response=Lines, summary="The tenant's lines", errors=_answers(*_READ),
+    ),
+    Endpoint(
+        "PUT", f"{_TENANT}/lines/{{line}}", admin.put_line, auth=ADMIN, params=LinePath,
+        body=Body(Line, merge_path=True), response=Line, summary="Create or update a line",
+        errors=_answers(*_WRITE, 409), body_limit=_max_body,
+    ),
+    Endpoint(
+        "GET", f"{_TENANT}/machines", admin.list_machines, auth=ADMIN, params=TenantPath,
+        response=Machines, summary="The tenant's machines", errors=_answers(*_READ),
+    ),
+    Endpoint(
+        "PUT", f"{_TENANT}/machines/{{machine}}", admin.put_machine, auth=ADMIN,
+        params=MachinePath, body=Body(Machine, merge_path=True), response=Machine,
+        summary="Create or update a machine", errors=_answers(*_WRITE, 409),
+        body_limit=_max_body,
+    ),
+    Endpoint(
+        "GET", f"{_TENANT}/articles", admin.list_articles, auth=ADMIN, params=TenantPath,
+        response=Articles, summary="The tenant's articles, with TNE, T1 and T2 of the weight law",
+        errors=_answers(*_READ),
+    ),
+    Endpoint(
+        # `path`: an article number may hold a slash (sent as %2F).
+        "PUT", f"{_TENANT}/articles/{{article:path}}", admin.put_article, auth=ADMIN,
+        params=ArticlePath, body=Body(Article, merge_path=True), response=ArticleView,
+        summary="Create or update an article; answers with TNE, T1 and T2 of the weight law",
+        errors=_answers(*_WRITE), body_limit=_max_body,
+    ),
+    Endpoint(
+        "POST", _TOKENS, admin.issue_machine_token, auth=ADMIN, params=MachinePath,
+        response=IssuedToken, status=201, headers={"Cache-Control": "no-store"},
+        summary="A new token for the machine, shown once; earlier tokens of the machine are "
+        "revoked",
+        errors=_answers(*_READ, 409),
+    ),
+    Endpoint(
+        "DELETE", _TOKENS, admin.revoke_machine_tokens, auth=ADMIN, params=MachinePath,
+        summary="Revoke every token of the machine", errors=_answers(*_READ),
+    ),
+]  # fmt: skip
 
 
 @asynccontextmanager
 async def api_deps(runtime: DatabaseRuntime, settings: ApiSettings) -> AsyncIterator[ApiDeps]:
     yield ApiDeps(
-        admin=TenantAdmin(runtime.database, max_body_bytes=settings.max_body_bytes),
-        admin_token=settings.admin_token.reveal().encode(),
-        openapi=msgspec.json.encode(openapi_document()),
+        registry=Registry(runtime.database),
+        admin_token=settings.admin_token,
+        max_body_bytes=settings.max_body_bytes,
     )
-
-
-def api_routes(deps: ApiDeps) -> list[BaseRoute]:
-    admin = deps.admin
-
-    def guard(handler: Endpoint) -> Endpoint:
-        return _administrators_only(deps.admin_token, handler)
-
-    async def openapi(_: Request) -> Response:
-        return Response(deps.openapi, media_type="application/json")
-
-    return [
-        Route("/v1/admin/tenants", guard(admin.list_tenants), methods=["GET"]),
-        Route("/v1/admin/tenants/{tenant}", guard(admin.get_tenant), methods=["GET"]),
-        Route("/v1/admin/tenants/{tenant}", guard(admin.put_tenant), methods=["PUT"]),
-        Route("/v1/admin/tenants/{tenant}/sites", guard(admin.list_sites), methods=["GET"]),
-        Route("/v1/admin/tenants/{tenant}/sites/{site}", guard(admin.put_site), methods=["PUT"]),
-        Route("/v1/admin/tenants/{tenant}/lines", guard(admin.list_lines), methods=["GET"]),
-        Route("/v1/admin/tenants/{tenant}/lines/{line}", guard(admin.put_line), methods=["PUT"]),
-        Route("/v1/admin/tenants/{tenant}/machines", guard(admin.list_machines), methods=["GET"]),
-        Route(
-            "/v1/admin/tenants/{tenant}/machines/{machine}",
-            guard(admin.put_machine),
-            methods=["PUT"],
-        ),
-        Route("/v1/admin/tenants/{tenant}/articles", guard(admin.list_articles), methods=["GET"]),
-        Route(
-            # `path`: an article number may hold a slash (sent as %2F).
-            "/v1/admin/tenants/{tenant}/articles/{article:path}",
-            guard(admin.put_article),
-            methods=["PUT"],
-        ),
-        Route(
-            "/v1/admin/tenants/{tenant}/machines/{machine}/tokens",
-            guard(admin.issue_token),
-            methods=["POST"],
-        ),
-        Route(
-            "/v1/admin/tenants/{tenant}/machines/{machine}/tokens",
-            guard(admin.revoke_tokens),
-            methods=["DELETE"],
-        ),
-        Route("/openapi.json", openapi, methods=["GET"]),
-    ]
-
-
-def _administrators_only(admin_token: bytes, handler: Endpoint) -> Endpoint:
-    async def endpoint(request: Request) -> Response:
-        try:
-            check_admin(admin_token, request.headers.get("authorization"))
-            return await handler(request)
-        except Rejected as rejected:
-            _log.log(logging.DEBUG if rejected.status == 401 else logging.INFO, "%s", rejected)
-            return rejected.response()
-        except (TransactionFailed, OSError) as error:
-            _log.warning("registry unavailable: %r", error)
-            return unavailable("the registry cannot be reached right now").response()
-
-    return endpoint
 
 
 service: Service[ApiSettings, ApiDeps] = Service(
     name="api",
     settings=ApiSettings,
     deps=api_deps,
-    routes=api_routes,
+    endpoints=ENDPOINTS,
+    openapi=OpenApiInfo(
+        title="tally API", description="Tenant administration for platform administrators."
+    ),
     uses_database=True,
     default_port=8082,
 )

@@ -1,6 +1,7 @@
-"""Machine tokens: ``Authorization: Bearer <token>`` names exactly one machine of one tenant.
+"""Machine tokens: a token names exactly one machine of one tenant.
 
-The database keeps only each token's SHA-256, so that is what is looked up. Answers are cached
+The database keeps only each token's hash (`tally.sdk.token_hash`), so that is what is looked
+up, and what callers hand in: the secret itself never gets this far. Answers are cached
 in the process — a known token for `ttl` seconds, an unknown or revoked one for `unknown_ttl`
 — and concurrent requests with the same uncached token share one lookup. A flood of one bad
 token costs one query per `unknown_ttl`; distinct bad tokens each cost a query, bounded by the
@@ -25,26 +26,19 @@ outage is not hammered with a lookup per request.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tally.gateway.queries import MachineIdentity
-from tally.sdk import LogLimiter, TransactionFailed, bearer_token, unauthorized
+from tally.sdk import TOKEN_HASH_BYTES, LogLimiter, TransactionFailed
 
 Lookup = Callable[[bytes], Awaitable[MachineIdentity | None]]
 
 _log = logging.getLogger("tally.gateway.auth")
 # The database away: the pool's retries gave up, a connection failed, or the lookup timed out.
 _UNREACHABLE = (TransactionFailed, OSError)  # TimeoutError is an OSError
-# Longer is no token we issued; refusing it spares hashing and a database round trip.
-_MAX_TOKEN_LENGTH = 512
-_UNKNOWN = (
-    "unknown or revoked machine token; have an administrator issue the machine a new one "
-    "(tally admin token issue TENANT MACHINE)"
-)
 # The payload announcing that every token changed (TRUNCATE).
 _EVERY_TOKEN = "*"
 
@@ -90,10 +84,10 @@ class MachineTokens:
         self._failure: BaseException | None = None  # the last lookup's, while quiet
         self._repeats = LogLimiter(_log)
 
-    async def identify(self, token: str) -> MachineIdentity | None:
-        """The machine `token` belongs to, or None when it is unknown or revoked; raises
-        `TokensUnavailable` when the database cannot tell and the cache cannot vouch."""
-        digest = hashlib.sha256(token.encode()).digest()
+    async def identify(self, digest: bytes) -> MachineIdentity | None:
+        """The machine of the token whose hash is `digest`, or None when it is unknown or
+        revoked; raises `TokensUnavailable` when the database cannot tell and the cache cannot
+        vouch."""
         entry = self._entries.get(digest)
         if entry is not None and entry.epoch == self._epoch and entry.expires > self._clock():
             return entry.identity
@@ -111,7 +105,7 @@ class MachineTokens:
             digest = bytes.fromhex(payload)
         except ValueError:
             digest = b""
-        if len(digest) == hashlib.sha256().digest_size:
+        if len(digest) == TOKEN_HASH_BYTES:
             self._entries.pop(digest, None)
             self._pending.pop(digest, None)  # its answer may predate the change
             self._forgotten += 1
@@ -182,17 +176,3 @@ class MachineTokens:
                 task.exception()
 
         return forget
-
-
-async def authenticate(tokens: MachineTokens, authorization: str | None) -> MachineIdentity:
-    """The machine named by an Authorization header; `Rejected` (401) otherwise, and
-    `TokensUnavailable` when that cannot be told right now."""
-    token = bearer_token(authorization)
-    if token is None:
-        raise unauthorized("send the machine's token as 'Authorization: Bearer <token>'")
-    if len(token) > _MAX_TOKEN_LENGTH:
-        raise unauthorized(_UNKNOWN)
-    identity = await tokens.identify(token)
-    if identity is None:
-        raise unauthorized(_UNKNOWN)
-    return identity

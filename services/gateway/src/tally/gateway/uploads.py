@@ -1,29 +1,20 @@
 """Reading an upload: media type, size limit, decoding against the contract, clock sanity.
 
 The contract types do all the validating (ranges, finite numbers, enums, lengths); this module
-only turns their verdict into an answer that names the field and the value the body held there.
+only turns their verdict into a refusal that names the field and the value the body held there.
 Timestamps are the one thing the types cannot judge, since "too far ahead" depends on the
-gateway's clock.
+gateway's clock. Bytes in, an `Upload` or a `Refused` out: no transport is involved.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from starlette.requests import Request
-
 from tally.contracts import Upload
+from tally.gateway.problems import Problem
+from tally.gateway.refusals import Invalid, TooLarge, Unreadable, UnsupportedFormat
 from tally.gateway.settings import GatewaySettings
-from tally.sdk import (
-    BodyFormat,
-    Rejected,
-    invalid,
-    json_body,
-    msgpack_body,
-    read_body,
-    unsupported_media_type,
-    value_at,
-)
+from tally.sdk import BodyFormat, BodyRefused, json_body, msgpack_body, presentable, value_at
 
 _ADVICE = "send one Upload as {name}, or name its format in Content-Type"
 _JSON = json_body(Upload, advice=_ADVICE.format(name="JSON"))
@@ -33,26 +24,34 @@ FORMATS = {
     "application/msgpack": _MSGPACK,
     "application/x-msgpack": _MSGPACK,
 }
+TOO_LARGE_ADVICE = "send fewer messages per upload"
 
 
 class UploadReader:
-    """Turns a request into a valid `Upload`, or raises `Rejected` saying what was wrong."""
+    """Turns bytes of a media type into a valid `Upload`, or raises `Refused` saying what was
+    wrong."""
 
     def __init__(self, settings: GatewaySettings) -> None:
-        self._limit = settings.max_body_bytes
+        self.limit = settings.max_body_bytes
         self._ahead = timedelta(seconds=settings.max_future_seconds)
         self._age = timedelta(days=settings.max_age_days)
         self._max_age_days = settings.max_age_days
 
-    async def read(self, request: Request) -> Upload:
-        content_type = request.headers.get("content-type")
+    def read(self, payload: bytes, content_type: str | None) -> Upload:
         media_type = (content_type or "").partition(";")[0].strip().lower()
         form = FORMATS.get(media_type)
         if form is None:
-            raise unsupported_media_type(content_type, list(FORMATS))
-        body = await read_body(request, self._limit, advice="send fewer messages per upload")
-        upload = form.decode(body)
-        self._check_times(upload, form, body)
+            detail = f"Content-Type {content_type!r} is not accepted; send one of {list(FORMATS)}"
+            raise UnsupportedFormat(Problem(error="unsupported_media_type", detail=detail))
+        if len(payload) > self.limit:
+            detail = f"the body exceeds the limit of {self.limit} bytes; {TOO_LARGE_ADVICE}"
+            raise TooLarge(Problem(error="too_large", detail=detail, limit_bytes=self.limit))
+        try:
+            upload = form.parse(payload)
+        except BodyRefused as refused:
+            fault = Unreadable if refused.problem.error == "malformed" else Invalid
+            raise fault(refused.problem) from None
+        self._check_times(upload, form, payload)
         return upload
 
     def _check_times(self, upload: Upload, form: BodyFormat[Upload], body: bytes) -> None:
@@ -68,7 +67,7 @@ class UploadReader:
 
     def _bad_time(
         self, ts: datetime, now: datetime, field: str, form: BodyFormat[Upload], body: bytes
-    ) -> Rejected:
+    ) -> Invalid:
         if ts > now:
             detail = (
                 f"{field} = {ts.isoformat()} is more than {self._ahead.total_seconds():g} s "
@@ -79,4 +78,5 @@ class UploadReader:
                 f"{field} = {ts.isoformat()} is more than {self._max_age_days:g} days old; data "
                 "that old can no longer be placed in the figures: leave it out of the upload"
             )
-        return invalid(detail, field, value_at(form.document(body), field))
+        value = presentable(value_at(form.document(body), field))
+        return Invalid(Problem(error="invalid", detail=detail, field=field, value=value))

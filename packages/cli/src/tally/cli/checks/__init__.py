@@ -2,7 +2,8 @@
 
 _workspace   finds the members, imports their code, collects services, topics, statements
 _graph       who publishes and who consumes each topic; Mermaid text of the graph
-_routes      the HTTP routes a service's routes factory declares, read from its source
+_routes      the HTTP routes a service declares: method, path, who may call
+_handlers    every endpoint's handler against its declaration (types at run time)
 _contracts   every topic's JSON Schema against contracts.lock.json
 _schema_diff the rolling-deploy rules for one schema change
 _asyncapi    an AsyncAPI 3 document of the same topics

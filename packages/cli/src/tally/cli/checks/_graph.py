@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tally.cli.checks._outcome import Outcome
-from tally.cli.checks._routes import declared_routes
+from tally.cli.checks._routes import HttpRoute, declared_routes
 from tally.cli.checks._workspace import DeclaredService
 from tally.sdk import Topic
 
@@ -28,21 +28,17 @@ class ServiceNode:
     source: str
     consumes: tuple[tuple[str, Topic[Any]], ...]
     publishes: tuple[Topic[Any], ...]
-    routes: tuple[str, ...]
-    # False when some route's path is computed at run time, so `routes` may be incomplete.
-    routes_complete: bool = True
+    routes: tuple[HttpRoute, ...]
 
 
 def service_node(declared: DeclaredService) -> ServiceNode:
     service = declared.service
-    routes, complete = declared_routes(service.routes) if service.routes else ([], True)
     return ServiceNode(
         name=service.name,
         source=declared.source,
         consumes=tuple((c.name, c.topic) for c in service.consumers),
         publishes=tuple(service.publishes),
-        routes=tuple(routes),
-        routes_complete=complete,
+        routes=tuple(declared_routes(service)),
     )
 
 
@@ -72,12 +68,6 @@ def check_graph(nodes: Sequence[ServiceNode]) -> Outcome:
         if name not in consumed:
             services = ", ".join(sorted({n.name for n, _ in found}))
             outcome.notes.append(f"topic {name} is published by {services} and consumed by none")
-    outcome.notes.extend(
-        f"{node.source}: some routes of {node.name!r} have computed paths; "
-        "the graph shows only the literal ones"
-        for node in nodes
-        if not node.routes_complete
-    )
     outcome.summary = f"{len(nodes)} services, {len(consumed | set(producers))} topics"
     return outcome
 
@@ -140,7 +130,7 @@ def mermaid(nodes: Sequence[ServiceNode]) -> str:
             shown = node.routes if len(node.routes) <= _ROUTES_SHOWN else node.routes[:3]
             more = len(node.routes) - len(shown)
             label = "<br/>".join(
-                [*(_escape(r) for r in shown), *([f"+{more} more"] if more else [])]
+                [*(_escape(str(r)) for r in shown), *([f"+{more} more"] if more else [])]
             )
             lines.append(f'    http_{_slug(node.name)}(["HTTP"]) -->|"{label}"| {service}')
         for topic in node.publishes:
@@ -160,7 +150,11 @@ def graph_document(nodes: Sequence[ServiceNode]) -> str:
             rows.append(
                 f"| {topic.name} | {public_name(topic)} | {node.name} | consumer {consumer} |"
             )
-    routes = [f"| {n.name} | {r} |" for n in sorted(nodes, key=lambda n: n.name) for r in n.routes]
+    routes = [
+        f"| {n.name} | {r.method} | {r.path} | {r.auth} |"
+        for n in sorted(nodes, key=lambda n: n.name)
+        for r in n.routes
+    ]
     return "\n".join(
         [
             "# Service graph",
@@ -176,8 +170,8 @@ def graph_document(nodes: Sequence[ServiceNode]) -> str:
             "|---|---|---|---|",
             *sorted(rows),
             "",
-            "| service | HTTP route |",
-            "|---|---|",
+            "| service | method | path | who may call |",
+            "|---|---|---|---|",
             *routes,
             "",
         ]

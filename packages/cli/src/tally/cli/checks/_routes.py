@@ -1,67 +1,28 @@
-"""The HTTP routes of a service, read from the source of its routes factory.
-
-A routes factory needs the service's `Deps`, which only exist while it runs, so the routes are
-read the way a reviewer reads them: every `Route(...)`, `WebSocketRoute(...)` or `Mount(...)`
-call in the factory whose path is a literal. A factory that builds its paths at run time gets a
-note instead of a guess.
-"""
+"""The HTTP routes of a service, read from its endpoint declarations: method, path (as OpenAPI
+writes it) and who may call, plus the /openapi.json the SDK serves beside them."""
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-_ROUTE_CALLS = {"Route": "GET", "WebSocketRoute": "WS", "Mount": "MOUNT"}
+from tally.sdk import Service
 
 
-def declared_routes(factory: Callable[..., Any]) -> tuple[list[str], bool]:
-    """("METHOD /path" for each literal route, whether every route call had a literal path)."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(factory)))
-    except (OSError, TypeError, SyntaxError):
-        return [], False
-    routes: list[str] = []
-    complete = True
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        kind = _call_name(node.func)
-        if kind not in _ROUTE_CALLS:
-            continue
-        path = _literal_path(node)
-        if path is None:
-            complete = False
-            continue
-        methods = _literal_methods(node) or [_ROUTE_CALLS[kind]]
-        routes.extend(f"{method} {path}" for method in methods)
-    return routes, complete
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str
+    path: str
+    # The authentication scheme(s) by name ("machineToken", "apiKey or userSession", "public").
+    auth: str
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.auth})"
 
 
-def _call_name(func: ast.expr) -> str:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return ""
-
-
-def _literal_path(call: ast.Call) -> str | None:
-    candidates = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "path")]
-    for value in candidates:
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            return value.value
-    return None
-
-
-def _literal_methods(call: ast.Call) -> list[str]:
-    for keyword in call.keywords:
-        if keyword.arg == "methods" and isinstance(keyword.value, ast.List | ast.Tuple | ast.Set):
-            return sorted(
-                str(item.value).upper()
-                for item in keyword.value.elts
-                if isinstance(item, ast.Constant)
-            )
-    return []
+def declared_routes(service: Service[Any, Any]) -> list[HttpRoute]:
+    """Every route the service serves on its public port, in declaration order."""
+    routes = [HttpRoute(e.method, e.openapi_path, e.auth.name) for e in service.endpoints]
+    if routes:
+        routes.append(HttpRoute("GET", "/openapi.json", "public"))
+    return routes

@@ -26,6 +26,7 @@ from tally.cli.checks._graph import (
     mermaid,
     service_node,
 )
+from tally.cli.checks._handlers import handler_faults
 from tally.cli.checks._imports import check_imports
 from tally.cli.checks._outcome import Outcome
 from tally.cli.checks._sql import Mode, SchemaOutcomes, lock_sql, schema_steps
@@ -52,6 +53,14 @@ def graph(workspace: Workspace) -> Outcome:
 def imports(workspace: Workspace) -> Outcome:
     """No member imports another's private modules or names."""
     return check_imports(workspace.root)
+
+
+def endpoints(workspace: Workspace) -> Outcome:
+    """Every handler takes and answers the types its endpoint declares."""
+    found = [d for d in workspace.services if d.service.endpoints]
+    faults = [fault for declared in found for fault in handler_faults(declared)]
+    count = sum(len(d.service.endpoints) for d in found)
+    return Outcome(errors=faults, summary=f"{count} endpoints of {len(found)} services")
 
 
 def contracts(workspace: Workspace) -> Outcome:
