@@ -25,8 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import psutil
 
-from tally.cli._service_processes import ServiceProcesses
 from tally.sdk import NatsBroker, infrastructure, migrate, owner_database_url
+from tally.supervisor import ServiceProcesses
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

@@ -52,13 +52,12 @@ from benchmarks._common import (
     write_results,
 )
 from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, machine_message
-from tally.cli._scrape import scrape, total
-from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry, Upload
 from tally.recorder.queries import TELEMETRY_LEDGER
-from tally.recorder.rows import COLUMNS, table_rows
+from tally.recorder.rows import RAW_TABLES, table_rows
 from tally.registry import Line, Machine, MachineKind, Registry, Site, Tenant
 from tally.sdk import Database, NatsBroker
+from tally.supervisor import ServiceProcess, ServiceProcesses, scrape, total
 
 TENANTS = 3
 MACHINES_PER_TENANT = 8
@@ -222,9 +221,9 @@ async def copy_ceiling(
                     # The recorder's own ledger statement, so the benchmark measures what runs.
                     ledger = TELEMETRY_LEDGER.statement(tenant, messages)
                     await connection.fetch(ledger.query.sql, *ledger.args)
-                for table, records in table_rows(messages).tables():
+                for copy, records in table_rows(messages).copies():
                     await connection.copy_records_to_table(
-                        table + suffix, records=records, columns=list(COLUMNS[table])
+                        copy.table + suffix, records=records, columns=copy.columns
                     )
         elapsed += time.perf_counter() - started
         done += len(batch)
@@ -235,7 +234,7 @@ async def copy_ceiling(
 async def unindexed_copies(connection: asyncpg.Connection[asyncpg.Record]) -> None:
     """Partitioned, unindexed twins of the raw tables, with the recorder's days."""
     today = datetime.now(UTC).date()
-    for table in COLUMNS:
+    for table in (copy.table for copy in RAW_TABLES):
         await connection.execute(
             f"CREATE TABLE {table}_unindexed (LIKE {table}) PARTITION BY RANGE (ts)"
         )

@@ -44,7 +44,7 @@ from benchmarks._common import machine_info, print_table, write_results
 from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM
 from tally.sdk import NatsBroker, StreamLimits
-from tally.sdk._embedded_nats import EmbeddedNats, binary
+from tally.sdk.embedded import EmbeddedNats, nats_server_binary
 from tally.sdk.testing import NatsCluster
 
 UPLOAD_IN_FLIGHT = 50
@@ -194,7 +194,9 @@ def summary(samples: dict[str, dict[str, Samples]]) -> list[dict[str, object]]:
 
 
 def server_version() -> str:
-    done = subprocess.run([str(binary()), "--version"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(nats_server_binary()), "--version"], capture_output=True, text=True, check=False
+    )
     return done.stdout.strip()
 
 

@@ -41,10 +41,9 @@ from benchmarks._common import (
     write_results,
 )
 from benchmarks._fleet import SIGNALS_PER_MESSAGE, TelemetrySource, bounded
-from tally.cli._scrape import scrape, total
-from tally.cli._service_processes import ServiceProcess
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry
 from tally.sdk import NatsBroker
+from tally.supervisor import ServiceProcess, scrape, total
 
 STORED = "tally_recorder_messages_stored_total"
 PUBLISH_CONCURRENCY = 256

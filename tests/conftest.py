@@ -11,11 +11,10 @@ from pathlib import Path
 import nats.js.errors
 import pytest
 
-from tally.cli._provision import Tokens, provision
-from tally.cli._service_processes import ServiceProcesses
 from tally.contracts import TELEMETRY_STREAM
-from tally.sdk import NatsBroker, StreamLimits, migrate
-from tally.simulator import Fleet, build_fleet
+from tally.sdk import NatsBroker, StreamLimits
+from tally.simulator import Fleet, Tokens, build_fleet, provision
+from tally.supervisor import ServiceProcesses
 
 # The fault suite's --faults-report option and the hooks that write its table.
 from .faults.report import (  # noqa: F401
@@ -39,21 +38,14 @@ class Pipeline:
 
 
 @pytest.fixture
-async def fresh_database(scratch_database_url: str) -> str:
-    """A migrated database for this test alone, on the session's server."""
-    await migrate(scratch_database_url, ROOT / "db" / "migrations")
-    return scratch_database_url
-
-
-@pytest.fixture
 def service_processes(
-    fresh_database: str, nats_url: str, tmp_path: Path
+    fresh_database_url: str, nats_url: str, tmp_path: Path
 ) -> Iterator[ServiceProcesses]:
     """Service processes on the test's database, each logged in as its own role."""
     processes = ServiceProcesses(
         env={"TALLY_NATS_URL": nats_url, "TALLY_LOG_LEVEL": "warning"},
         log_dir=tmp_path / "logs",
-        owner_database_url=fresh_database,
+        owner_database_url=fresh_database_url,
     )
     try:
         yield processes
@@ -84,9 +76,9 @@ async def fresh_telemetry(nats_url: str, limits: StreamLimits | None = None) -> 
 
 @pytest.fixture
 async def pipeline(
-    fresh_database: str, nats_url: str, service_processes: ServiceProcesses
+    fresh_database_url: str, nats_url: str, service_processes: ServiceProcesses
 ) -> Pipeline:
     await fresh_telemetry(nats_url)
     fleet = build_fleet(SEED, tenants=3)
-    tokens = await provision(fleet, fresh_database)
-    return Pipeline(fresh_database, nats_url, fleet, tokens, service_processes)
+    tokens = await provision(fleet, fresh_database_url)
+    return Pipeline(fresh_database_url, nats_url, fleet, tokens, service_processes)

@@ -87,11 +87,11 @@ def stored(deps: RecorderDeps, tenants: list[str]) -> int:
 
 
 async def test_the_recorders_memory_does_not_grow_with_the_messages_it_stores(
-    fresh_database: str, nats_url: str, login_url: LoginUrl
+    fresh_database_url: str, nats_url: str, login_url: LoginUrl
 ) -> None:
     broker = await NatsBroker.connect(nats_url, name="test-recorder-memory")
     role = service.database_role
-    database = await Database.connect(login_url(fresh_database, role), role=role)
+    database = await Database.connect(login_url(fresh_database_url, role), role=role)
     host = ServiceHost(service, RecorderSettings(), broker=broker, database=database)
     fleet = Fleet()
     traced: list[int] = []

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,9 +14,10 @@ import httpx
 import msgspec
 import pytest
 
-from tally.cli._service_processes import ServiceProcess
 from tally.sdk import role_passwords
-from tally.sdk._server_process import free_port
+from tally.sdk.processes import free_port
+from tally.sdk.testing import eventually
+from tally.supervisor import ServiceProcess
 
 from .conftest import Pipeline
 
@@ -37,11 +37,8 @@ def upload(seq: int) -> bytes:
 
 
 async def exited(service: ServiceProcess, within: float = 60.0) -> int:
-    deadline = time.monotonic() + within
-    while (code := service.process.poll()) is None:
-        assert time.monotonic() < deadline, f"{service.name} still running"
-        await asyncio.sleep(0.1)
-    return code
+    await eventually(lambda: service.process.poll() is not None, within, interval=0.1)
+    return service.process.returncode
 
 
 async def test_no_secret_reaches_a_log_line(

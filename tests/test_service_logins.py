@@ -21,10 +21,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tally.cli._service_processes import ServiceProcesses
 from tally.sdk import Service
-from tally.sdk._server_process import free_port
+from tally.sdk.processes import free_port
 from tally.sdk.testing import LoginUrl
+from tally.supervisor import ServiceProcesses
 
 pytestmark = pytest.mark.integration
 
@@ -46,9 +46,9 @@ def test_the_services_declare_their_own_roles() -> None:
 
 
 async def test_no_service_role_can_become_a_superuser(
-    fresh_database: str, login_url: LoginUrl
+    fresh_database_url: str, login_url: LoginUrl
 ) -> None:
-    owner = await asyncpg.connect(fresh_database)
+    owner = await asyncpg.connect(fresh_database_url)
     try:
         superusers = [
             r["rolname"] for r in await owner.fetch("SELECT rolname FROM pg_roles WHERE rolsuper")
@@ -58,7 +58,7 @@ async def test_no_service_role_can_become_a_superuser(
     assert superusers
     for service in database_services():
         role = service.database_role
-        connection = await asyncpg.connect(login_url(fresh_database, role))
+        connection = await asyncpg.connect(login_url(fresh_database_url, role))
         try:
             for superuser in superusers:
                 for attempt in (
@@ -79,14 +79,14 @@ async def test_no_service_role_can_become_a_superuser(
 
 
 def test_a_service_refuses_to_start_with_a_superuser_url(
-    fresh_database: str, nats_url: str, tmp_path: Path
+    fresh_database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
     port = free_port()
     log = tmp_path / "gateway.log"
     env = {
         **os.environ,
         "TALLY_NATS_URL": nats_url,
-        "TALLY_DATABASE_URL": fresh_database,  # the owner's: a superuser
+        "TALLY_DATABASE_URL": fresh_database_url,  # the owner's: a superuser
         "TALLY_HTTP_PORT": str(port),
     }
     with log.open("wb") as sink:
@@ -94,6 +94,7 @@ def test_a_service_refuses_to_start_with_a_superuser_url(
             [sys.executable, "-m", "tally.gateway"], env=env, stdout=sink, stderr=subprocess.STDOUT
         )
     try:
+        # Watch it until it exits: at no point may it have answered ready.
         deadline = time.monotonic() + 60
         while process.poll() is None and time.monotonic() < deadline:
             assert not _ready(port), f"the gateway started as a superuser:\n{log.read_text()}"
@@ -115,7 +116,7 @@ def _ready(port: int) -> bool:
 
 
 async def test_service_processes_log_in_as_their_roles(
-    fresh_database: str, service_processes: ServiceProcesses
+    fresh_database_url: str, service_processes: ServiceProcesses
 ) -> None:
     admin_token = {"TALLY_API_ADMIN_TOKEN": secrets.token_hex(16)}
     started = [
@@ -126,7 +127,7 @@ async def test_service_processes_log_in_as_their_roles(
     for service in started:
         await service_processes.wait_ready(service)
     # Each service holds its pool's first connection from start-up on.
-    owner = await asyncpg.connect(fresh_database)
+    owner = await asyncpg.connect(fresh_database_url)
     try:
         rows = await owner.fetch(
             "SELECT DISTINCT application_name, usename FROM pg_stat_activity"

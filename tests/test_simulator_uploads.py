@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tally.cli._provision import Tokens, provision
 from tally.contracts import TELEMETRY_STREAM, Counter, MachineMessage, Signal, Upload
 from tally.gateway.service import GatewayDeps
 from tally.gateway.service import service as gateway_service
@@ -18,7 +17,7 @@ from tally.gateway.settings import GatewaySettings
 from tally.registry import Registry, Tenant
 from tally.sdk import Database, MemoryBroker, ServiceHost
 from tally.sdk.testing import LoginUrl
-from tally.simulator import Fleet, HttpSender, MachineSpec, build_fleet
+from tally.simulator import Fleet, HttpSender, MachineSpec, Tokens, build_fleet, provision
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +41,11 @@ class Running:
 
 
 @pytest.fixture
-async def gateway(fresh_database: str, login_url: LoginUrl) -> AsyncIterator[Running]:
+async def gateway(fresh_database_url: str, login_url: LoginUrl) -> AsyncIterator[Running]:
     fleet = build_fleet(3, tenants=1)
-    tokens = await provision(fleet, fresh_database)
+    tokens = await provision(fleet, fresh_database_url)
     role = gateway_service.database_role
-    database = await Database.connect(login_url(fresh_database, role), role=role, max_size=2)
+    database = await Database.connect(login_url(fresh_database_url, role), role=role, max_size=2)
     broker = MemoryBroker()
     # A small body limit, so that a modest upload is too large for one request.
     host = ServiceHost(
@@ -87,12 +86,13 @@ async def test_an_upload_over_the_gateways_body_limit_is_cut_and_stored_once(
     assert sender.max_body_bytes == 20_000
 
 
+@pytest.mark.slow
 async def test_over_the_tenants_rate_the_sender_waits_as_told_and_delivers_everything(
-    gateway: Running, fresh_database: str
+    gateway: Running, fresh_database_url: str
 ) -> None:
     tenant = gateway.fleet.tenants[0]
     # The budget is set as an administrator would: the owner's URL, as tally_app.
-    async with await Database.connect(fresh_database, max_size=1, switch_role=True) as owner:
+    async with await Database.connect(fresh_database_url, max_size=1, switch_role=True) as owner:
         await Registry(owner).put_tenant(
             Tenant(tenant=tenant.id, name=tenant.name, rate_per_second=400)
         )

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from tally.contracts import Telemetry, Upload
 from tally.registry import Article, Line, Machine, Site, Tenant
 from tally.sdk import STORABLE_TEXT
+from tally.sdk.testing import eventually
 
 from .conftest import Pipeline
 
@@ -66,10 +67,11 @@ async def test_free_text_is_refused_at_the_gateway_or_stored_as_sent(pipeline: P
 
     connection = await asyncpg.connect(pipeline.database_url)
     try:
-        for _ in range(600):
-            if await connection.fetchval("SELECT count(*) FROM telemetry_messages"):
-                break
-            await asyncio.sleep(0.1)
+
+        async def stored_any() -> bool:
+            return bool(await connection.fetchval("SELECT count(*) FROM telemetry_messages"))
+
+        await eventually(stored_any, seconds=60, interval=0.1)
         texts = await connection.fetch("SELECT text FROM alarms WHERE tenant = $1", tenant)
         units = await connection.fetch("SELECT unit FROM gauge_samples WHERE tenant = $1", tenant)
         ledger = await connection.fetch("SELECT seq FROM telemetry_messages")

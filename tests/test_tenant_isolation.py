@@ -104,8 +104,8 @@ class Table:
 
 
 @pytest.fixture
-async def owner(fresh_database: str) -> AsyncIterator[Connection]:
-    connection = await asyncpg.connect(fresh_database)
+async def owner(fresh_database_url: str) -> AsyncIterator[Connection]:
+    connection = await asyncpg.connect(fresh_database_url)
     yield connection
     await connection.close()
 
@@ -167,7 +167,7 @@ async def test_a_new_table_is_private_until_a_migration_grants_it(owner: Connect
 
 
 async def test_no_application_role_reaches_another_tenants_rows(
-    owner: Connection, fresh_database: str, login_url: LoginUrl
+    owner: Connection, fresh_database_url: str, login_url: LoginUrl
 ) -> None:
     a, b, tables = await seeded(owner)
     for table in tables:
@@ -186,7 +186,7 @@ async def test_no_application_role_reaches_another_tenants_rows(
     assert roles >= SERVICE_ROLES
     breaches: list[str] = []
     for role in sorted(roles):
-        connection = await asyncpg.connect(login_url(fresh_database, role))
+        connection = await asyncpg.connect(login_url(fresh_database_url, role))
         try:
             assert await connection.fetchval("SELECT session_user") == role
             for table in tables:

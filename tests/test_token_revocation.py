@@ -39,9 +39,9 @@ class Gateways:
 
 
 @pytest.fixture
-async def gateways(fresh_database: str, login_url: LoginUrl) -> AsyncIterator[Gateways]:
+async def gateways(fresh_database_url: str, login_url: LoginUrl) -> AsyncIterator[Gateways]:
     # The registry is written as an administrator would: the owner's URL, as tally_app.
-    owner = await Database.connect(fresh_database, max_size=2, switch_role=True)
+    owner = await Database.connect(fresh_database_url, max_size=2, switch_role=True)
     async with owner as database:
         registry = Registry(database)
         await registry.put_tenant(Tenant(tenant=TENANT, name="Acme"))
@@ -52,7 +52,7 @@ async def gateways(fresh_database: str, login_url: LoginUrl) -> AsyncIterator[Ga
         token = await registry.issue_token(TENANT, MACHINE)
     role = gateway_service.database_role
     databases = [
-        await Database.connect(login_url(fresh_database, role), role=role, max_size=2)
+        await Database.connect(login_url(fresh_database_url, role), role=role, max_size=2)
         for _ in range(2)
     ]
     # Entries that would live an hour: only the database's announcement can end them.
@@ -102,12 +102,12 @@ async def refused_everywhere(gateways: Gateways) -> None:
 
 
 async def test_revoked_over_the_api(
-    gateways: Gateways, fresh_database: str, login_url: LoginUrl
+    gateways: Gateways, fresh_database_url: str, login_url: LoginUrl
 ) -> None:
     for client in gateways.clients:
         assert await answers(client, gateways.token, 200)()
     role = api_service.database_role
-    database = await Database.connect(login_url(fresh_database, role), role=role, max_size=2)
+    database = await Database.connect(login_url(fresh_database_url, role), role=role, max_size=2)
     api = ServiceHost(
         api_service,
         ApiSettings(admin_token=Secret(ADMIN_TOKEN)),
@@ -130,14 +130,14 @@ async def test_revoked_over_the_api(
 
 async def test_revoked_with_tally_admin(
     gateways: Gateways,
-    fresh_database: str,
+    fresh_database_url: str,
     nats_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for client in gateways.clients:
         assert await answers(client, gateways.token, 200)()
-    monkeypatch.setenv("TALLY_OWNER_DATABASE_URL", fresh_database)
+    monkeypatch.setenv("TALLY_OWNER_DATABASE_URL", fresh_database_url)
     monkeypatch.delenv("TALLY_DATABASE_URL", raising=False)
     monkeypatch.setenv("TALLY_NATS_URL", nats_url)
     monkeypatch.setenv("TALLY_STATE_DIR", str(tmp_path))

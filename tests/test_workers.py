@@ -1,4 +1,5 @@
-"""`--workers N`: N processes of one service share its durable consumer and its ports."""
+"""`--workers N`: N processes of one service share its durable consumer and its ports, and the
+simulator's run goes through gateway and recorder processes into the database exactly once."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import httpx
 import psutil
 import pytest
 
-from tally.cli._scrape import scrape, total
+from tally.supervisor import scrape, total
 
 from .conftest import Pipeline
-from .test_pipeline import run_simulation, truth_by_tenant, wait_stored
+from .test_pipeline import (
+    assert_no_row_stored_twice,
+    run_simulation,
+    truth_by_tenant,
+    wait_stored,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-async def test_two_recorder_workers_share_the_work_and_store_everything_once(
+async def test_the_simulators_run_is_stored_exactly_once_by_two_recorder_workers_sharing_it(
     pipeline: Pipeline,
 ) -> None:
     gateway = pipeline.services.start("gateway")
@@ -26,8 +32,11 @@ async def test_two_recorder_workers_share_the_work_and_store_everything_once(
     assert len(workers) == 2
     busy_before = [sum(w.cpu_times()[:2]) for w in workers]
     simulation = await run_simulation(pipeline, gateway, seconds=5)
+    assert all(stats.unsent == 0 for stats in simulation.stats.values())
     expected = truth_by_tenant(simulation)
+    assert len(expected) == 3
     await wait_stored(pipeline, expected)
+    await assert_no_row_stored_twice(pipeline.database_url)
     # Both took part: an idle worker's fetch loop costs a few hundredths of a second of CPU,
     # a working one whole seconds for its share of a few hundred thousand datapoints.
     busy = [sum(w.cpu_times()[:2]) - before for w, before in zip(workers, busy_before, strict=True)]

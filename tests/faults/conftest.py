@@ -22,12 +22,10 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from tally.cli._provision import provision
-from tally.cli._service_processes import ServiceProcesses
 from tally.sdk import DEAD_LETTER_STREAM, NatsBroker, Stream, StreamLimits, migrate
-from tally.sdk._embedded_nats import EmbeddedNats
-from tally.sdk._embedded_postgres import EmbeddedPostgres
-from tally.simulator import build_fleet
+from tally.sdk.embedded import EmbeddedNats, EmbeddedPostgres
+from tally.simulator import build_fleet, provision
+from tally.supervisor import ServiceProcesses
 from tests.conftest import ROOT, SEED, fresh_telemetry
 
 from .load import Machine

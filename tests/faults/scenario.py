@@ -22,12 +22,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tally.cli._scrape import scrape, total
-from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.contracts import TELEMETRY_STREAM
 from tally.sdk import NatsBroker
-from tally.sdk._server_process import free_port
+from tally.sdk.processes import free_port
 from tally.sdk.testing import eventually
+from tally.supervisor import ServiceProcess, ServiceProcesses, scrape, total
 
 from .load import Identity, Load, Machine, Verdicts
 from .reconcile import Reconciliation, is_stored, reconcile, stored_count

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from tally.sdk import StreamLimits
-from tally.sdk._embedded_nats import EmbeddedNats
+from tally.sdk.embedded import EmbeddedNats
 
 from .conftest import FaultServers, open_fault_run
 from .report import ScenarioReport

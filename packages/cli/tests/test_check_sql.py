@@ -21,9 +21,10 @@ from tally.cli.checks._sql import (
     check_live,
     check_offline,
     describe_on,
+    inspect_on,
     migrations_checksum,
     read_sql_lock,
-    sql_step,
+    schema_steps,
     write_sql_lock,
 )
 from tally.cli.checks._workspace import Statement, load_workspace, relative_to
@@ -104,8 +105,9 @@ class Locked:
 def locked(tmp_path_factory: pytest.TempPathFactory, tally_endpoints: Endpoints) -> Locked:
     root = tmp_path_factory.mktemp("locked")
     statements = [*registry_statements(), tenant_by_id]
-    found = asyncio.run(describe_on(tally_endpoints.database_url, statements, MIGRATIONS))
-    lock = build_lock(root, statements, found, migrations_checksum(MIGRATIONS))
+    found = asyncio.run(inspect_on(tally_endpoints.database_url, statements, MIGRATIONS))
+    sums = migrations_checksum(MIGRATIONS)
+    lock = build_lock(root, statements, found.descriptions, sums, found.security)
     write_sql_lock(root / SQL_LOCK, lock)
     return Locked(root, statements, lock)
 
@@ -125,9 +127,10 @@ def changed_migrations(folder: Path) -> Path:
 @pytest.mark.integration
 async def test_the_workspace_prepares_and_its_lock_is_current(server: str) -> None:
     statements = load_workspace(ROOT).statements
-    found = await describe_on(server, statements, MIGRATIONS)
+    found = await inspect_on(server, statements, MIGRATIONS)
     lock = read_sql_lock(ROOT / SQL_LOCK)
-    outcome = check_live(ROOT, statements, found, lock, migrations_checksum(MIGRATIONS))
+    sums = migrations_checksum(MIGRATIONS)
+    outcome = check_live(ROOT, statements, found.descriptions, lock, sums, found.security)
     assert outcome.errors == []
 
 
@@ -216,6 +219,7 @@ def test_a_fresh_lock_needs_no_database(
 ) -> None:
     # A server nobody listens on: the step must not even try it.
     monkeypatch.setenv("TALLY_OWNER_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    outcome = sql_step(locked.root, locked.statements, "auto", MIGRATIONS, tmp_path)
-    assert outcome.errors == []
-    assert "from sql.lock.json" in outcome.summary
+    outcomes = schema_steps(locked.root, locked.statements, "auto", MIGRATIONS, tmp_path)
+    assert outcomes.sql.errors == outcomes.security.errors == []
+    assert "from sql.lock.json" in outcomes.sql.summary
+    assert "from sql.lock.json" in outcomes.security.summary

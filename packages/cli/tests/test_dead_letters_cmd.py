@@ -7,8 +7,7 @@ import secrets
 import pytest
 
 from tally.cli._dead_letters_cmd import replay
-from tally.sdk import DEAD_LETTER_STREAM, NatsBroker, Stream
-from tally.sdk._broker import StoredMessage
+from tally.sdk import DEAD_LETTER_STREAM, NatsBroker, StoredMessage, Stream, dead_letters
 
 pytestmark = pytest.mark.integration
 
@@ -45,8 +44,15 @@ async def test_a_replayed_dead_letter_returns_to_its_subject_and_leaves_the_stre
             tenant="acme",
             reason="database schema was missing a column",
         )
-        letters = await broker.browse(DEAD_LETTER_STREAM, f"deadletter.acme.{consumer}")
+        letters = await dead_letters(broker, consumer, "acme")
         assert [letter.data for letter in letters] == [b'{"n": 1}']
+        [letter] = letters
+        assert (letter.tenant, letter.consumer, letter.subject) == (
+            "acme",
+            consumer,
+            f"replay{suffix}.acme.m1",
+        )
+        assert letter.reason == "database schema was missing a column"
 
         await replay(broker, letters[0])
 

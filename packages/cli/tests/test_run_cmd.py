@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import asyncpg
 import httpx
 import pytest
 
-from tally.sdk._server_process import free_port
+from tally.sdk.processes import free_port
+from tally.sdk.testing import eventually
 
 
 def test_an_unknown_service_is_named() -> None:
@@ -29,7 +29,7 @@ def test_an_unknown_service_is_named() -> None:
 
 
 @pytest.mark.integration
-def test_a_service_runs_as_its_role_until_ctrl_c_and_then_drains(
+async def test_a_service_runs_as_its_role_until_ctrl_c_and_then_drains(
     nats_url: str, scratch_database_url: str
 ) -> None:
     port = free_port()
@@ -38,33 +38,31 @@ def test_a_service_runs_as_its_role_until_ctrl_c_and_then_drains(
         "TALLY_NATS_URL": nats_url,
         "TALLY_OWNER_DATABASE_URL": scratch_database_url,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tally.cli", "run", "recorder", "--ops-port", str(port)],
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "tally.cli", "run", "recorder", "--ops-port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    assert process.stdout is not None
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        async def ready() -> bool:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
             except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "recorder never became ready"
-            time.sleep(0.2)
-        assert asyncio.run(logins(scratch_database_url)) == {("recorder", "tally_ingest")}
+                return False
+
+        await eventually(ready, seconds=60)
+        assert await logins(scratch_database_url) == {("recorder", "tally_ingest")}
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-        assert process.stdout is not None
-        output = process.stdout.read().decode()
+        output = (await asyncio.wait_for(process.stdout.read(), 30)).decode()
+        assert await asyncio.wait_for(process.wait(), 30) == 0
     finally:
-        if process.poll() is None:
+        if process.returncode is None:
             process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+            await process.wait()
     assert '"msg":"service recorder stopped"' in output
 
 

@@ -52,30 +52,32 @@ async def a_machine(registry: Registry) -> tuple[str, str]:
     return tenant, "l1-cw"
 
 
-async def live(migrated_url: str, *tokens: str) -> list[bool]:
+async def live(migrated_database_url: str, *tokens: str) -> list[bool]:
     """Whether the gateway would accept each token (asked through the same function)."""
-    conn = await asyncpg.connect(migrated_url)
+    conn = await asyncpg.connect(migrated_database_url)
     try:
         return [await conn.fetchrow(AUTHENTICATE, token_hash(t)) is not None for t in tokens]
     finally:
         await conn.close()
 
 
-async def test_a_new_token_revokes_the_earlier_ones(registry: Registry, migrated_url: str) -> None:
+async def test_a_new_token_revokes_the_earlier_ones(
+    registry: Registry, migrated_database_url: str
+) -> None:
     tenant, machine = await a_machine(registry)
     first = await registry.issue_token(tenant, machine)
     second = await registry.issue_token(tenant, machine)
-    assert await live(migrated_url, first, second) == [False, True]
+    assert await live(migrated_database_url, first, second) == [False, True]
 
 
 async def test_revoke_tokens_leaves_the_machine_without_a_live_token(
-    registry: Registry, migrated_url: str
+    registry: Registry, migrated_database_url: str
 ) -> None:
     tenant, machine = await a_machine(registry)
     token = await registry.issue_token(tenant, machine)
     await registry.revoke_tokens(tenant, machine)
     await registry.revoke_tokens(tenant, machine)  # nothing left to revoke: harmless
-    assert await live(migrated_url, token) == [False]
+    assert await live(migrated_database_url, token) == [False]
     assert [row.machine for row in await registry.machines(tenant)] == [machine]
 
 
@@ -210,9 +212,9 @@ async def test_an_article_version_in_the_past_and_one_to_come(registry: Registry
         )
 
 
-async def as_app(migrated_url: str, tenant: str | None, sql: str) -> list[asyncpg.Record]:
+async def as_app(migrated_database_url: str, tenant: str | None, sql: str) -> list[asyncpg.Record]:
     """Run `sql` as the services' role with `tenant` set (or none), as row-level security sees."""
-    conn = await asyncpg.connect(migrated_url)
+    conn = await asyncpg.connect(migrated_database_url)
     try:
         async with conn.transaction():
             await conn.execute("SET LOCAL ROLE tally_app")
@@ -233,7 +235,7 @@ NEW_TABLES = (
 
 
 async def test_the_new_tables_show_a_tenant_only_its_own_rows(
-    registry: Registry, migrated_url: str
+    registry: Registry, migrated_database_url: str
 ) -> None:
     tenant, _ = await a_machine(registry)
     other, _ = await a_machine(registry)
@@ -244,24 +246,25 @@ async def test_the_new_tables_show_a_tenant_only_its_own_rows(
     )
     for table in NEW_TABLES:
         count = f"SELECT count(*) AS n FROM {table} WHERE tenant = '{tenant}'"
-        assert (await as_app(migrated_url, tenant, count))[0]["n"] >= 1, table
-        assert (await as_app(migrated_url, other, count))[0]["n"] == 0, table
-        assert (await as_app(migrated_url, None, f"SELECT count(*) AS n FROM {table}"))[0]["n"] == 0
+        assert (await as_app(migrated_database_url, tenant, count))[0]["n"] >= 1, table
+        assert (await as_app(migrated_database_url, other, count))[0]["n"] == 0, table
+        everyones = await as_app(migrated_database_url, None, f"SELECT count(*) AS n FROM {table}")
+        assert everyones[0]["n"] == 0
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
         await as_app(
-            migrated_url,
+            migrated_database_url,
             other,
             f"INSERT INTO site_plans VALUES ('{tenant}', 's1', '2030-01-01', '{{}}')",
         )
 
 
 async def test_every_write_raises_the_tenants_registry_version(
-    registry: Registry, migrated_url: str
+    registry: Registry, migrated_database_url: str
 ) -> None:
     tenant, _ = await a_machine(registry)
 
     async def version() -> int:
-        rows = await as_app(migrated_url, tenant, "SELECT version FROM registry_versions")
+        rows = await as_app(migrated_database_url, tenant, "SELECT version FROM registry_versions")
         return int(rows[0]["version"])
 
     first = await version()
@@ -309,7 +312,7 @@ async def test_putting_the_values_in_force_now_again_changes_no_history(
 
 
 async def test_line_roles_name_machines_of_the_tenant(
-    registry: Registry, migrated_url: str, login_url: LoginUrl
+    registry: Registry, migrated_database_url: str, login_url: LoginUrl
 ) -> None:
     tenant, machine = await a_machine(registry)
     await registry.put_line_roles(LineRoles(tenant=tenant, line="l1", end_of_line_machine=machine))
@@ -321,7 +324,7 @@ async def test_line_roles_name_machines_of_the_tenant(
         await registry.put_line_roles(LineRoles(tenant=tenant, line="l9"))
     # Putting the line again leaves its roles alone.
     await registry.put_line(Line(tenant=tenant, line="l1", site="s1", name="Renamed"))
-    app_url = login_url(migrated_url, "tally_app")
+    app_url = login_url(migrated_database_url, "tally_app")
     async with await Database.connect(app_url, max_size=1) as database:
         snapshot = await load_snapshot(database, tenant)
     line = snapshot.line("l1")

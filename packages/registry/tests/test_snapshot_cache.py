@@ -46,9 +46,11 @@ class Clock:
 
 
 @pytest.fixture
-async def database(migrated_url: str, login_url: LoginUrl) -> AsyncIterator[Database]:
+async def database(migrated_database_url: str, login_url: LoginUrl) -> AsyncIterator[Database]:
     # Logs in as tally_app, as the rollup will: row-level security applies.
-    async with await Database.connect(login_url(migrated_url, "tally_app"), max_size=2) as database:
+    async with await Database.connect(
+        login_url(migrated_database_url, "tally_app"), max_size=2
+    ) as database:
         yield database
 
 

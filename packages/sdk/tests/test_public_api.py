@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tally.sdk
+import tally.sdk.embedded
+import tally.sdk.processes
 import tally.sdk.testing
 
 SDK = [
@@ -31,9 +33,11 @@ SDK = [
     "Command",
     "Consumer",
     "ContractError",
+    "Copy",
     "Database",
     "DatabaseRuntime",
     "DayPartitions",
+    "DeadLetter",
     "Endpoint",
     "Endpoints",
     "Envelope",
@@ -90,7 +94,9 @@ SDK = [
     "by_tenant",
     "command",
     "configure_logging",
+    "copy_into",
     "daily_at",
+    "dead_letters",
     "either",
     "every",
     "forbidden",
@@ -141,4 +147,14 @@ def test_the_testing_helpers_are_pinned_too() -> None:
         "TcpProxy",
         "dead_letters",
         "eventually",
+    ]
+
+
+def test_the_process_and_embedded_modules_are_pinned_too() -> None:
+    assert tally.sdk.processes.__all__ == ["free_port", "log_tail", "parent_death_hook"]
+    assert tally.sdk.embedded.__all__ == [
+        "EMBEDDED_EXTRA",
+        "EmbeddedNats",
+        "EmbeddedPostgres",
+        "nats_server_binary",
     ]

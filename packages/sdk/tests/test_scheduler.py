@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -28,14 +27,12 @@ from tally.sdk import (
     Slot,
     Tx,
     daily_at,
-    migrate,
 )
 from tally.sdk._schedule_claims import Claims
 from tally.sdk.testing import LoginUrl, eventually
 
 pytestmark = pytest.mark.integration
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 TICK = timedelta(seconds=0.1)
 
 
@@ -126,9 +123,10 @@ class Fleet:
 
 
 @pytest.fixture
-async def fleet(database_url: str, login_url: LoginUrl) -> AsyncIterator[Fleet]:
-    await migrate(database_url, MIGRATIONS)
-    database = await Database.connect(login_url(database_url, "tally_app"), role="tally_app")
+async def fleet(migrated_database_url: str, login_url: LoginUrl) -> AsyncIterator[Fleet]:
+    database = await Database.connect(
+        login_url(migrated_database_url, "tally_app"), role="tally_app"
+    )
     found = Fleet(f"probe-{secrets.token_hex(4)}", database, Probe(None))
     try:
         yield found
@@ -202,10 +200,10 @@ async def test_a_slot_whose_process_died_is_run_by_another_once_its_lease_runs_o
 
 
 async def test_a_run_that_lost_its_slot_cannot_commit_its_work(
-    fleet: Fleet, database_url: str
+    fleet: Fleet, migrated_database_url: str
 ) -> None:
     fleet.probe.slots = [slot("contested", ago(minutes=1))]
-    owner = await asyncpg.connect(database_url)
+    owner = await asyncpg.connect(migrated_database_url)
     await owner.execute("CREATE TABLE IF NOT EXISTS probe_effects (slot text PRIMARY KEY)")
     await owner.execute("GRANT SELECT, INSERT ON probe_effects TO tally_app")
     outcomes: list[str] = []
@@ -252,7 +250,7 @@ async def test_a_run_that_lost_its_slot_cannot_commit_its_work(
 
 
 async def test_a_stop_lets_the_running_job_finish_and_mark_its_slot(
-    fleet: Fleet, database_url: str
+    fleet: Fleet, migrated_database_url: str
 ) -> None:
     fleet.probe.slots = [slot("long", ago(minutes=1))]
     fleet.probe.hold = True
@@ -266,7 +264,7 @@ async def test_a_stop_lets_the_running_job_finish_and_mark_its_slot(
     await stopping
     fleet.hosts.remove(host)
     assert fleet.keys() == ["long"]
-    owner = await asyncpg.connect(database_url)
+    owner = await asyncpg.connect(migrated_database_url)
     try:
         finished = await owner.fetchval(
             "SELECT finished_at IS NOT NULL FROM tally_schedule_runs WHERE service = $1",
@@ -372,9 +370,9 @@ async def test_per_site_slots_follow_each_sites_zone_and_a_site_added_while_runn
 
 
 async def test_a_run_whose_slot_was_taken_over_meanwhile_is_counted_lost_not_done(
-    fleet: Fleet, database_url: str
+    fleet: Fleet, migrated_database_url: str
 ) -> None:
-    owner = await asyncpg.connect(database_url)
+    owner = await asyncpg.connect(migrated_database_url)
 
     async def overtaken(probe: Probe, run: ScheduledRun[str]) -> None:
         # While it ran, its lease ran out and another process claimed the slot.

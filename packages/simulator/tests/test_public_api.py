@@ -34,6 +34,7 @@ def test_all_is_pinned() -> None:
         "TenantSpec",
         "TenantStats",
         "TenantTruth",
+        "Tokens",
         "TransportProfile",
         "Truth",
         "TruthFile",
@@ -41,6 +42,7 @@ def test_all_is_pinned() -> None:
         "WeighingsTruth",
         "build_fleet",
         "peak_datapoints_per_second",
+        "provision",
         "read_truth",
         "write_truth",
     ]

@@ -212,6 +212,7 @@ def test_the_stream_replayed_gives_the_states_and_gaps_of_the_truth(
         )
 
 
+@pytest.mark.slow
 def test_packs_in_planned_time_read_from_the_counters_equal_the_truths(
     dst_run: Run, truth: TruthFile
 ) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,10 +12,9 @@ import pytest
 from tally.api.admin import ApiDeps
 from tally.api.service import service
 from tally.api.settings import ApiSettings
-from tally.sdk import Database, MemoryBroker, Secret, ServiceHost, migrate
+from tally.sdk import Database, MemoryBroker, Secret, ServiceHost
 from tally.sdk.testing import LoginUrl
 
-ROOT = Path(__file__).parents[3]
 ADMIN_TOKEN = "test-admin-token-" + "x" * 16
 
 
@@ -29,18 +26,11 @@ class Api:
     client: httpx.AsyncClient
 
 
-@pytest.fixture(scope="session")
-def migrated_url(database_url: str) -> str:
-    """The session's database with the schema applied, once."""
-    asyncio.run(migrate(database_url, ROOT / "db" / "migrations"))
-    return database_url
-
-
 @pytest.fixture
-async def api(migrated_url: str, login_url: LoginUrl) -> AsyncIterator[Api]:
+async def api(migrated_database_url: str, login_url: LoginUrl) -> AsyncIterator[Api]:
     # Logs in as the api's role, as the service does: row-level security applies.
     role = service.database_role
-    database = await Database.connect(login_url(migrated_url, role), role=role, max_size=4)
+    database = await Database.connect(login_url(migrated_database_url, role), role=role, max_size=4)
     host = ServiceHost(
         service,
         ApiSettings(admin_token=Secret(ADMIN_TOKEN)),

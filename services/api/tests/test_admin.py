@@ -10,10 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
-from services.api.tests.conftest import ADMIN_TOKEN, ROOT, Api
+from services.api.tests.conftest import ADMIN_TOKEN, Api
 from tally.api.service import service
 from tally.api.settings import ApiSettings
-from tally.sdk import Database, MemoryBroker, Secret, ServiceHost, migrate
+from tally.sdk import Database, MemoryBroker, Secret, ServiceHost
 from tally.sdk.testing import LoginUrl
 
 pytestmark = pytest.mark.integration
@@ -93,7 +93,7 @@ async def test_a_put_again_updates_the_entry(api: Api, tenant: str) -> None:
 
 
 async def test_a_token_is_stored_only_as_its_hash_and_authenticates_its_machine(
-    api: Api, tenant: str, migrated_url: str
+    api: Api, tenant: str, migrated_database_url: str
 ) -> None:
     await _fleet(api.client, tenant)
     tokens = f"/v1/admin/tenants/{tenant}/machines/l1-cw/tokens"
@@ -106,7 +106,7 @@ async def test_a_token_is_stored_only_as_its_hash_and_authenticates_its_machine(
     token = second.json()["token"]
     assert second.json() == {"tenant": tenant, "machine": "l1-cw", "token": token}
     digest = hashlib.sha256(token.encode()).digest()
-    conn = await asyncpg.connect(migrated_url)  # a superuser, to see the table as it is
+    conn = await asyncpg.connect(migrated_database_url)  # a superuser, to see the table as it is
     try:
         rows = await conn.fetch("SELECT * FROM machine_tokens WHERE tenant = $1", tenant)
         assert len(rows) == 2
@@ -273,11 +273,10 @@ async def test_a_body_that_is_not_declared_json_is_415(
 
 @pytest.fixture
 async def strict_api(
-    scratch_database_url: str, login_url: LoginUrl
+    fresh_database_url: str, login_url: LoginUrl
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API on a schema with a constraint the records do not know of."""
-    await migrate(scratch_database_url, ROOT / "db" / "migrations")
-    connection = await asyncpg.connect(scratch_database_url)
+    connection = await asyncpg.connect(fresh_database_url)
     try:
         await connection.execute(
             "ALTER TABLE tenants ADD CONSTRAINT tenants_name_check_extra CHECK (name <> 'Secret')"
@@ -289,7 +288,7 @@ async def strict_api(
     finally:
         await connection.close()
     role = service.database_role
-    database = await Database.connect(login_url(scratch_database_url, role), role=role, max_size=2)
+    database = await Database.connect(login_url(fresh_database_url, role), role=role, max_size=2)
     host = ServiceHost(
         service,
         ApiSettings(admin_token=Secret(ADMIN_TOKEN)),

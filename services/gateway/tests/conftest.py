@@ -3,12 +3,10 @@ started on a real HTTP port against the in-memory or the real broker."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -24,12 +22,9 @@ from tally.sdk import (
     MemoryBroker,
     ServiceHost,
     StoredMessage,
-    migrate,
     token_hash,
 )
 from tally.sdk.testing import LoginUrl
-
-_MIGRATIONS = Path(__file__).parents[3] / "db" / "migrations"
 
 
 @dataclass(frozen=True)
@@ -70,26 +65,19 @@ StartGateway = Callable[..., Awaitable[Gateway]]
 Register = Callable[..., Awaitable[Machine]]
 
 
-@pytest.fixture(scope="session")
-def migrated_url(database_url: str) -> str:
-    """The session's database with the schema applied, once."""
-    asyncio.run(migrate(database_url, _MIGRATIONS))
-    return database_url
-
-
 @pytest.fixture
-async def database(migrated_url: str, login_url: LoginUrl) -> AsyncIterator[Database]:
+async def database(migrated_database_url: str, login_url: LoginUrl) -> AsyncIterator[Database]:
     # Logs in as the gateway's own role, as the service does.
     role = service.database_role
     db = await Database.connect(
-        login_url(migrated_url, role), role=role, application_name="gateway"
+        login_url(migrated_database_url, role), role=role, application_name="gateway"
     )
     yield db
     await db.close()
 
 
 @pytest.fixture
-async def register(migrated_url: str) -> Register:
+async def register(migrated_database_url: str) -> Register:
     """Registers a machine of a tenant of its own (tests share the database)."""
 
     async def register_machine(
@@ -97,7 +85,7 @@ async def register(migrated_url: str) -> Register:
     ) -> Machine:
         found = Machine(tenant or f"t{secrets.token_hex(5)}", "slicer-1", secrets.token_hex(16))
         token_sha256 = token_hash(found.token)
-        conn = await asyncpg.connect(migrated_url)  # the owner: row-level security is moot
+        conn = await asyncpg.connect(migrated_database_url)  # the owner: row-level security is moot
         try:
             await conn.execute(
                 "INSERT INTO tenants (tenant, name, rate_per_second) VALUES ($1, $1, $2)"

@@ -106,7 +106,7 @@ async def test_concurrent_requests_with_one_token_share_a_lookup() -> None:
     cache = tokens(registry, clock)
 
     waiting = [asyncio.create_task(cache.identify(digest("good"))) for _ in range(50)]
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # the scenario: all fifty are asking while the lookup hangs
     registry.release.set()
 
     assert await asyncio.gather(*waiting) == [SLICER] * 50
@@ -249,11 +249,11 @@ async def test_every_token_changed_or_a_garbled_announcement_empties_the_cache(
 
 @pytest.fixture
 async def proxied(
-    migrated_url: str, login_url: LoginUrl
+    migrated_database_url: str, login_url: LoginUrl
 ) -> AsyncIterator[tuple[TcpProxy, Database]]:
     """A database reached through a proxy, and a pool (and listener) opened through it, logged
     in as the gateway's role."""
-    async with TcpProxy.to(migrated_url) as proxy:
+    async with TcpProxy.to(migrated_database_url) as proxy:
         role = service.database_role
         database = await Database.connect(login_url(proxy.url, role), role=role)
         try:
@@ -330,13 +330,13 @@ REVOCATIONS = {
 
 @pytest.fixture
 async def named_database(
-    migrated_url: str, login_url: LoginUrl
+    migrated_database_url: str, login_url: LoginUrl
 ) -> AsyncIterator[tuple[str, Database]]:
     """A second pool, with an application name of its own (its listener's: NAME-listen)."""
     name = f"gw-{secrets.token_hex(4)}"
     role = service.database_role
     database = await Database.connect(
-        login_url(migrated_url, role), role=role, application_name=name
+        login_url(migrated_database_url, role), role=role, application_name=name
     )
     yield name, database
     await database.close()
@@ -348,7 +348,7 @@ async def test_a_revocation_reaches_every_gateway_at_once(
     named_database: tuple[str, Database],
     start_gateway: StartGateway,
     register: Register,
-    migrated_url: str,
+    migrated_database_url: str,
     how: str,
 ) -> None:
     machine = await register()
@@ -361,7 +361,7 @@ async def test_a_revocation_reaches_every_gateway_at_once(
     for gateway in gateways:
         assert (await gateway.post(machine, upload_json(1))).status_code == 200
 
-    await change_tenant(migrated_url, machine.tenant, REVOCATIONS[how])
+    await change_tenant(migrated_database_url, machine.tenant, REVOCATIONS[how])
 
     for gateway in gateways:
         await eventually(answers(gateway, machine, 401), seconds=30)
@@ -372,7 +372,7 @@ async def test_a_killed_listener_listens_again_and_revocations_still_apply(
     named_database: tuple[str, Database],
     start_gateway: StartGateway,
     register: Register,
-    migrated_url: str,
+    migrated_database_url: str,
 ) -> None:
     name, database = named_database
     machine = await register()
@@ -380,7 +380,7 @@ async def test_a_killed_listener_listens_again_and_revocations_still_apply(
         settings=GatewaySettings(token_ttl_seconds=3600), tokens_from=database
     )
     assert (await gateway.post(machine, upload_json(1))).status_code == 200
-    connection = await asyncpg.connect(migrated_url)
+    connection = await asyncpg.connect(migrated_database_url)
     try:
         await eventually(lambda: listeners(connection, name), seconds=30)
         # Killed and revoked at once: the revocation may well go unheard.
@@ -407,7 +407,7 @@ async def test_revocations_missed_while_cut_off_apply_once_the_gateway_listens_a
     proxied: tuple[TcpProxy, Database],
     start_gateway: StartGateway,
     register: Register,
-    migrated_url: str,
+    migrated_database_url: str,
 ) -> None:
     proxy, database = proxied
     machine = await register()
@@ -418,7 +418,7 @@ async def test_revocations_missed_while_cut_off_apply_once_the_gateway_listens_a
 
     await proxy.cut()
     # Straight in the database: the gateway cannot hear of it.
-    await change_tenant(migrated_url, machine.tenant, REVOCATIONS["revoked"])
+    await change_tenant(migrated_database_url, machine.tenant, REVOCATIONS["revoked"])
     # Cut off, the gateway goes by what it knew: availability first (see auth.py).
     assert (await gateway.post(machine, upload_json(2))).status_code == 200
     await proxy.restore()
@@ -428,14 +428,16 @@ async def test_revocations_missed_while_cut_off_apply_once_the_gateway_listens_a
 
 @pytest.mark.integration
 async def test_a_changed_tenant_rate_applies_at_once(
-    start_gateway: StartGateway, register: Register, migrated_url: str
+    start_gateway: StartGateway, register: Register, migrated_database_url: str
 ) -> None:
     machine = await register(rate_per_second=20_000)
     gateway = await start_gateway(settings=GatewaySettings(token_ttl_seconds=3600))
     assert (await gateway.post(machine, upload_json(1))).status_code == 200
 
     await change_tenant(
-        migrated_url, machine.tenant, "UPDATE tenants SET rate_per_second = 1 WHERE tenant = $1"
+        migrated_database_url,
+        machine.tenant,
+        "UPDATE tenants SET rate_per_second = 1 WHERE tenant = $1",
     )
 
     await eventually(answers(gateway, machine, 429), seconds=30)

@@ -16,7 +16,7 @@ import pytest
 from services.gateway.tests.conftest import Gateway, Machine, Register, StartGateway, upload_json
 from tally.contracts import TELEMETRY, TELEMETRY_STREAM, Telemetry
 from tally.sdk import NatsBroker, StreamLimits
-from tally.sdk._embedded_nats import EmbeddedNats
+from tally.sdk.embedded import EmbeddedNats
 
 pytestmark = pytest.mark.integration
 

@@ -28,8 +28,8 @@ from tally.contracts import Alarm, AlarmCategory, MachineMessage, Upload, Upload
 from tally.gateway.service import service
 from tally.gateway.settings import GatewaySettings
 from tally.sdk import Broker, Database, MemoryBroker, NatsBroker, ServiceHost
-from tally.sdk._embedded_nats import EmbeddedNats
-from tally.sdk._server_process import free_port
+from tally.sdk.embedded import EmbeddedNats
+from tally.sdk.processes import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -224,9 +224,10 @@ async def _post_until_stored(gateway: Gateway, machine: Machine, body: bytes) ->
         response = await gateway.post(machine, body)
         if response.status_code != 503 or time.monotonic() > deadline:
             return response
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # as a machine waits before it sends again
 
 
+@pytest.mark.slow
 async def test_503_when_tokens_cannot_be_looked_up(register: Register) -> None:
     machine = await register()
     # A pool that opens connections only on demand, to a port where nothing listens (connect

@@ -17,7 +17,7 @@ from tally.contracts import (
     Telemetry,
     Weighing,
 )
-from tally.recorder.rows import COLUMNS, days_touched, table_rows
+from tally.recorder.rows import days_touched, table_rows
 
 T0 = datetime(2026, 3, 29, 23, 59, 59, tzinfo=UTC)
 
@@ -51,8 +51,8 @@ def message(**changes: object) -> Telemetry:
 def test_every_signal_becomes_one_row_of_its_table_with_matching_columns() -> None:
     rows = table_rows([message()])
     assert rows.count == 6
-    for table, table_rows_ in rows.tables():
-        assert all(len(row) == len(COLUMNS[table]) for row in table_rows_)
+    for copy, copied in rows.copies():
+        assert all(type(row) is copy.row for row in copied)
     assert rows.counter_samples == [("acme", "cw-1", "packs_total", T0, 65535, "b1", 7)]
     assert rows.weighings == [
         ("acme", "cw-1", T0 + timedelta(seconds=2), "salami-100", 91.0, False, 0, "underweight")

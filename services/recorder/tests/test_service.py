@@ -6,7 +6,6 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 import msgspec
@@ -15,19 +14,17 @@ import pytest
 from tally.contracts import TELEMETRY, Counter, Telemetry, Weighing
 from tally.recorder.service import RecorderDeps, service
 from tally.recorder.settings import RecorderSettings
-from tally.sdk import Database, MemoryBroker, ServiceHost, Tx, migrate
+from tally.sdk import Database, MemoryBroker, ServiceHost, Tx
 from tally.sdk.testing import LoginUrl, eventually
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 
 
 @pytest.fixture
-async def admin(database_url: str) -> AsyncIterator[asyncpg.Connection[asyncpg.Record]]:
-    await migrate(database_url, MIGRATIONS)
-    connection = await asyncpg.connect(database_url)
+async def admin(migrated_database_url: str) -> AsyncIterator[asyncpg.Connection[asyncpg.Record]]:
+    connection = await asyncpg.connect(migrated_database_url)
     yield connection
     await connection.close()
 
@@ -45,10 +42,12 @@ class Running:
 
 
 @pytest.fixture
-async def recorder(admin: object, database_url: str, login_url: LoginUrl) -> AsyncIterator[Running]:
+async def recorder(
+    admin: object, migrated_database_url: str, login_url: LoginUrl
+) -> AsyncIterator[Running]:
     broker = MemoryBroker()
     role = service.database_role
-    database = await Database.connect(login_url(database_url, role), role=role)
+    database = await Database.connect(login_url(migrated_database_url, role), role=role)
     host = ServiceHost(service, RecorderSettings(), broker=broker, database=database)
     await host.start()
     assert host.deps is not None
@@ -114,7 +113,7 @@ async def test_late_data_lands_in_the_day_it_describes(
 
 async def test_the_reading_role_cannot_see_another_tenants_rows_or_write_raw_data(
     recorder: Running,
-    database_url: str,
+    migrated_database_url: str,
     login_url: LoginUrl,
     admin: asyncpg.Connection[asyncpg.Record],
 ) -> None:
@@ -123,7 +122,7 @@ async def test_the_reading_role_cannot_see_another_tenants_rows_or_write_raw_dat
         await recorder.broker.publish(TELEMETRY, telemetry(tenant, 1))
     # Two batches may be in flight at once: wait for both tenants.
     await eventually(lambda: recorder.stored(mine) == 1 and recorder.stored(theirs) == 1)
-    reader = await Database.connect(login_url(database_url, "tally_app"))
+    reader = await Database.connect(login_url(migrated_database_url, "tally_app"))
     try:
 
         async def visible(tx: Tx) -> int:

@@ -1,6 +1,7 @@
 """`tally check`: everything that can be proven before anything runs; `tally lock` records it.
 
-    tally check              format, lint, types, the service graph, endpoints, contracts, SQL
+    tally check              format, lint, types, imports, the service graph, endpoints,
+                             contracts, SQL, security
     tally check --graph      print the service graph as Mermaid text
     tally check --asyncapi FILE    write an AsyncAPI 3 document of every topic
     tally check --offline    never start a database: SQL is checked against sql.lock.json only
@@ -62,9 +63,15 @@ def run(args: argparse.Namespace) -> int:
             ("graph", _steps.graph),
             ("endpoints", _steps.endpoints),
             ("contracts", _steps.contracts),
-            ("sql", lambda w: _steps.sql(w, mode, migrations_dir(), state_dir() / "check")),
+            ("imports", _steps.imports),
         ]
         failed += [name for name, step in steps if not _report(name, *_timed(step, workspace))]
+        started = time.monotonic()
+        schema = _steps.schema(workspace, mode, migrations_dir(), state_dir() / "check")
+        took = time.monotonic() - started
+        # One scratch database serves both: its time is the SQL step's.
+        failed += [] if _report("sql", schema.sql, took) else ["sql"]
+        failed += [] if _report("security", schema.security) else ["security"]
         failed += [name for name, future in tools if not _report(name, *future.result())]
     if failed:
         print(f"tally check failed: {', '.join(failed)}")

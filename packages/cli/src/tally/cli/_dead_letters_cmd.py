@@ -15,8 +15,7 @@ import argparse
 import asyncio
 
 from tally.cli._endpoints import endpoints
-from tally.sdk import DEAD_LETTER_STREAM, NatsBroker, StoredMessage
-from tally.sdk._broker import CONSUMER_HEADER, REASON_HEADER, SUBJECT_HEADER
+from tally.sdk import DEAD_LETTER_STREAM, DeadLetter, NatsBroker, dead_letters
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,9 +39,7 @@ async def _dead_letters(nats_url: str, args: argparse.Namespace) -> int:
     broker = await NatsBroker.connect(nats_url, name="tally-dead-letters")
     try:
         await broker.ensure_stream(DEAD_LETTER_STREAM)
-        letters = await broker.browse(
-            DEAD_LETTER_STREAM, f"deadletter.{args.tenant}.{args.consumer}"
-        )
+        letters = await dead_letters(broker, args.consumer, args.tenant)
         for letter in letters:
             if args.replay:
                 await replay(broker, letter)
@@ -54,15 +51,14 @@ async def _dead_letters(nats_url: str, args: argparse.Namespace) -> int:
         await broker.close()
 
 
-async def replay(broker: NatsBroker, letter: StoredMessage) -> None:
+async def replay(broker: NatsBroker, letter: DeadLetter) -> None:
     """Publish the original again, then delete the dead letter (in that order)."""
-    await broker.publish_bytes(letter.headers[SUBJECT_HEADER], letter.data)
+    await broker.publish_bytes(letter.subject, letter.data)
     await broker.client.jetstream().delete_msg(DEAD_LETTER_STREAM.name, letter.seq)
 
 
-def _describe(letter: StoredMessage) -> str:
-    _, tenant, _ = letter.subject.split(".", 2)
+def _describe(letter: DeadLetter) -> str:
     return (
-        f"{letter.seq:>8}  {tenant:<16}{letter.headers.get(CONSUMER_HEADER, '?'):<16}"
-        f"{letter.headers.get(SUBJECT_HEADER, '?'):<40}{letter.headers.get(REASON_HEADER, '')}"
+        f"{letter.seq:>8}  {letter.tenant:<16}{letter.consumer:<16}{letter.subject:<40}"
+        f"{letter.reason}"
     )

@@ -19,16 +19,23 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from tally.cli._budgets import REGISTRY_RATE, fitted_rates
 from tally.cli._demo_counts import combined_stats, snapshot, summarise
 from tally.cli._demo_progress import Progress
 from tally.cli._migrate_cmd import migrate_database
 from tally.cli._paths import state_dir
-from tally.cli._provision import REGISTRY_RATE, Tokens, fitted_rates, provision
 from tally.cli._report import DemoReport, render
-from tally.cli._scrape import Samples, scrape, total
-from tally.cli._service_processes import ServiceProcess, ServiceProcesses
 from tally.sdk import Endpoints, redact_url
-from tally.simulator import Fleet, HttpSender, Simulation, build_fleet, write_truth
+from tally.simulator import (
+    Fleet,
+    HttpSender,
+    Simulation,
+    Tokens,
+    build_fleet,
+    provision,
+    write_truth,
+)
+from tally.supervisor import Samples, ServiceProcess, ServiceProcesses, scrape, total
 
 _DRAIN_SECONDS = 180.0
 # What the recorder does with each message it is delivered, as its metrics count it.

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import msgspec
 
 from tally.cli._report import DemoReport, ServiceSummary, TenantSummary
-from tally.cli._scrape import Samples, total
-from tally.cli._service_processes import ServiceProcess
 from tally.sdk import DEAD_LETTER_STREAM, Database, Endpoints, NatsBroker, Tx, query
 from tally.simulator import Simulation, TenantStats
+from tally.supervisor import Samples, ServiceProcess, total
 
 
 class LedgerCount(msgspec.Struct, frozen=True):

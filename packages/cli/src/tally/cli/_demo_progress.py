@@ -13,9 +13,8 @@ from collections.abc import Callable
 
 import httpx
 
-from tally.cli._scrape import scrape, total
-from tally.cli._service_processes import ServiceProcess
 from tally.simulator import TenantStats
+from tally.supervisor import ServiceProcess, scrape, total
 
 _CURSOR_UP = "\x1b[{n}F\x1b[J"
 

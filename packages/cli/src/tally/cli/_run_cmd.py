@@ -17,8 +17,8 @@ import sys
 
 from tally.cli._endpoints import endpoints
 from tally.cli._migrate_cmd import migrate_database
-from tally.cli._service_processes import database_role, service_environment
-from tally.sdk._processes import parent_death_hook
+from tally.sdk.processes import parent_death_hook
+from tally.supervisor import database_role, service_environment
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

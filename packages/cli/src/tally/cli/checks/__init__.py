@@ -10,5 +10,8 @@ _asyncapi    an AsyncAPI 3 document of the same topics
 _sql         every SQL statement against sql.lock.json, or a scratch database
 _sql_describe  what PostgreSQL says about a statement: parameter and column types, nullability
 _sql_types   whether the Python declaration fits what PostgreSQL says
+_security   tenant isolation and least privilege on the schema's catalogue (_schema_facts), against
+            the declared grants (_grants)
+_imports    no member imports another's private modules
 _scaffold    `tally new service NAME`
 """

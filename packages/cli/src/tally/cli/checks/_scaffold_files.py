@@ -269,7 +269,6 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -278,12 +277,11 @@ import pytest
 from tally.contracts import TELEMETRY, Counter, Signal, Telemetry
 from tally.{{pkg}}.service import {{Class}}Deps, service
 from tally.{{pkg}}.settings import {{Class}}Settings
-from tally.sdk import Database, MemoryBroker, ServiceHost, migrate
+from tally.sdk import Database, MemoryBroker, ServiceHost
 from tally.sdk.testing import LoginUrl, eventually
 
 pytestmark = pytest.mark.integration
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 ADMIN_TOKEN = "an-administrators-token-of-some-length"
 
 
@@ -299,11 +297,10 @@ class Running:
 
 
 @pytest.fixture
-async def running(database_url: str, login_url: LoginUrl) -> AsyncIterator[Running]:
-    await migrate(database_url, MIGRATIONS)
+async def running(migrated_database_url: str, login_url: LoginUrl) -> AsyncIterator[Running]:
     # Logs in as the service's own role, as it does when run.
     role = service.database_role
-    database = await Database.connect(login_url(database_url, role), role=role)
+    database = await Database.connect(login_url(migrated_database_url, role), role=role)
     broker = MemoryBroker()
     settings = {{Class}}Settings(admin_token=ADMIN_TOKEN)
     host = ServiceHost(service, settings, broker=broker, database=database)
@@ -342,10 +339,10 @@ def telemetry(tenant: str, machine: str, seq: int, ts: datetime) -> Telemetry:
 
 
 async def test_messages_are_counted_per_line_and_timing(
-    running: Running, database_url: str
+    running: Running, migrated_database_url: str
 ) -> None:
     tenant = f"t{secrets.token_hex(4)}"
-    await register_machine(database_url, tenant)
+    await register_machine(migrated_database_url, tenant)
     now = datetime.now(UTC)
     for seq in range(3):
         await running.broker.publish(TELEMETRY, telemetry(tenant, "slicer-1", seq, now))

@@ -11,7 +11,8 @@ column types, nullability) and which migrations it was said for, like sqlx's off
   error, as is a missing or changed entry without a database (`--offline`).
 
 The key is the SQL text alone: editing a row type or a parameter annotation needs no database,
-only SQL and migrations do.
+only SQL and migrations do. The lock also records the schema's security (`_schema_facts`), which
+the security step checks (`_security`) from the lock or from the same scratch database.
 """
 
 from __future__ import annotations
@@ -20,63 +21,98 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import asyncpg
 import msgspec
 
 from tally.cli.checks._contracts import render_lock
 from tally.cli.checks._outcome import Outcome
+from tally.cli.checks._schema_facts import SchemaFacts, read_schema_facts
+from tally.cli.checks._security import check_security
 from tally.cli.checks._sql_describe import (
     Column,
     Description,
+    TableColumn,
     Unprepared,
     database_server,
     describe,
+    describe_copy,
     scratch_database,
 )
-from tally.cli.checks._sql_types import check_params, check_row, unverified
+from tally.cli.checks._sql_types import check_copy, check_params, check_row, unverified
 from tally.cli.checks._workspace import Statement, relative_to
-from tally.sdk import Query, TallyError
+from tally.sdk import Copy, Query, TallyError
 
 SQL_LOCK = "sql.lock.json"
 Mode = Literal["auto", "offline", "db"]
 
 
-class LockedStatement(msgspec.Struct, frozen=True, kw_only=True):
+class LockedStatement(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     sql: str
     used_by: list[str]
     params: list[str]
     columns: list[Column]
+    # A COPY's table, column by column (absent for other statements).
+    table: list[TableColumn] | None = None
 
     @property
     def description(self) -> Description:
-        return Description(params=self.params, columns=self.columns)
+        return Description(params=self.params, columns=self.columns, table=self.table)
 
 
 class SqlLock(msgspec.Struct, frozen=True, kw_only=True):
     format: int = 1
     migrations: str = ""
     statements: dict[str, LockedStatement] = {}
+    security: SchemaFacts | None = None
 
 
-def sql_step(
+class Inspection(NamedTuple):
+    """What a scratch database at head said: about each distinct SQL text, and its security."""
+
+    descriptions: dict[str, Description | Unprepared]
+    security: SchemaFacts
+
+
+class SchemaOutcomes(NamedTuple):
+    sql: Outcome
+    security: Outcome
+
+
+def schema_steps(
     root: Path, statements: Sequence[Statement], mode: Mode, migrations: Path, state_dir: Path
-) -> Outcome:
-    """The SQL step of `tally check`: from the lock when it is fresh, else against a database."""
+) -> SchemaOutcomes:
+    """The SQL and security steps of `tally check`: from the lock when it is fresh, else
+    against a database."""
     lock = read_sql_lock(root / SQL_LOCK)
     sums = migrations_checksum(migrations)
     if mode == "offline" or (mode == "auto" and is_fresh(root, statements, lock, sums)):
-        return check_offline(root, statements, lock, sums)
+        return SchemaOutcomes(
+            check_offline(root, statements, lock, sums), locked_security(root, lock)
+        )
     try:
-        found = describe_statements(statements, migrations, state_dir)
+        found = inspect_schema(statements, migrations, state_dir)
     except (TallyError, OSError, asyncpg.PostgresError) as error:
         if mode == "db":
-            return Outcome(errors=[f"cannot verify SQL against a database: {error}"])
+            failed = f"cannot verify SQL against a database: {error}"
+            return SchemaOutcomes(Outcome(errors=[failed]), Outcome(errors=[failed]))
         outcome = check_offline(root, statements, lock, sums)
         outcome.notes.append(f"no database to prepare the statements against: {error}")
-        return outcome
-    return check_live(root, statements, found, lock, sums)
+        return SchemaOutcomes(outcome, locked_security(root, lock))
+    live = check_live(root, statements, found.descriptions, lock, sums, found.security)
+    return SchemaOutcomes(live, check_security(root, found.security))
+
+
+def locked_security(root: Path, lock: SqlLock | None) -> Outcome:
+    """The security rules against what the lock recorded of the schema."""
+    if lock is None or lock.security is None:
+        return Outcome(
+            errors=[f"{SQL_LOCK} records no schema security; run `tally lock` with a database"]
+        )
+    outcome = check_security(root, lock.security)
+    outcome.summary += f", from {SQL_LOCK}"
+    return outcome
 
 
 def lock_sql(
@@ -85,17 +121,19 @@ def lock_sql(
     """`tally lock`: record what the schema says about every statement, if all prepare."""
     sums = migrations_checksum(migrations)
     try:
-        found = describe_statements(statements, migrations, state_dir)
+        inspected = inspect_schema(statements, migrations, state_dir)
     except (TallyError, OSError, asyncpg.PostgresError) as error:
         return Outcome(errors=[f"{SQL_LOCK} not written: no database to prepare against: {error}"])
-    outcome = check_live(root, statements, found, None, sums)
+    found = inspected.descriptions
+    outcome = check_live(root, statements, found, None, sums, inspected.security)
     # The lock differs from None by definition; that is not what `tally lock` reports.
     outcome.errors = [e for e in outcome.errors if not e.startswith(SQL_LOCK)]
     unprepared = sum(isinstance(r, Unprepared) for r in found.values())
     if unprepared:
         outcome.summary = f"{SQL_LOCK} not written: {unprepared} statements do not prepare"
     else:
-        write_sql_lock(root / SQL_LOCK, build_lock(root, statements, found, sums))
+        lock = build_lock(root, statements, found, sums, inspected.security)
+        write_sql_lock(root / SQL_LOCK, lock)
         outcome.summary = f"{len(found)} distinct statements recorded in {SQL_LOCK}"
     return outcome
 
@@ -121,7 +159,10 @@ def write_sql_lock(path: Path, lock: SqlLock) -> None:
 
 def verify(root: Path, statement: Statement, description: Description) -> list[str]:
     """The Python side of one statement against a description of its SQL."""
-    problems = check_params(statement.params, description.params)
+    if isinstance(statement, Copy):
+        problems = check_copy(statement, description.params, description.table or [])
+    else:
+        problems = check_params(statement.params, description.params)
     if isinstance(statement, Query):
         problems += check_row(statement, description.columns)
     where = f"{relative_to(root, statement.file)}:{statement.line}: {statement.name}"
@@ -130,7 +171,12 @@ def verify(root: Path, statement: Statement, description: Description) -> list[s
 
 def is_fresh(root: Path, statements: Sequence[Statement], lock: SqlLock | None, sums: str) -> bool:
     """Whether the lock describes exactly these statements' SQL, for these migrations."""
-    return lock is not None and lock.migrations == sums and _entries_match(root, statements, lock)
+    return (
+        lock is not None
+        and lock.migrations == sums
+        and lock.security is not None
+        and _entries_match(root, statements, lock)
+    )
 
 
 def check_offline(
@@ -167,6 +213,7 @@ def check_live(
     found: dict[str, Description | Unprepared],
     lock: SqlLock | None,
     sums: str,
+    security: SchemaFacts | None = None,
 ) -> Outcome:
     """Declarations against a real schema; the lock must say what the schema said."""
     outcome = Outcome(summary=f"{len(statements)} statements, prepared against the schema")
@@ -175,7 +222,7 @@ def check_live(
         if isinstance(result, Unprepared):
             outcome.errors.append(
                 f"{relative_to(root, statement.file)}:{_sql_line(statement, result.sql_line)}: "
-                f"{statement.name} does not prepare: {result.message} "
+                f"{_what(statement)} does not prepare: {result.message} "
                 "[rule: every statement prepares against the migrated schema]"
             )
         else:
@@ -184,7 +231,7 @@ def check_live(
             if kinds:
                 outcome.notes.append(f"{statement.name}: types {kinds} are not checked")
     prepared = not any(isinstance(r, Unprepared) for r in found.values())
-    if prepared and build_lock(root, statements, found, sums) != lock:
+    if prepared and build_lock(root, statements, found, sums, security) != lock:
         outcome.errors.append(
             f"{SQL_LOCK} is stale: it does not record what the schema says now "
             "[rule: the lock is current]; run `tally lock` and commit it"
@@ -197,6 +244,7 @@ def build_lock(
     statements: Sequence[Statement],
     found: dict[str, Description | Unprepared],
     sums: str,
+    security: SchemaFacts | None = None,
 ) -> SqlLock:
     entries: dict[str, LockedStatement] = {}
     for key, users in sorted(_users(root, statements).items()):
@@ -204,26 +252,44 @@ def build_lock(
         if isinstance(result, Description):
             sql = next(s.sql for s in statements if statement_key(s.sql) == key)
             entries[key] = LockedStatement(
-                sql=sql, used_by=users, params=result.params, columns=result.columns
+                sql=sql,
+                used_by=users,
+                params=result.params,
+                columns=result.columns,
+                table=result.table,
             )
-    return SqlLock(migrations=sums, statements=entries)
+    return SqlLock(migrations=sums, statements=entries, security=security)
 
 
-def describe_statements(
+def inspect_schema(
     statements: Sequence[Statement], migrations: Path, state_dir: Path
-) -> dict[str, Description | Unprepared]:
-    """Prepare each distinct SQL text once against a scratch database migrated to head."""
+) -> Inspection:
+    """Prepare each distinct SQL text once against a scratch database migrated to head, and
+    read that schema's security."""
     with database_server(state_dir) as server:
-        return asyncio.run(describe_on(server, statements, migrations))
+        return asyncio.run(inspect_on(server, statements, migrations))
+
+
+async def inspect_on(
+    server_url: str, statements: Sequence[Statement], migrations: Path
+) -> Inspection:
+    """`inspect_schema` on the PostgreSQL server at `server_url`."""
+    distinct = {statement_key(s.sql): s for s in statements}
+    async with scratch_database(server_url, migrations) as connection:
+        descriptions = {
+            key: await describe_copy(connection, s.sql, s.quoted_table)
+            if isinstance(s, Copy)
+            else await describe(connection, s.sql)
+            for key, s in distinct.items()
+        }
+        return Inspection(descriptions, await read_schema_facts(connection))
 
 
 async def describe_on(
     server_url: str, statements: Sequence[Statement], migrations: Path
 ) -> dict[str, Description | Unprepared]:
-    """`describe_statements` on the PostgreSQL server at `server_url`."""
-    texts = {statement_key(s.sql): s.sql for s in statements}
-    async with scratch_database(server_url, migrations) as connection:
-        return {key: await describe(connection, sql) for key, sql in texts.items()}
+    """What the schema at head says about each distinct SQL text of `statements`."""
+    return (await inspect_on(server_url, statements, migrations)).descriptions
 
 
 def _entries_match(root: Path, statements: Sequence[Statement], lock: SqlLock) -> bool:
@@ -248,6 +314,12 @@ def _users(root: Path, statements: Sequence[Statement]) -> dict[str, list[str]]:
         name = f"{relative_to(root, statement.file)}::{statement.name}"
         users.setdefault(statement_key(statement.sql), []).append(name)
     return {key: sorted(names) for key, names in users.items()}
+
+
+def _what(statement: Statement) -> str:
+    if isinstance(statement, Copy):
+        return f"{statement.name} (COPY into {statement.table}, as the INSERT `{statement.sql}`)"
+    return statement.name
 
 
 def _sql_line(statement: Statement, sql_line: int | None) -> int:

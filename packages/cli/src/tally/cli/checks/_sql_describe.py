@@ -25,7 +25,7 @@ import msgspec
 
 from tally.cli._endpoints import with_database
 from tally.sdk import migrate, owner_database_url
-from tally.sdk._embedded_postgres import EmbeddedPostgres
+from tally.sdk.embedded import EmbeddedPostgres
 
 if TYPE_CHECKING:  # asyncpg's classes are generic only in its stubs
     Connection = asyncpg.Connection[asyncpg.Record]
@@ -40,9 +40,20 @@ class Column(msgspec.Struct, frozen=True, kw_only=True):
     nullable: bool | None = None
 
 
+class TableColumn(msgspec.Struct, frozen=True, kw_only=True):
+    """A column of a COPY's table: whether it takes NULL, and whether it fills itself."""
+
+    name: str
+    nullable: bool
+    # A default, an identity or a generated column: a COPY may leave it out.
+    default: bool
+
+
 class Description(msgspec.Struct, frozen=True, kw_only=True):
     params: list[str]
     columns: list[Column]
+    # For a COPY: every column of its table, in the table's order.
+    table: list[TableColumn] | None = None
 
 
 class Unprepared(msgspec.Struct, frozen=True):
@@ -84,6 +95,28 @@ async def scratch_database(server_url: str, migrations: Path) -> AsyncIterator[C
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+async def describe_copy(connection: Connection, sql: str, table: str) -> Description | Unprepared:
+    """A COPY into `table` (quoted, as in `sql`), by `sql`, the INSERT one of its rows amounts
+    to: the parameters' types are the copied columns' types. And every column of the table."""
+    described = await describe(connection, sql)
+    if isinstance(described, Unprepared):
+        return described
+    rows = await connection.fetch(
+        """
+        SELECT attname AS name, NOT attnotnull AS nullable,
+               atthasdef OR attidentity <> '' OR attgenerated <> '' AS default
+        FROM pg_attribute
+        WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+        ORDER BY attnum
+        """,
+        table,
+    )
+    columns = [
+        TableColumn(name=r["name"], nullable=r["nullable"], default=r["default"]) for r in rows
+    ]
+    return Description(params=described.params, columns=[], table=columns)
 
 
 async def describe(connection: Connection, sql: str) -> Description | Unprepared:

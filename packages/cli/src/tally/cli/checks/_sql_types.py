@@ -6,6 +6,9 @@ text-like types; sequences for arrays). `X | None` is always allowed: it passes 
 Rows: the column names, in order, are the row type's fields, and the type asyncpg decodes the
 column into must be the declared type (or a subclass, or int for float): numeric decodes into
 `Decimal`, so a `float` field for it is an error. A column that may be NULL needs `X | None`.
+COPY rows go the other way: each field must be one asyncpg encodes for its column (as for a
+parameter), `X | None` only for a column that takes NULL, and every column that is NOT NULL
+without a default must be copied.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from uuid import UUID
 
 import msgspec
 
-from tally.cli.checks._sql_describe import Column, Description
-from tally.sdk import Query
+from tally.cli.checks._sql_describe import Column, Description, TableColumn
+from tally.sdk import Copy, Query
 
 # What asyncpg decodes each PostgreSQL type into (and so encodes from).
 _DECODED: dict[str, type] = {
@@ -84,6 +87,32 @@ def check_row(statement: Query[Any, Any], columns: Sequence[Column]) -> list[str
             problems.append(
                 f"{where} but column {column.name!r} may be NULL [rule: column nullability]; "
                 f"declare {show(field.type)} | None, or rule NULL out in the SQL"
+            )
+    return problems
+
+
+def check_copy(copy: Copy[Any], pg_types: Sequence[str], table: Sequence[TableColumn]) -> list[str]:
+    """Problems of a COPY's row type against its table, each with its rule."""
+    row = copy.row.__name__
+    columns = {column.name: column for column in table}
+    problems = []
+    for (name, annotation), pg_type in zip(copy.params, pg_types, strict=True):
+        core, optional = unwrap(annotation)
+        where = f"{row}.{name} is {show(annotation)}"
+        if _accepts(pg_type, core) is False:
+            problems.append(
+                f"{where} but column {name!r} of {copy.table} is {pg_type} [rule: column type]"
+            )
+        elif optional and name in columns and not columns[name].nullable:
+            problems.append(
+                f"{where} but column {name!r} of {copy.table} is NOT NULL "
+                f"[rule: column nullability]; declare {show(core)}"
+            )
+    for column in table:
+        if not column.nullable and not column.default and column.name not in copy.columns:
+            problems.append(
+                f"{row} leaves out column {column.name!r} of {copy.table}, which is NOT NULL "
+                "without a default [rule: a COPY fills every required column]"
             )
     return problems
 

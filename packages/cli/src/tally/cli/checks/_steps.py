@@ -27,8 +27,9 @@ from tally.cli.checks._graph import (
     service_node,
 )
 from tally.cli.checks._handlers import handler_faults
+from tally.cli.checks._imports import check_imports
 from tally.cli.checks._outcome import Outcome
-from tally.cli.checks._sql import Mode, lock_sql, sql_step
+from tally.cli.checks._sql import Mode, SchemaOutcomes, lock_sql, schema_steps
 from tally.cli.checks._workspace import Workspace
 
 
@@ -49,6 +50,11 @@ def graph(workspace: Workspace) -> Outcome:
     return outcome
 
 
+def imports(workspace: Workspace) -> Outcome:
+    """No member imports another's private modules or names."""
+    return check_imports(workspace.root)
+
+
 def endpoints(workspace: Workspace) -> Outcome:
     """Every handler takes and answers the types its endpoint declares."""
     found = [d for d in workspace.services if d.service.endpoints]
@@ -62,8 +68,9 @@ def contracts(workspace: Workspace) -> Outcome:
     return check_contracts(current, read_contracts_lock(workspace.root / CONTRACTS_LOCK))
 
 
-def sql(workspace: Workspace, mode: Mode, migrations: Path, state_dir: Path) -> Outcome:
-    return sql_step(workspace.root, workspace.statements, mode, migrations, state_dir)
+def schema(workspace: Workspace, mode: Mode, migrations: Path, state_dir: Path) -> SchemaOutcomes:
+    """SQL statements and the schema's security, from the lock or one scratch database."""
+    return schema_steps(workspace.root, workspace.statements, mode, migrations, state_dir)
 
 
 def graph_text(workspace: Workspace) -> str:

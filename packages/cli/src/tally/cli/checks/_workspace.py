@@ -16,9 +16,9 @@ from types import ModuleType
 from typing import Any
 
 from tally.cli.checks._outcome import Outcome
-from tally.sdk import Command, Query, Service, Topic, registered_statements
+from tally.sdk import Command, Copy, Query, Service, Topic, registered_statements
 
-Statement = Query[Any, Any] | Command[Any]
+Statement = Query[Any, Any] | Command[Any] | Copy[Any]
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ NATS cluster of its own (`NatsCluster`: nodes can be killed and started again), 
 streams and fault tests.
 """
 
+from tally.sdk._dead_letters import DeadLetter, dead_letters
 from tally.sdk._nats_cluster import NatsCluster
 from tally.sdk.testing._login_urls import LoginUrl
-from tally.sdk.testing._outcomes import DeadLetter, dead_letters, eventually
+from tally.sdk.testing._outcomes import eventually
 from tally.sdk.testing._tcp_proxy import TcpProxy
 
 __all__ = ["DeadLetter", "LoginUrl", "NatsCluster", "TcpProxy", "dead_letters", "eventually"]

@@ -5,6 +5,13 @@ owner, who may create databases and roles); for each one unset an embedded serve
 once per session. `database_url` is always a database of its own, created for the session and
 dropped after it, so tests never touch anything else on a shared server. It is the owner's URL:
 services log in with `login_url(database_url, role)` instead, as in production.
+
+Migrated databases, with the schema of the workspace's migrations (the `tally_migrations` ini
+option, "db/migrations" under the rootdir by default, or TALLY_MIGRATIONS):
+`migrated_database_url` is the session's database at head, shared by the session's tests (give
+rows a tenant of the test's own); `fresh_database_url` is a database of one test's own at head,
+copied from a template migrated once per session (a copy takes a fraction of migrating).
+`scratch_database_url` is an empty database of one test's own.
 `nats_cluster` is a three-node NATS cluster started for one test (always embedded: the test may
 kill its nodes).
 """
@@ -12,6 +19,7 @@ kill its nodes).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import tempfile
@@ -26,6 +34,14 @@ from tally.sdk._infrastructure import Endpoints, infrastructure
 from tally.sdk._logins import owner_database_url, role_passwords, role_url
 from tally.sdk._nats_cluster import NatsCluster
 from tally.sdk.testing._login_urls import LoginUrl
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "tally_migrations",
+        "the folder of numbered SQL migrations, relative to the rootdir (TALLY_MIGRATIONS wins)",
+        default="db/migrations",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +75,7 @@ def database_url(tally_endpoints: Endpoints) -> Iterator[str]:
     server = tally_endpoints.database_url
     asyncio.run(_execute(server, f'CREATE DATABASE "{name}"'))
     try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+        yield _url_of(server, name)
     finally:
         asyncio.run(_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -87,12 +103,70 @@ async def scratch_database_url(database_url: str) -> AsyncIterator[str]:
     """An empty database of this test's own, on the session's server; dropped after the test.
 
     For tests that need a schema nobody else touches (migrations, roles, planted faults)."""
-    name = f"tally_scratch_{secrets.token_hex(6)}"
-    await _execute(database_url, f'CREATE DATABASE "{name}"')
+    async with _database(database_url, "tally_scratch") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrations_dir(pytestconfig: pytest.Config) -> Path:
+    """The workspace's migrations: TALLY_MIGRATIONS, else the `tally_migrations` ini option."""
+    given = os.environ.get("TALLY_MIGRATIONS")
+    folder = (
+        Path(given) if given else pytestconfig.rootpath / pytestconfig.getini("tally_migrations")
+    )
+    if not folder.is_dir():
+        raise InfrastructureError(
+            f"no migrations at {folder}: set the `tally_migrations` ini option or TALLY_MIGRATIONS"
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def migrated_database_url(database_url: str, migrations_dir: Path) -> str:
+    """The owner's URL of the session's database with the schema at head, shared by the
+    session's tests: give what a test writes a tenant of its own."""
+    from tally.sdk._migrations import migrate  # asyncpg only for the tests that need it
+
+    asyncio.run(migrate(database_url, migrations_dir))
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(database_url: str, migrations_dir: Path) -> Iterator[str]:
+    """A database at head that `fresh_database_url` copies; nobody else connects to it (a
+    template with sessions cannot be copied)."""
+    from tally.sdk._migrations import migrate
+
+    name = f"tally_template_{secrets.token_hex(6)}"
+    asyncio.run(_execute(database_url, f'CREATE DATABASE "{name}"'))
     try:
-        yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
+        asyncio.run(migrate(_url_of(database_url, name), migrations_dir))
+        yield name
     finally:
-        await _execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        asyncio.run(_execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def fresh_database_url(database_url: str, _migrated_template: str) -> AsyncIterator[str]:
+    """The owner's URL of a database of this test's own with the schema at head, dropped
+    after the test: for tests whose rows, roles' sessions or streams no other test may see."""
+    template = f'TEMPLATE "{_migrated_template}"'
+    async with _database(database_url, "tally_fresh", template) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def _database(server_url: str, prefix: str, options: str = "") -> AsyncIterator[str]:
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    await _execute(server_url, f'CREATE DATABASE "{name}" {options}'.rstrip())
+    try:
+        yield _url_of(server_url, name)
+    finally:
+        await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _url_of(server_url: str, database: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
 
 
 @pytest.fixture(scope="session")

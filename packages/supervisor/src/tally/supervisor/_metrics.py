@@ -1,4 +1,4 @@
-"""Reading services' Prometheus metrics, for the demo's live view."""
+"""Reading services' Prometheus metrics: the demo's live view, tests and benchmarks."""
 
 from __future__ import annotations
 

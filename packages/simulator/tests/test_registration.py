@@ -1,35 +1,17 @@
-"""Provisioning the simulated fleet: tenant budgets for the demo's speed, and everything the
-figures need in the registry — provisioning again changes no history."""
+"""The simulated fleet registered with everything the figures need; registering it again
+changes no history, only the tokens."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
-from tally.cli._provision import REGISTRY_RATE, fitted_rates, provision
 from tally.registry import RegistrySnapshot, load_snapshot
-from tally.sdk import Database, migrate
-from tally.simulator import Fleet, build_fleet, peak_datapoints_per_second
+from tally.sdk import Database
+from tally.simulator import Fleet, build_fleet, provision
 
-
-def test_budgets_fit_the_speed_with_room_for_replays() -> None:
-    fleet = build_fleet(1)
-
-    rates = fitted_rates(fleet, 3000)
-
-    assert list(rates) == [tenant.id for tenant in fleet.tenants]
-    for tenant in fleet.tenants:
-        assert rates[tenant.id] >= 2 * 3000 * peak_datapoints_per_second(tenant)
-
-
-def test_a_slow_fleet_keeps_the_registry_default() -> None:
-    assert set(fitted_rates(build_fleet(1), 1.0).values()) == {REGISTRY_RATE}
-
-
-MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 REPRICED = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 
@@ -55,12 +37,11 @@ async def snapshots(url: str, fleet: Fleet) -> dict[str, RegistrySnapshot]:
 
 @pytest.mark.integration
 async def test_the_fleet_is_provisioned_with_what_the_figures_need(
-    scratch_database_url: str,
+    fresh_database_url: str,
 ) -> None:
-    await migrate(scratch_database_url, MIGRATIONS)
     fleet = build_fleet(3, tenants=2, lines_per_site=1, repriced_at=REPRICED)
-    first = await provision(fleet, scratch_database_url)
-    loaded = await snapshots(scratch_database_url, fleet)
+    first = await provision(fleet, fresh_database_url)
+    loaded = await snapshots(fresh_database_url, fleet)
     for tenant in fleet.tenants:
         snapshot = loaded[tenant.id]
         assert snapshot.settings == tenant.settings
@@ -83,10 +64,10 @@ async def test_the_fleet_is_provisioned_with_what_the_figures_need(
                 (-math.inf, round(article.price_per_kg * 100)),
                 (REPRICED.timestamp(), round(article.repriced[0][1] * 100)),
             ]
-    again = await provision(fleet, scratch_database_url)
+    again = await provision(fleet, fresh_database_url)
     assert again.keys() == first.keys()
     assert again != first  # fresh tokens
-    reloaded = await snapshots(scratch_database_url, fleet)
+    reloaded = await snapshots(fresh_database_url, fleet)
     assert {t: history(s) for t, s in reloaded.items()} == {
         t: history(s) for t, s in loaded.items()
     }

@@ -21,10 +21,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tally.cli._endpoints import login_url
-from tally.sdk import InfrastructureError, Service, SettingsError
-from tally.sdk._processes import parent_death_hook
-from tally.sdk._server_process import free_port, log_tail
+from tally.sdk import InfrastructureError, Service, SettingsError, role_passwords, role_url
+from tally.sdk.processes import free_port, log_tail, parent_death_hook
 
 # What a service must not inherit: the owner's login, the roles' passwords, and a
 # TALLY_DATABASE_URL meant for someone else.
@@ -51,7 +49,10 @@ def service_environment(name: str, owner_database_url: str | None) -> dict[str, 
     env = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_FOR_SERVICES)}
     role = database_role(name)
     if role is not None and owner_database_url is not None:
-        env["TALLY_DATABASE_URL"] = login_url(owner_database_url, role)
+        # The owner's URL with the user swapped; on a server that asks for passwords, the
+        # role's from TALLY_DATABASE_PASSWORD_<ROLE>.
+        password = role_passwords(os.environ).get(role)
+        env["TALLY_DATABASE_URL"] = role_url(owner_database_url, role, password)
     return env
 
 

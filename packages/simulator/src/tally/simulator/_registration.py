@@ -1,5 +1,5 @@
-"""The simulated fleet into the registry, a fresh token per machine, and tenant budgets that
-fit the speed the fleet is played at.
+"""The simulated fleet registered: its tenants, sites, lines, machines and articles in the
+registry, and a fresh token per machine for its senders.
 
 Everything the figures need is written too: each tenant's figure settings, each site's shift
 plan, each line's constraint and end-of-line machine, each machine's maximum rate and (through
@@ -9,11 +9,8 @@ Provisioning the same fleet again changes nothing but the tokens.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-
-import msgspec
 
 from tally.registry import (
     Article,
@@ -29,26 +26,10 @@ from tally.registry import (
     Tenant,
 )
 from tally.sdk import Database
-from tally.simulator import ArticleSpec, Fleet, LineSpec, TenantSpec, peak_datapoints_per_second
+from tally.simulator._fleet import ArticleSpec, Fleet, LineSpec, TenantSpec
 
+# (tenant, machine) → the machine's bearer token.
 Tokens = dict[tuple[str, str], str]
-
-REGISTRY_RATE: int = next(
-    f.default for f in msgspec.structs.fields(Tenant) if f.name == "rate_per_second"
-)
-# Replays after a line's network outage come on top of what its machines send live.
-_HEADROOM = 2.0
-
-
-def fitted_rates(fleet: Fleet, speed: float) -> dict[str, int]:
-    """Per tenant, a datapoint budget for playing the fleet at `speed`: its lines' peak rate
-    times `speed` with room for replays, never below the registry's default."""
-    return {
-        tenant.id: max(
-            REGISTRY_RATE, math.ceil(peak_datapoints_per_second(tenant) * speed * _HEADROOM)
-        )
-        for tenant in fleet.tenants
-    }
 
 
 async def provision(
@@ -57,20 +38,22 @@ async def provision(
     """Upsert every tenant (with its budget from `rates`, else the registry's default), site,
     line, machine and article with what the figures need; return a token per machine.
 
-    `database_url` is the owner's; the registry is written as tally_app, under the policy."""
+    `database_url` is the schema owner's; the registry is written as tally_app, under the
+    policy."""
     rates = rates or {}
     async with await Database.connect(database_url, max_size=2, switch_role=True) as database:
         registry = Registry(database)
         for tenant in fleet.tenants:
-            await _put_tenant(registry, tenant, rates.get(tenant.id, REGISTRY_RATE))
+            await _put_tenant(registry, tenant, rates.get(tenant.id))
         return {
             (p.tenant.id, p.machine.id): await registry.issue_token(p.tenant.id, p.machine.id)
             for p in fleet.placements()
         }
 
 
-async def _put_tenant(registry: Registry, spec: TenantSpec, rate: int) -> None:
-    await registry.put_tenant(Tenant(tenant=spec.id, name=spec.name, rate_per_second=rate))
+async def _put_tenant(registry: Registry, spec: TenantSpec, rate: int | None) -> None:
+    budget = {} if rate is None else {"rate_per_second": rate}
+    await registry.put_tenant(Tenant(tenant=spec.id, name=spec.name, **budget))
     await registry.put_settings(spec.id, spec.settings)
     for article in spec.articles:
         await _put_article(registry, spec.id, article)
