@@ -65,6 +65,8 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **dict.fromkeys(_REGISTRY, "SELECT, INSERT, UPDATE, DELETE"),
             **dict.fromkeys(_RAW, "SELECT"),
             **_SCHEDULES,
+            # The daily reports' versions (0014): read and added, never changed.
+            "reports": "SELECT, INSERT",
         },
         functions={
             "tally_tenants()": "EXECUTE",
