@@ -30,6 +30,7 @@ from tally.api.queries import (
     sites_of_tenant,
     tenant_by_id,
 )
+from tally.api.report_production import Reports
 from tally.api.views import (
     Articles,
     ArticleView,
@@ -73,6 +74,8 @@ class ApiDeps:
     # Users, sessions and API keys (tally.accounts); cookies Secure unless on plain-http loopback.
     accounts: Accounts
     cookie_secure: bool = True
+    # The daily reports' figures, store and clock; None in a process that makes no reports.
+    reports: Reports | None = None
 
     def __repr__(self) -> str:
         # Deps end up in tracebacks; the token must not.

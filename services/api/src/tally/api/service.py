@@ -21,9 +21,11 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tally.accounts import Accounts, LoginLimits, SessionTerms
-from tally.api import account_endpoints, admin
+from tally.api import account_endpoints, admin, report_endpoints
 from tally.api.admin import ApiDeps
+from tally.api.callers import TENANT
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
+from tally.api.report_schedules import SCHEDULES
 from tally.api.settings import ApiSettings
 from tally.api.views import Articles, ArticleView, IssuedToken, Lines, Machines, Sites, Tenants
 from tally.registry import Article, Line, Machine, Registry, Site, Tenant
@@ -141,6 +143,7 @@ ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
     ),
 ]  # fmt: skip
 ENDPOINTS += account_endpoints.endpoints(ADMIN)
+ENDPOINTS += report_endpoints.endpoints(TENANT)
 
 
 @asynccontextmanager
@@ -169,6 +172,7 @@ service: Service[ApiSettings, ApiDeps] = Service(
     settings=ApiSettings,
     deps=api_deps,
     endpoints=ENDPOINTS,
+    schedules=SCHEDULES,
     openapi=OpenApiInfo(
         title="tally API", description="Tenant administration for platform administrators."
     ),
