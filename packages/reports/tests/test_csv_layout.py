@@ -10,8 +10,7 @@ import msgspec
 
 from tally.contracts.figures import LineDay, SiteDay
 from tally.reports import line_csv, site_csv
-
-from .conftest import PRODUCED, busy_line_day, empty_line_day, site_day_of
+from tally.reports.testing import PRODUCED, busy_line_day, empty_line_day, site_day_of
 
 Section = list[dict[str, str]]
 

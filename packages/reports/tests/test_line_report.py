@@ -11,8 +11,7 @@ from pypdf import PdfReader
 
 from tally.contracts.figures import LineDay
 from tally.reports import completeness_text, formats, line_pdf, site_pdf
-
-from .conftest import PRODUCED, busy_line_day, empty_line_day, site_day_of
+from tally.reports.testing import PRODUCED, busy_line_day, empty_line_day, site_day_of
 
 
 def text_of(pdf: bytes) -> str:

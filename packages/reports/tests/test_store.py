@@ -17,10 +17,9 @@ from pypdf import PdfReader
 from tally.contracts.figures import HourFigures, LineDay
 from tally.registry import Line, Registry, Site, Tenant
 from tally.reports import ReportStore, figures_digest
+from tally.reports.testing import PRODUCED, busy_line_day, empty_line_day, site_day_of
 from tally.sdk import Database, ScopedDatabase, Tx
 from tally.sdk.testing import LoginUrl
-
-from .conftest import PRODUCED, busy_line_day, empty_line_day, site_day_of
 
 pytestmark = pytest.mark.integration
 
