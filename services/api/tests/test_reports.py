@@ -2,8 +2,8 @@
 tenant API key: content types and file names, versions on late data, the open day's
 provisional report, the close-days schedule, and 404 for another tenant's line or site.
 
-The figures come from `DayBook`, a stand-in for the figures API's builders (the same
-`ReportDays` interface they implement); everything else is the api as deployed.
+The figures come from `tally.reports.testing.DayBook`, a stand-in for the figures API's
+builders (the `ReportDays` interface they implement); everything else is the api as deployed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import dataclasses
 import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,14 +23,13 @@ from pypdf import PdfReader
 
 from tally.api import report_schedules
 from tally.api.admin import ApiDeps
-from tally.api.problems import not_found
 from tally.api.report_production import Reports
 from tally.api.service import api_deps, service
 from tally.api.settings import ApiSettings
-from tally.contracts.figures import LineDay, SiteDay
+from tally.contracts.figures import LineDay
 from tally.reports import formats
-from tally.reports.testing import busy_line_day, site_day_of
-from tally.sdk import Database, DatabaseRuntime, MemoryBroker, Secret, ServiceHost, Tx
+from tally.reports.testing import DayBook, busy_line_day
+from tally.sdk import Database, DatabaseRuntime, MemoryBroker, Secret, ServiceHost
 from tally.sdk.testing import LoginUrl, eventually
 
 from .conftest import ADMIN_TOKEN, Api, Caller, add_user, login
@@ -39,29 +38,6 @@ pytestmark = pytest.mark.integration
 
 DAY = busy_line_day().day  # 2026-03-02, long closed
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-class DayBook:
-    """The figures of each tenant's line days, as a test sets them."""
-
-    def __init__(self) -> None:
-        self.lines: dict[tuple[str, str, date], LineDay] = {}
-
-    def put(self, tenant: str, day: LineDay) -> None:
-        self.lines[(tenant, day.line, day.day)] = day
-
-    async def line_day(self, tx: Tx, tenant: str, line: str, day: date) -> LineDay:
-        found = self.lines.get((tenant, line, day))
-        if found is None:
-            raise not_found(f"there is no line {line!r}", "line", line)
-        return found
-
-    async def site_day(self, tx: Tx, tenant: str, site: str, day: date) -> SiteDay:
-        lines = [d for (t, _, on), d in sorted(self.lines.items()) if (t, on) == (tenant, day)]
-        mine = [d for d in lines if d.site == site]
-        if not mine:
-            raise not_found(f"there is no site {site!r}", "site", site)
-        return site_day_of(mine)
 
 
 class Clock:

@@ -5,6 +5,8 @@ an empty one, as the figures API answers with them.
     day = busy_line_day()                       # line l1 of site plant-1, 2026-03-02, Berlin
     day = busy_line_day(line="l7", site="s2")   # the same figures on another line
     site = site_day_of([day, empty_line_day()])
+    book = DayBook(); book.put("alpenwerk", day)   # figures by tenant, line and day, for an
+                                                   # api under test (the api's ReportDays)
 """
 
 from __future__ import annotations
@@ -25,8 +27,16 @@ from tally.contracts.figures import (
     TimelineSpan,
     WeightDistribution,
 )
+from tally.sdk import Problem, Rejected, Tx
 
-__all__ = ["PRODUCED", "busy_line_day", "empty_line_day", "site_day_of", "summary_of"]
+__all__ = [
+    "PRODUCED",
+    "DayBook",
+    "busy_line_day",
+    "empty_line_day",
+    "site_day_of",
+    "summary_of",
+]
 
 BERLIN = timezone(timedelta(hours=1))
 START = datetime(2026, 3, 2, 6, 0, tzinfo=BERLIN)
@@ -157,3 +167,32 @@ def site_day_of(lines: list[LineDay]) -> SiteDay:
     return SiteDay(site=lines[0].site, name="Kempten", day=lines[0].day, timezone="Europe/Berlin",
                    start=lines[0].start, end=lines[0].end,
                    lines=[summary_of(day) for day in lines])  # fmt: skip
+
+
+class DayBook:
+    """The figures of each tenant's line days as a test sets them, served as the api's figures
+    builders serve theirs (a line or site the tenant has no day of is 404, naming it)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[str, str, date], LineDay] = {}
+
+    def put(self, tenant: str, day: LineDay) -> None:
+        self.lines[(tenant, day.line, day.day)] = day
+
+    async def line_day(self, tx: Tx, tenant: str, line: str, day: date) -> LineDay:
+        found = self.lines.get((tenant, line, day))
+        if found is None:
+            raise _missing("line", line)
+        return found
+
+    async def site_day(self, tx: Tx, tenant: str, site: str, day: date) -> SiteDay:
+        mine = [d for (t, _, on), d in sorted(self.lines.items()) if (t, on) == (tenant, day)]
+        mine = [d for d in mine if d.site == site]
+        if not mine:
+            raise _missing("site", site)
+        return site_day_of(mine)
+
+
+def _missing(field: str, value: str) -> Rejected:
+    detail = f"there is no {field} {value!r}"
+    return Rejected(404, Problem(error="not_found", detail=detail, field=field, value=value))
