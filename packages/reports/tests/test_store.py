@@ -4,6 +4,7 @@ ones kept, nothing new when they did not."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from collections.abc import AsyncIterator
@@ -130,3 +131,14 @@ async def test_versions_cannot_be_changed_by_the_api_role(database: Database, te
 
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await ScopedDatabase(database, tenant).transaction(rewrite)
+
+
+async def test_two_processes_producing_the_same_day_make_one_version(
+    database: Database, tenant: str
+) -> None:
+    store, day = ReportStore(), busy_line_day()
+    made = await asyncio.gather(
+        *(store.produce_line(ScopedDatabase(database, tenant), tenant, day, PRODUCED)
+          for _ in range(3))
+    )  # fmt: skip
+    assert sorted(made, key=lambda v: v or 0) == [None, None, 1]

@@ -51,17 +51,28 @@ async def _site_days(
             return [(r.site, SiteCalendar(r.timezone, r.day_start, None)) for r in rows]
 
         for site, calendar in await ScopedDatabase(reports.database, tenant).transaction(sites):
-            day = calendar.day_of((since - reports.grace).timestamp()).date - _ONE_DAY
-            while (due := _closes(calendar, day, reports.grace)) <= until:
-                if due > since:
-                    key = SiteDayKey(tenant, site, day)
-                    slots.append(Slot(f"{tenant}/{site}/{day.isoformat()}", due, key))
-                day += _ONE_DAY
+            slots += closing_slots(tenant, site, calendar, reports.grace, since, until)
     return sorted(slots, key=lambda slot: slot.due)
 
 
-def _closes(calendar: SiteCalendar, day: date, grace: timedelta) -> datetime:
-    return datetime.fromtimestamp(calendar.day(day).end, UTC) + grace
+def closing_slots(
+    tenant: str,
+    site: str,
+    calendar: SiteCalendar,
+    grace: timedelta,
+    since: datetime,
+    until: datetime,
+) -> list[Slot[SiteDayKey]]:
+    """The site's production days whose end + `grace` falls in (since, until]: 23, 24 or 25
+    hours apart across DST, as the site's days are."""
+    slots = []
+    day = calendar.day_of((since - grace).timestamp()).date - _ONE_DAY
+    while (due := datetime.fromtimestamp(calendar.day(day).end, UTC) + grace) <= until:
+        if due > since:
+            key = SiteDayKey(tenant, site, day)
+            slots.append(Slot(f"{tenant}/{site}/{day.isoformat()}", due, key))
+        day += _ONE_DAY
+    return slots
 
 
 async def closing_days(deps: ApiDeps, since: datetime, until: datetime) -> list[Slot[SiteDayKey]]:
