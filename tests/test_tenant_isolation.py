@@ -85,6 +85,9 @@ _SEED = (
     " VALUES ($1, 'cw-1', $2, 'E17', true, 'equipment', true)",
     "INSERT INTO context_events (tenant, machine, ts, event, article)"
     " VALUES ($1, 'cw-1', $2, 'article', 'salami-100')",
+    "INSERT INTO reports (tenant, site, line, day, version, produced_at, figures_digest,"
+    " completeness, pdf, csv) VALUES ($1, 'p1', 'l1', DATE '2026-03-02', 1, $2,"
+    " sha256('figures'), 1.0, '%PDF-', 'report')",
 )
 
 _TENANT_TABLES = """
