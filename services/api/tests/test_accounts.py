@@ -332,7 +332,7 @@ async def test_bad_input_is_4xx_naming_the_field_and_never_echoes_a_password(
 
 async def test_bad_logins_are_4xx(api: Api) -> None:
     async with httpx.AsyncClient(base_url=str(api.client.base_url), timeout=10.0) as anonymous:
-        for kwargs in [
+        attempts: list[dict[str, Any]] = [
             {"json": {"tenant": "a", "email": "x"}},
             {"json": {"tenant": "BAD TENANT", "email": "x", "password": "y"}},
             {"json": {"tenant": "a", "email": "x", "password": "y" * 5000}},
@@ -340,7 +340,8 @@ async def test_bad_logins_are_4xx(api: Api) -> None:
             {"content": b"tenant=a&tenant=b", "headers": {"Content-Type": FORM}},
             {"content": b"\xff\xfe", "headers": {"Content-Type": FORM}},
             {"content": b"x", "headers": {"Content-Type": "text/plain"}},
-        ]:
+        ]
+        for kwargs in attempts:
             response = await anonymous.post("/v1/session", **kwargs)
             assert 400 <= response.status_code < 500, (kwargs, response.text)
             assert "y" * 100 not in response.text

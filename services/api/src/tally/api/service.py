@@ -73,7 +73,8 @@ ADMIN = AdminToken(
 _TENANT = "/v1/admin/tenants/{tenant}"
 _TOKENS = f"{_TENANT}/machines/{{machine}}/tokens"
 
-ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
+# The registry's administration (the endpoints the hand-written document described).
+REGISTRY_ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
     Endpoint(
         "GET", "/v1/admin/tenants", admin.list_tenants, auth=ADMIN, response=Tenants,
         summary="Every tenant", errors=_answers(401, 503),
@@ -140,7 +141,7 @@ ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
         summary="Revoke every token of the machine", errors=_answers(*_READ),
     ),
 ]  # fmt: skip
-ENDPOINTS += account_endpoints.endpoints(ADMIN)
+ENDPOINTS = REGISTRY_ENDPOINTS + account_endpoints.endpoints(ADMIN)
 
 
 @asynccontextmanager
