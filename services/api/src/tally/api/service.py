@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tally.accounts import Accounts, LoginLimits, SessionTerms
-from tally.api import account_endpoints, admin
+from tally.api import account_endpoints, admin, figure_inputs
 from tally.api.admin import ApiDeps
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
 from tally.api.settings import ApiSettings
@@ -141,7 +141,11 @@ REGISTRY_ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
         summary="Revoke every token of the machine", errors=_answers(*_READ),
     ),
 ]  # fmt: skip
-ENDPOINTS = REGISTRY_ENDPOINTS + account_endpoints.endpoints(ADMIN)
+ENDPOINTS = [
+    *REGISTRY_ENDPOINTS,
+    *account_endpoints.endpoints(ADMIN),
+    *figure_inputs.endpoints(ADMIN, _max_body),
+]
 
 
 @asynccontextmanager
