@@ -1,4 +1,5 @@
-"""The API: for now the tenant administration of platform administrators.
+"""The API: tenant administration for platform administrators, and the tenants' own users,
+sessions and API keys.
 
     GET    /v1/admin/tenants                                      every tenant
     GET    /v1/admin/tenants/{tenant}                             one tenant
@@ -8,8 +9,13 @@
     POST   /v1/admin/tenants/{tenant}/machines/{machine}/tokens   issue (shown once)
     DELETE /v1/admin/tenants/{tenant}/machines/{machine}/tokens   revoke all
     GET    /openapi.json                                          generated from the below
+    POST|GET|DELETE /v1/session, /v1/users…, /v1/keys…            see `account_endpoints`
+    /v1/admin/tenants/{tenant}/users…, /keys…                     see `account_endpoints`
+    /v1/admin/tenants/{tenant}/{…plans|settings|…roles|…moves|article-versions…}
+                                                                  see `figure_inputs`
 
-Every endpoint needs ``Authorization: Bearer <TALLY_API_ADMIN_TOKEN>``. Each request works in
+Every /v1/admin endpoint needs ``Authorization: Bearer <TALLY_API_ADMIN_TOKEN>``; the tenants'
+own endpoints a session or an API key of the tenant (`tally.api.callers`). Each request works in
 transactions scoped to the tenant in its path, so row-level security holds here too. A PUT's
 body is its record less the ids in the path (`Body(..., merge_path=True)`).
 """
@@ -21,7 +27,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tally.accounts import Accounts, LoginLimits, SessionTerms
-from tally.api import account_endpoints, admin, report_endpoints
+from tally.api import account_endpoints, admin, figure_inputs, report_endpoints
 from tally.api.admin import ApiDeps
 from tally.api.callers import TENANT
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
@@ -75,7 +81,8 @@ ADMIN = AdminToken(
 _TENANT = "/v1/admin/tenants/{tenant}"
 _TOKENS = f"{_TENANT}/machines/{{machine}}/tokens"
 
-ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
+# The registry's administration (the endpoints the hand-written document described).
+REGISTRY_ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
     Endpoint(
         "GET", "/v1/admin/tenants", admin.list_tenants, auth=ADMIN, response=Tenants,
         summary="Every tenant", errors=_answers(401, 503),
@@ -142,8 +149,12 @@ ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
         summary="Revoke every token of the machine", errors=_answers(*_READ),
     ),
 ]  # fmt: skip
-ENDPOINTS += account_endpoints.endpoints(ADMIN)
-ENDPOINTS += report_endpoints.endpoints(TENANT)
+ENDPOINTS = [
+    *REGISTRY_ENDPOINTS,
+    *account_endpoints.endpoints(ADMIN),
+    *figure_inputs.endpoints(ADMIN, _max_body),
+    *report_endpoints.endpoints(TENANT),
+]
 
 
 @asynccontextmanager
