@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from tally.api import admin
+from tally.accounts import Accounts, LoginLimits, SessionTerms
+from tally.api import account_endpoints, admin
 from tally.api.admin import ApiDeps
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
 from tally.api.settings import ApiSettings
@@ -138,14 +140,27 @@ ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
         summary="Revoke every token of the machine", errors=_answers(*_READ),
     ),
 ]  # fmt: skip
+ENDPOINTS += account_endpoints.endpoints(ADMIN)
 
 
 @asynccontextmanager
 async def api_deps(runtime: DatabaseRuntime, settings: ApiSettings) -> AsyncIterator[ApiDeps]:
+    terms = SessionTerms(
+        lifetime=timedelta(hours=settings.session_hours),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+    )
+    limits = LoginLimits(
+        per_user=settings.login_user_limit,
+        per_address=settings.login_address_limit,
+        window=timedelta(minutes=settings.login_window_minutes),
+        lock=timedelta(minutes=settings.login_lock_minutes),
+    )
     yield ApiDeps(
         registry=Registry(runtime.database),
         admin_token=settings.admin_token,
         max_body_bytes=settings.max_body_bytes,
+        accounts=Accounts(runtime.database, terms, limits),
+        cookie_secure=settings.cookie_secure,
     )
 
 
