@@ -57,6 +57,9 @@ _SERIES_KEYS = ("tally_series_key(text,text,text)", "tally_machine_key(text,text
 _SCHEDULES = dict.fromkeys(
     ("tally_schedule_runs", "tally_schedule_horizons"), "SELECT, INSERT, UPDATE, DELETE"
 )
+# The weighings' ℮ lots (0013): the api reads them; the rollup (tally_rollup, whose entry
+# spreads this in) rewrites the lots a stored range touched — read, delete, insert, no update.
+WEIGHING_LOTS_FOR_ROLLUP = {"weighing_lots": "SELECT, INSERT, DELETE"}
 
 ROLE_GRANTS: Mapping[str, Grants] = {
     # The api and administration: the registry, and the raw data to read, under the policy.
@@ -65,6 +68,7 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **dict.fromkeys(_REGISTRY, "SELECT, INSERT, UPDATE, DELETE"),
             **dict.fromkeys(_RAW, "SELECT"),
             **_SCHEDULES,
+            "weighing_lots": "SELECT",
         },
         functions={
             "tally_tenants()": "EXECUTE",
