@@ -98,10 +98,7 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             ),
             **WEIGHING_LOTS_FOR_ROLLUP,
         },
-        functions={
-            "tally_ensure_partitions(date,date)": "EXECUTE",
-            **dict.fromkeys(_SERIES_KEYS, "EXECUTE"),
-        },
+        functions={"tally_ensure_partitions(date,date)": "EXECUTE"},
     ),
     # The gateway: which machine has this token hash, nothing else.
     "tally_gateway": Grants(functions={"tally_authenticate(bytea)": "EXECUTE"}),
