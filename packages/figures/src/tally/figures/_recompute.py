@@ -19,13 +19,14 @@ import msgspec
 from tally.calendar import ProductionDay, SiteCalendar
 from tally.figures import _raw, _store
 from tally.figures._machine_day import MARGIN_SECONDS, MachineDay, RawDay, machine_day, utc
+from tally.figures._weighings_recompute import recompute_weighings
 from tally.registry import RegistrySnapshot
 from tally.sdk import Tx
 
 # Another figure's recomputation over one machine's stored range [start, end] (device time),
 # in the same transaction: `recompute_weighings(tx, tenant, machine, start, end)` joins here.
 Recomputer = Callable[[Tx, str, str, datetime, datetime], Awaitable[None]]
-RECOMPUTERS: tuple[Recomputer, ...] = ()
+RECOMPUTERS: tuple[Recomputer, ...] = (recompute_weighings,)
 
 # Data this close to a day's bounds may change the neighbouring day too: a stop reaching over
 # the bound is listed there, a state carried over holds there.
@@ -77,8 +78,10 @@ async def recompute(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> lis
         await _machine_day(
             tx, snapshot, machine, day_line, day_view.site.site, day_view.site.calendar, day
         )
+    # Touched is closed [start, end], a recomputer's range half-open: one more second keeps a
+    # batch of a single instant (start == end) from being an empty range.
     for recomputer in RECOMPUTERS:
-        await recomputer(tx, tenant, machine, utc(touched.start), utc(touched.end))
+        await recomputer(tx, tenant, machine, utc(touched.start), utc(touched.end + 1))
     for day in days:
         for member in snapshot.memberships(machine, day.start, day.end):
             await recompute_line_day(tx, snapshot, member.line, day)

@@ -65,6 +65,9 @@ _SERIES_KEYS = ("tally_series_key(text,text,text)", "tally_machine_key(text,text
 _SCHEDULES = dict.fromkeys(
     ("tally_schedule_runs", "tally_schedule_horizons"), "SELECT, INSERT, UPDATE, DELETE"
 )
+# The weighings' ℮ lots (0013): the api reads them; the rollup (tally_rollup, whose entry
+# spreads this in) rewrites the lots a stored range touched — read, delete, insert, no update.
+WEIGHING_LOTS_FOR_ROLLUP = {"weighing_lots": "SELECT, INSERT, DELETE"}
 
 ROLE_GRANTS: Mapping[str, Grants] = {
     # The api and administration: the registry, and the raw data to read, under the policy.
@@ -74,6 +77,7 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **dict.fromkeys(_RAW, "SELECT"),
             **dict.fromkeys(_ROLLUP, "SELECT"),
             **_SCHEDULES,
+            "weighing_lots": "SELECT",
         },
         functions={
             "tally_tenants()": "EXECUTE",
@@ -114,6 +118,7 @@ ROLE_GRANTS: Mapping[str, Grants] = {
                 "SELECT",
             ),
             **dict.fromkeys(_ROLLUP, "SELECT, INSERT, DELETE"),
+            **WEIGHING_LOTS_FOR_ROLLUP,
             **_SCHEDULES,
         },
         functions={
