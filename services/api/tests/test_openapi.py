@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tally.accounts import Accounts
 from tally.api.admin import ApiDeps
 from tally.api.service import service
 from tally.registry import Registry
@@ -18,7 +19,10 @@ _PUTS = ("", "/sites/{site}", "/lines/{line}", "/machines/{machine}", "/articles
 
 def _document(max_body_bytes: int = 65_536) -> dict[str, Any]:
     deps = ApiDeps(
-        registry=Registry.__new__(Registry), admin_token=Secret("x"), max_body_bytes=max_body_bytes
+        registry=Registry.__new__(Registry),
+        admin_token=Secret("x"),
+        max_body_bytes=max_body_bytes,
+        accounts=Accounts.__new__(Accounts),
     )
     document = openapi_document(service.endpoints, deps, service.openapi, service.name)
     served: dict[str, Any] = json.loads(json.dumps(document))  # as served: JSON

@@ -39,6 +39,7 @@ from tally.contracts.figures import Compliance, LineDay, Live, Production, SiteD
 from tally.registry import RegistrySnapshot
 from tally.sdk import Call, NoParams, TenantCaller, Tx
 
+
 async def snapshot_of(deps: ApiDeps, tenant: str) -> RegistrySnapshot:
     if deps.snapshots is None:
         raise RuntimeError("the api was started without the registry's snapshots")

@@ -240,8 +240,11 @@ async def _timeline(
         state = minute.state or minute.category
         begin = minute.minute.astimezone(zone)
         last = spans[-1] if spans else None
-        if last and last.state == state and last.category == minute.category and (
-            last.end == begin
+        if (
+            last
+            and last.state == state
+            and last.category == minute.category
+            and (last.end == begin)
         ):
             spans[-1] = TimelineSpan(
                 machine=machine, start=last.start, end=_minute_end(begin), state=state,

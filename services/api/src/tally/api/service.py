@@ -22,9 +22,9 @@ from datetime import timedelta
 
 from tally.accounts import Accounts, LoginLimits, SessionTerms
 from tally.api import account_endpoints, admin, figure_endpoints
+from tally.api.admin import ApiDeps
 from tally.api.callers import SESSION, TENANT
 from tally.api.dashboard import endpoints as dashboard_endpoints
-from tally.api.admin import ApiDeps
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
 from tally.api.settings import ApiSettings
 from tally.api.views import Articles, ArticleView, IssuedToken, Lines, Machines, Sites, Tenants

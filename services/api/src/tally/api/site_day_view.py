@@ -14,9 +14,7 @@ from tally.registry import RegistrySnapshot
 from tally.sdk import Tx
 
 
-async def site_day_view(
-    tx: Tx, snapshot: RegistrySnapshot, site: SitePlace, day: date
-) -> SiteDay:
+async def site_day_view(tx: Tx, snapshot: RegistrySnapshot, site: SitePlace, day: date) -> SiteDay:
     span = site.day(day)
     zone = ZoneInfo(site.timezone)
     start = datetime.fromtimestamp(span.start, zone)

@@ -1,11 +1,11 @@
 """The dashboard's declarations (handlers: `pages`).
 
-    GET /                            → /dashboard
-    GET /login                       the login page (posts to /v1/session)
-    GET /dashboard?site=&day=        a site's lines: live today, or an earlier day
-    GET /dashboard/lines/{line}?day= a line's production day
-    GET /dashboard/events?follow=    server-sent events: "changed" when the figures did
-    GET /dashboard/assets/{name}     the stylesheet and the two scripts
+GET /                            → /dashboard
+GET /login                       the login page (posts to /v1/session)
+GET /dashboard?site=&day=        a site's lines: live today, or an earlier day
+GET /dashboard/lines/{line}?day= a line's production day
+GET /dashboard/events?follow=    server-sent events: "changed" when the figures did
+GET /dashboard/assets/{name}     the stylesheet and the two scripts
 """
 
 from __future__ import annotations

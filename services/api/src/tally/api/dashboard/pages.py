@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from importlib import resources
-
 from html import escape
+from importlib import resources
 
 import msgspec
 
@@ -174,9 +173,7 @@ def _missing(caller: SessionCaller, kind: str, name: str) -> Page:
     return Page(page(f"No such {kind}", main, csrf_token=caller.csrf_token), status=404)
 
 
-async def events(
-    deps: ApiDeps, call: Call[SessionCaller, NoParams, EventsQuery]
-) -> EventStream:
+async def events(deps: ApiDeps, call: Call[SessionCaller, NoParams, EventsQuery]) -> EventStream:
     """An event `changed` each time the followed lines' live figures change in the database;
     the page then fetches itself again (live.js)."""
     tenant = call.caller.tenant
