@@ -5,13 +5,18 @@ dates, buckets and ranges."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import msgspec
 import pytest
 
 from services.api.tests.conftest import Api, Caller, add_user, login
+from services.api.tests.made_production import MadeProduction
 from tally.contracts.figures import LineDay, Live, Production, SiteDay, Sites
+from tally.sdk import Database
+from tally.sdk.testing import LoginUrl
 
 DAY = "2026-03-02"
 
@@ -132,3 +137,63 @@ async def test_a_too_long_range_names_the_limit(
     path = f"/v1/lines/l1/production?from={DAY}T00:00:00&to=2026-03-09T00:00:00&bucket=minute"
     answer = await user_session.client.get(path)
     assert "at most 2 days" in answer.json()["detail"]
+
+
+@pytest.fixture
+async def made(
+    api: Api, tenant: str, user_session: Caller, migrated_database_url: str, login_url: LoginUrl
+) -> AsyncIterator[MadeProduction]:
+    """The test's tenant's plant with a round-the-clock plan, and a way to make production."""
+    await _plant(api, tenant)
+    async with (
+        await Database.connect(login_url(migrated_database_url, "tally_app"), max_size=2) as app,
+        await Database.connect(
+            login_url(migrated_database_url, "tally_rollup"), max_size=2, role="tally_rollup"
+        ) as rollup,
+    ):
+        production = MadeProduction(tenant, migrated_database_url, app, rollup)
+        await production.plan()
+        yield production
+
+
+def _an_hour_ago() -> datetime:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    return now - timedelta(minutes=90)
+
+
+async def test_a_line_day_holds_the_rolled_up_figures(
+    made: MadeProduction, user_session: Caller
+) -> None:
+    start = _an_hour_ago()
+    await made.run(start, 60, held=10)
+    day = ZoneInfo("Europe/Berlin")
+    name = (start.astimezone(day) - timedelta(hours=6)).date().isoformat()
+    answer = await user_session.client.get(f"/v1/lines/l1/days/{name}")
+    assert answer.status_code == 200, answer.text
+    line = msgspec.json.decode(answer.content, type=LineDay)
+    # 50 minutes of a pack a second at the checkweigher, every 20th rejected.
+    assert line.total_packs == 3000
+    assert line.rejects == {"underweight": 150}
+    assert line.kg == pytest.approx(2850 * 0.101)
+    assert line.giveaway_pct == pytest.approx(0.01)
+    assert sum(hour.total_packs for hour in line.hours) == 3000
+    assert sum(hour.rejects for hour in line.hours) == 150
+    assert [(a.article, a.packs, a.compliant) for a in line.articles] == [
+        ("salami-100", 3000, True)
+    ]
+    assert sum(line.weights[0].counts) == 2850
+    held = [s for s in line.timeline if s.machine == "l1-tf" and s.state == "Held"]
+    assert [round((s.end - s.start).total_seconds()) for s in held] == [600]
+    assert [(d.category, d.count, d.seconds) for d in line.downtime] == [
+        ("equipment_failure", 1, 600.0)
+    ]
+    assert line.oee is not None
+    assert line.losses.stop_seconds == {"equipment_failure": 600.0}
+
+    production = await user_session.client.get(
+        f"/v1/lines/l1/production?from={start.isoformat().replace('+00:00', 'Z')}"
+        f"&to={(start + timedelta(hours=2)).isoformat().replace('+00:00', 'Z')}&bucket=minute"
+    )
+    assert production.status_code == 200, production.text
+    minutes = msgspec.json.decode(production.content, type=Production)
+    assert sum(b.total_packs for b in minutes.buckets) == 3000
