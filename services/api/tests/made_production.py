@@ -100,7 +100,9 @@ class MadeProduction:
                 (tenant, "l1-cw", t, "salami-100", 93.0 if rejected else 101.0, not rejected,
                  None if not rejected else "underweight")
             )  # fmt: skip
-        states = [(tenant, m, start, "Execute", "packml", "production", None) for m in MACHINES]
+        states: list[tuple[str, str, datetime, str, str, str, str | None]] = [
+            (tenant, m, start, "Execute", "packml", "production", None) for m in MACHINES
+        ]
         if stop_to > stop_from:
             states += [
                 (tenant, "l1-tf", stop_from, "Held", "packml", "production", "equipment"),
