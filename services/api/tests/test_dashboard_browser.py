@@ -10,15 +10,18 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from services.api.tests.conftest import PASSWORD, Api, add_user, hosted_api
+from services.api.tests.made_production import MadeProduction
 from services.api.tests.test_figures_api import _plant
 from tally.api.dashboard.formats import count, ratio
 from tally.api.service import service
+from tally.sdk import Database
 from tally.sdk.testing import LoginUrl
 
 CHROMIUM = os.environ.get("TALLY_CHROMIUM", "/usr/bin/chromium")
@@ -49,6 +52,24 @@ async def plain_http_api(migrated_database_url: str, login_url: LoginUrl) -> Asy
         yield hosted
 
 
+@pytest.fixture
+async def made(
+    plain_http_api: Api, tenant: str, migrated_database_url: str, login_url: LoginUrl
+) -> AsyncIterator[MadeProduction]:
+    """A user of the test's tenant, its plant with a plan, and a way to make production."""
+    await add_user(plain_http_api, tenant, "plant@example.com", "viewer")
+    await _plant(plain_http_api, tenant)
+    async with (
+        await Database.connect(login_url(migrated_database_url, "tally_app"), max_size=2) as app,
+        await Database.connect(
+            login_url(migrated_database_url, "tally_rollup"), max_size=2, role="tally_rollup"
+        ) as rollup,
+    ):
+        production = MadeProduction(tenant, migrated_database_url, app, rollup)
+        await production.plan()
+        yield production
+
+
 async def _log_in(page: Page, base: str, tenant: str) -> None:
     await page.goto(f"{base}/dashboard")
     assert "/login" in page.url
@@ -59,19 +80,19 @@ async def _log_in(page: Page, base: str, tenant: str) -> None:
     await page.wait_for_url(f"{base}/dashboard**")
 
 
-async def test_log_in_see_the_figures_and_log_out(
-    plain_http_api: Api, browser: Browser, tenant: str
+async def test_log_in_see_the_figures_follow_them_live_and_log_out(
+    plain_http_api: Api, browser: Browser, tenant: str, made: MadeProduction
 ) -> None:
     api = plain_http_api
     base = str(api.client.base_url).rstrip("/")
-    await add_user(api, tenant, "plant@example.com", "viewer")
-    await _plant(api, tenant)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=90)
+    await made.run(start, 60, held=10)
     other = f"{tenant}x"
     await add_user(api, other, "them@example.com", "viewer")
     await _plant(api, other)
     theirs = {"site": "p1", "name": "Their line"}
-    made = await api.client.put(f"/v1/admin/tenants/{other}/lines/theirs", json=theirs)
-    assert made.status_code == 200, made.text
+    created = await api.client.put(f"/v1/admin/tenants/{other}/lines/theirs", json=theirs)
+    assert created.status_code == 200, created.text
     page = await browser.new_page(viewport={"width": 1024, "height": 768})  # a tablet
 
     await _log_in(page, base, tenant)
@@ -96,10 +117,19 @@ async def test_log_in_see_the_figures_and_log_out(
     await page.click('article[data-line="l1"] h2 a')
     await page.wait_for_url(f"{base}/dashboard/lines/l1**")
     charts = page.locator("svg.chart")
-    assert await charts.count() >= 5
+    assert await charts.count() == 5
     for index in range(await charts.count()):
-        assert await charts.nth(index).locator("title").count() >= 1
+        # Every chart has marks: bars, weights, states, stops, losses.
+        assert await charts.nth(index).locator("rect").count() > 0
     await page.screenshot(path=str(SCREENSHOTS / "line-day.png"), full_page=True)
+
+    # New data is stored and rolled up: the open page shows it without a reload.
+    headline = page.locator('.headline [data-field="total_packs"]')
+    assert await headline.inner_text() == count(3000)
+    await page.evaluate("window.notReloaded = true")
+    await made.run(start + timedelta(minutes=60), 5)
+    await expect(headline).to_have_text(count(3300), timeout=15_000)
+    assert await page.evaluate("window.notReloaded") is True
 
     # Another tenant's line of the same id: the same 404 as no line at all.
     answer = await page.goto(f"{base}/dashboard/lines/theirs")

@@ -33,7 +33,7 @@ def endpoints(tenant: Auth[ApiDeps, Any]) -> list[AnyEndpoint[ApiDeps]]:
     """The figures endpoints, callable with `tenant` (a session or an API key of the tenant)."""
     return [
         Endpoint(
-            "GET", "/v1/sites", figures_api.list_sites, auth=tenant, response=Sites,
+            "GET", "/v1/sites", figures_api.sites_and_lines, auth=tenant, response=Sites,
             headers=_NO_STORE, summary="The tenant's sites and their lines",
         ),
         Endpoint(

@@ -46,7 +46,7 @@ async def snapshot_of(deps: ApiDeps, tenant: str) -> RegistrySnapshot:
     return await deps.snapshots.of(tenant)
 
 
-async def list_sites(deps: ApiDeps, call: Call[TenantCaller]) -> Sites:
+async def sites_and_lines(deps: ApiDeps, call: Call[TenantCaller]) -> Sites:
     tenant = call.caller.tenant
 
     async def work(tx: Tx) -> Sites:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from tally import figures
 from tally.api.hour_lots import HourWeights, hour_weights
+from tally.api.line_summaries import good_packs
 from tally.api.places import LinePlace, SitePlace
 from tally.contracts.figures import (
     ArticleDay,
@@ -63,7 +64,7 @@ async def line_day_view(
         timezone=site.timezone,
         start=start,
         end=end,
-        good_packs=round(rolled.good_packs) if rolled else 0,
+        good_packs=good_packs(rolled.good_packs if rolled else 0.0, weights),
         total_packs=round(rolled.total_packs) if rolled else 0,
         rejects=dict(weights.rejects_by_reason) if weights else {},
         kg=weights.kg if weights else 0.0,

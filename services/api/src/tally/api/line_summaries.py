@@ -12,6 +12,14 @@ from tally.registry import RegistrySnapshot
 from tally.sdk import Tx
 
 
+def good_packs(counted: float, weights: figures.LineDayWeights | None) -> int:
+    """FIGURES.md: a line's good packs are its end-of-line machine's accepted weighings, or
+    its good-packs counter (the rollup's count) when it sends no weighings."""
+    if weights is not None and weights.packs > 0:
+        return weights.accepted
+    return round(counted)
+
+
 async def line_summary(
     tx: Tx,
     snapshot: RegistrySnapshot,
@@ -27,7 +35,7 @@ async def line_summary(
     return LineSummary(
         line=line.line,
         name=line.name,
-        good_packs=round(period.good_packs) if period else 0,
+        good_packs=good_packs(period.good_packs if period else 0.0, weights),
         total_packs=round(period.total_packs) if period else 0,
         plan_packs=None,
         kg=weights.kg if weights else 0.0,
