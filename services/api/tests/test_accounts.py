@@ -258,6 +258,13 @@ async def test_another_tenants_objects_are_404_with_sessions_keys_and_forged_ids
             for attempt in attempts:
                 response = await attempt
                 assert response.status_code == 404, response.text
+        # Forged credentials: a made-up session id, a key id of theirs with our secret.
+        ours = tenant_key.client.headers["authorization"].rpartition("_")[2]
+        async with httpx.AsyncClient(base_url=str(api.client.base_url), timeout=10.0) as forger:
+            forged_session = {"Cookie": f"tally_session={secrets.token_urlsafe(32)}"}
+            assert (await forger.get("/v1/users", headers=forged_session)).status_code == 401
+            forged_key = {"Authorization": f"Bearer tk_{their_key}_{ours}"}
+            assert (await forger.get("/v1/keys", headers=forged_key)).status_code == 401
         # Their key still works, their user still logs in: nothing was changed.
         assert (await theirs.client.get("/v1/keys")).json()["keys"][0]["revoked"] is False
         assert (await _login(api, other, "bob@example.com", PASSWORD)).status_code == 200
@@ -332,7 +339,7 @@ async def test_bad_input_is_4xx_naming_the_field_and_never_echoes_a_password(
 
 async def test_bad_logins_are_4xx(api: Api) -> None:
     async with httpx.AsyncClient(base_url=str(api.client.base_url), timeout=10.0) as anonymous:
-        for kwargs in [
+        attempts: list[dict[str, Any]] = [
             {"json": {"tenant": "a", "email": "x"}},
             {"json": {"tenant": "BAD TENANT", "email": "x", "password": "y"}},
             {"json": {"tenant": "a", "email": "x", "password": "y" * 5000}},
@@ -340,7 +347,8 @@ async def test_bad_logins_are_4xx(api: Api) -> None:
             {"content": b"tenant=a&tenant=b", "headers": {"Content-Type": FORM}},
             {"content": b"\xff\xfe", "headers": {"Content-Type": FORM}},
             {"content": b"x", "headers": {"Content-Type": "text/plain"}},
-        ]:
+        ]
+        for kwargs in attempts:
             response = await anonymous.post("/v1/session", **kwargs)
             assert 400 <= response.status_code < 500, (kwargs, response.text)
             assert "y" * 100 not in response.text
@@ -369,7 +377,14 @@ async def test_no_secret_reaches_logs_or_answers(
         for text in answers:
             for value in (PASSWORD, secret, session, "argon2"):
                 assert value not in text
+        # The service's own logs and its server's (the test's HTTP client logs what it sends).
+        logged = "\n".join(
+            f"{r.getMessage()} {r.exc_text or ''}"
+            for r in caplog.records
+            if r.name.startswith(("tally", "uvicorn", "starlette"))
+        )
+        assert "logged in" in logged
         for value in (PASSWORD, "a wrong password here", secret, session, "argon2"):
-            assert value not in caplog.text
+            assert value not in logged
     finally:
         await caller.client.aclose()

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tally.accounts import Accounts, LoginLimits, SessionTerms
-from tally.api import account_endpoints, admin, figure_endpoints
+from tally.api import account_endpoints, admin, figure_endpoints, figure_inputs
 from tally.api.admin import ApiDeps
 from tally.api.callers import SESSION, TENANT
 from tally.api.dashboard import endpoints as dashboard_endpoints
@@ -75,7 +75,8 @@ ADMIN = AdminToken(
 _TENANT = "/v1/admin/tenants/{tenant}"
 _TOKENS = f"{_TENANT}/machines/{{machine}}/tokens"
 
-ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
+# The registry's administration (the endpoints the hand-written document described).
+REGISTRY_ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
     Endpoint(
         "GET", "/v1/admin/tenants", admin.list_tenants, auth=ADMIN, response=Tenants,
         summary="Every tenant", errors=_answers(401, 503),
@@ -142,9 +143,13 @@ ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
         summary="Revoke every token of the machine", errors=_answers(*_READ),
     ),
 ]  # fmt: skip
-ENDPOINTS += account_endpoints.endpoints(ADMIN)
-ENDPOINTS += figure_endpoints.endpoints(TENANT)
-ENDPOINTS += dashboard_endpoints.endpoints(SESSION)
+ENDPOINTS = [
+    *REGISTRY_ENDPOINTS,
+    *account_endpoints.endpoints(ADMIN),
+    *figure_inputs.endpoints(ADMIN, _max_body),
+    *figure_endpoints.endpoints(TENANT),
+    *dashboard_endpoints.endpoints(SESSION),
+]
 
 
 @asynccontextmanager
