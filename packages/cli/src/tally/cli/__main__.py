@@ -8,6 +8,7 @@ tally dead-letters         list (or --replay) what consumers gave up on
 tally report               a line's or site's daily production report, PDF and CSV, over the API
 tally check / tally lock   prove the workspace fits together / record what it proved
 tally new service NAME     scaffold a service that passes `tally check`
+tally rollup rebuild --tenant T [--from DAY --to DAY]   the figures again from raw rows
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tally.cli import (
     _migrate_cmd,
     _new_cmd,
     _report_cmd,
+    _rollup_cmd,
     _run_cmd,
 )
 from tally.sdk import TallyError
@@ -36,6 +38,7 @@ _COMMANDS = (
     _report_cmd,
     _check_cmd,
     _new_cmd,
+    _rollup_cmd,
 )
 
 

@@ -41,7 +41,16 @@ from tally.api.views import (
     Tenants,
     article_view,
 )
-from tally.registry import Article, Line, Machine, Registry, RegistryError, Site, Tenant
+from tally.registry import (
+    Article,
+    Line,
+    Machine,
+    Registry,
+    RegistryError,
+    Site,
+    SnapshotCache,
+    Tenant,
+)
 from tally.sdk import (
     AdminCaller,
     Bound,
@@ -74,6 +83,11 @@ class ApiDeps:
     # Users, sessions and API keys (tally.accounts); cookies Secure unless on plain-http loopback.
     accounts: Accounts
     cookie_secure: bool = True
+    # Each tenant's registry (calendars, machines, articles) for the figures; None only in a
+    # process that serves no figures (a document generator).
+    snapshots: SnapshotCache | None = None
+    # How often the dashboard's event stream looks for new figures.
+    live_seconds: float = 2.0
     # The daily reports' figures, store and clock; None in a process that makes no reports.
     reports: Reports | None = None
 

@@ -27,14 +27,17 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tally.accounts import Accounts, LoginLimits, SessionTerms
-from tally.api import account_endpoints, admin, figure_inputs, report_endpoints
+from tally.api import account_endpoints, admin, figure_endpoints, figure_inputs, report_endpoints
 from tally.api.admin import ApiDeps
-from tally.api.callers import TENANT
+from tally.api.callers import SESSION, TENANT
+from tally.api.dashboard import endpoints as dashboard_endpoints
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
+from tally.api.report_figures import ApiFigureDays
+from tally.api.report_production import Reports
 from tally.api.report_schedules import SCHEDULES
 from tally.api.settings import ApiSettings
 from tally.api.views import Articles, ArticleView, IssuedToken, Lines, Machines, Sites, Tenants
-from tally.registry import Article, Line, Machine, Registry, Site, Tenant
+from tally.registry import Article, Line, Machine, Registry, Site, SnapshotCache, Tenant
 from tally.sdk import (
     AdminToken,
     AnyEndpoint,
@@ -153,6 +156,8 @@ ENDPOINTS = [
     *REGISTRY_ENDPOINTS,
     *account_endpoints.endpoints(ADMIN),
     *figure_inputs.endpoints(ADMIN, _max_body),
+    *figure_endpoints.endpoints(TENANT),
+    *dashboard_endpoints.endpoints(SESSION),
     *report_endpoints.endpoints(TENANT),
 ]
 
@@ -169,12 +174,22 @@ async def api_deps(runtime: DatabaseRuntime, settings: ApiSettings) -> AsyncIter
         window=timedelta(minutes=settings.login_window_minutes),
         lock=timedelta(minutes=settings.login_lock_minutes),
     )
+    snapshots = SnapshotCache(runtime.database)
+    reports = Reports(
+        database=runtime.database,
+        days=ApiFigureDays(snapshots),
+        grace=timedelta(minutes=settings.report_grace_minutes),
+        recheck=timedelta(days=settings.report_recheck_days),
+    )
     yield ApiDeps(
         registry=Registry(runtime.database),
         admin_token=settings.admin_token,
         max_body_bytes=settings.max_body_bytes,
         accounts=Accounts(runtime.database, terms, limits),
         cookie_secure=settings.cookie_secure,
+        snapshots=snapshots,
+        live_seconds=settings.live_seconds,
+        reports=reports,
     )
 
 
@@ -185,7 +200,9 @@ service: Service[ApiSettings, ApiDeps] = Service(
     endpoints=ENDPOINTS,
     schedules=SCHEDULES,
     openapi=OpenApiInfo(
-        title="tally API", description="Tenant administration for platform administrators."
+        title="tally API",
+        description="Production figures for tenants' users and ERPs (sessions, API keys), the "
+        "dashboard, and tenant administration for platform administrators.",
     ),
     uses_database=True,
     default_port=8082,

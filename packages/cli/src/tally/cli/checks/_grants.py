@@ -51,6 +51,14 @@ _RAW = (
     "alarms",
     "context_events",
 )
+# The rollup's buckets (0012): replaced whole by the rollup, read by the api.
+_ROLLUP = (
+    "rollup_machine_minutes",
+    "rollup_machine_periods",
+    "rollup_line_periods",
+    "rollup_stops",
+    "rollup_suspects",
+)
 _SERIES_KEYS = ("tally_series_key(text,text,text)", "tally_machine_key(text,text)")
 # The scheduler's claims and horizons (0010): platform bookkeeping of every service with a
 # database, no tenant data; runs are inserted, renewed, finished and pruned.
@@ -75,6 +83,9 @@ _ACCOUNT_FUNCTIONS = dict.fromkeys(
 _SCHEDULES = dict.fromkeys(
     ("tally_schedule_runs", "tally_schedule_horizons"), "SELECT, INSERT, UPDATE, DELETE"
 )
+# The weighings' ℮ lots (0013): the api reads them; the rollup (tally_rollup, whose entry
+# spreads this in) rewrites the lots a stored range touched — read, delete, insert, no update.
+WEIGHING_LOTS_FOR_ROLLUP = {"weighing_lots": "SELECT, INSERT, DELETE"}
 
 ROLE_GRANTS: Mapping[str, Grants] = {
     # The api and administration: the registry, and the raw data to read, under the policy.
@@ -82,7 +93,9 @@ ROLE_GRANTS: Mapping[str, Grants] = {
         tables={
             **dict.fromkeys(_REGISTRY, "SELECT, INSERT, UPDATE, DELETE"),
             **dict.fromkeys(_RAW, "SELECT"),
+            **dict.fromkeys(_ROLLUP, "SELECT"),
             **_SCHEDULES,
+            "weighing_lots": "SELECT",
             **_ACCOUNTS,
             # The daily reports' versions (0014): read and added, never changed.
             "reports": "SELECT, INSERT",
@@ -104,6 +117,35 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             "tally_ensure_partitions(date,date)": "EXECUTE",
             "tally_expire_datapoints(date)": "EXECUTE",
             **dict.fromkeys(_SERIES_KEYS, "EXECUTE"),
+        },
+    ),
+    # The rollup: reads the raw rows it recomputes from (not gauges) and the registry, replaces
+    # its buckets, makes the partitions of the days it writes; under the tenant policy.
+    "tally_rollup": Grants(
+        tables={
+            **dict.fromkeys(tuple(t for t in _RAW if t != "gauge_samples"), "SELECT"),
+            **dict.fromkeys(
+                (
+                    "tenants",
+                    "sites",
+                    "lines",
+                    "machines",
+                    "articles",
+                    "site_plans",
+                    "figure_settings",
+                    "machine_lines",
+                    "article_versions",
+                    "registry_versions",
+                ),
+                "SELECT",
+            ),
+            **dict.fromkeys(_ROLLUP, "SELECT, INSERT, DELETE"),
+            **WEIGHING_LOTS_FOR_ROLLUP,
+            **_SCHEDULES,
+        },
+        functions={
+            "tally_ensure_partitions(date,date)": "EXECUTE",
+            "tally_tenants()": "EXECUTE",
         },
     ),
     # The gateway: which machine has this token hash, nothing else.

@@ -1,0 +1,53 @@
+"""One line's figures in a row: what the site's day and the live view list per line (the
+rollup's period figures and the end-of-line machine's weighings of the same day)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tally import figures
+from tally.api.places import LinePlace
+from tally.contracts.figures import LineSummary
+from tally.registry import RegistrySnapshot
+from tally.sdk import Tx
+
+
+def good_packs(counted: float, weights: figures.LineDayWeights | None) -> int:
+    """FIGURES.md: a line's good packs are its end-of-line machine's accepted weighings, or
+    its good-packs counter (the rollup's count) when it sends no weighings."""
+    if weights is not None and weights.packs > 0:
+        return weights.accepted
+    return round(counted)
+
+
+async def line_summary(
+    tx: Tx,
+    snapshot: RegistrySnapshot,
+    line: LinePlace,
+    day: date,
+    period: figures.PeriodFigures | None,
+) -> LineSummary:
+    """`period`: the line's rollup figures of `day` (None: none yet)."""
+    weights = await figures.line_day_weights(tx, snapshot, line.line, day)
+    weighed = weights.packs if weights else 0
+    rejects = weights.rejects if weights else 0
+    declared = weights is not None and weights.kg_declared > 0
+    return LineSummary(
+        line=line.line,
+        name=line.name,
+        good_packs=good_packs(period.good_packs if period else 0.0, weights),
+        total_packs=round(period.total_packs) if period else 0,
+        plan_packs=None,
+        kg=weights.kg if weights else 0.0,
+        giveaway_pct=(
+            weights.giveaway_pct / 100
+            if weights and declared and weights.giveaway_pct is not None
+            else None
+        ),
+        reject_pct=rejects / weighed if weighed else None,
+        oee=period.oee if period else None,
+        availability=period.availability if period else None,
+        performance=period.performance if period else None,
+        quality=period.quality if period else None,
+        completeness=period.completeness if period else 0.0,
+    )
