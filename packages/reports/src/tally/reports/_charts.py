@@ -32,6 +32,13 @@ CATEGORY_COLOURS: dict[str, Rgb] = {
     "no data": (233, 236, 239),
 }
 _OTHER: Rgb = (134, 142, 150)
+
+
+def colour(category: str) -> Rgb:
+    """A category's colour, its name written with spaces or underscores ("no_data")."""
+    return CATEGORY_COLOURS.get(category.replace("_", " "), _OTHER)
+
+
 _BAR: Rgb = (34, 139, 230)
 _LABEL = 30.0
 
@@ -184,8 +191,7 @@ def loss_waterfall(doc: ReportPdf, losses: OeeLosses) -> None:
     left = total
     for n, (label, seconds) in enumerate(steps, start=1):
         left -= seconds
-        colour = CATEGORY_COLOURS.get(label.removeprefix("stop: "), _OTHER)
-        bar(n, label, left, seconds, colour)
+        bar(n, label, left, seconds, colour(label.removeprefix("stop: ")))
     bar(len(steps) + 1, "fully productive", 0.0, losses.fully_productive_seconds,
         CATEGORY_COLOURS["running"])  # fmt: skip
     _done(doc, box)
@@ -206,7 +212,7 @@ def top_downtime(doc: ReportPdf, downtime: Sequence[DowntimeEntry]) -> None:
         y = box.y + n * row
         label = entry.category if entry.reason is None else f"{entry.reason}"
         _text(doc, MARGIN, y + row * 0.7, label[:24])
-        pdf.set_fill_color(*CATEGORY_COLOURS.get(entry.category, _OTHER))
+        pdf.set_fill_color(*colour(entry.category))
         width = (box.w - 30) * entry.seconds / longest
         pdf.rect(box.x, y + row * 0.15, width, row * 0.7, style="F")
         _text(doc, box.x + width + 1, y + row * 0.7, f"{fmt.hours(entry.seconds)} ({entry.count}x)")
@@ -242,7 +248,7 @@ def state_timeline(
         right = min((span.end - start).total_seconds(), total)
         if right <= left:
             continue
-        pdf.set_fill_color(*CATEGORY_COLOURS.get(span.category, _OTHER))
+        pdf.set_fill_color(*colour(span.category))
         pdf.rect(box.x + box.w * left / total, box.y + n * row + row * 0.15,
                  box.w * (right - left) / total, row * 0.7, style="F")  # fmt: skip
     for n in range(0, int(total // 3600) + 1, 3):
@@ -256,7 +262,7 @@ def state_timeline(
 def _legend(doc: ReportPdf, box: _Box, categories: Sequence[str]) -> None:
     x = box.x
     for category in categories:
-        doc.pdf.set_fill_color(*CATEGORY_COLOURS.get(category, _OTHER))
+        doc.pdf.set_fill_color(*colour(category))
         doc.pdf.rect(x, box.y + box.h + 4.8, 2.5, 2.5, style="F")
         _text(doc, x + 3.2, box.y + box.h + 7, category)
         x += 6 + 1.3 * len(category)
