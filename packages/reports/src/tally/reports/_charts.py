@@ -101,10 +101,13 @@ def hourly_packs(doc: ReportPdf, hours: Sequence[HourFigures]) -> None:
         left = box.x + n * step + step * 0.15
         good = box.h * hour.good_packs / top
         other = box.h * (hour.total_packs - hour.good_packs) / top
-        pdf.set_fill_color(*_BAR)
-        pdf.rect(left, box.y + box.h - good, step * 0.7, good, style="F")
-        pdf.set_fill_color(*CATEGORY_COLOURS["equipment failure"])
-        pdf.rect(left, box.y + box.h - good - other, step * 0.7, other, style="F")
+        # An hour without packs draws nothing (a zero-height rectangle would show a hairline).
+        if good > 0:
+            pdf.set_fill_color(*_BAR)
+            pdf.rect(left, box.y + box.h - good, step * 0.7, good, style="F")
+        if other > 0:
+            pdf.set_fill_color(*CATEGORY_COLOURS["equipment failure"])
+            pdf.rect(left, box.y + box.h - good - other, step * 0.7, other, style="F")
     _done(doc, box)
 
 
@@ -139,18 +142,27 @@ def hourly_weight(
         pdf.set_dash_pattern()
         _text(doc, MARGIN, y_of(value) + 1, f"{name} {fmt.grams(value)} g")
     step = _hour_labels(doc, box, hours)
-    points = [
-        (box.x + (n + 0.5) * step, y_of(mean)) for n, mean in enumerate(means) if mean is not None
-    ]
     pdf.set_draw_color(*_BAR)
     pdf.set_line_width(0.4)
-    if len(points) > 1:
-        pdf.polyline(points)
+    points: list[tuple[float, float]] = []
+    # One line per run of weighed hours: an hour without packs breaks it.
+    for n, mean in enumerate([*means, None]):
+        if mean is not None:
+            points.append((box.x + (n + 0.5) * step, y_of(mean)))
+            continue
+        if len(points) > 1:
+            pdf.polyline(points)
+        _dots(doc, points)
+        points = []
+    pdf.set_line_width(0.2)
+    _done(doc, box)
+
+
+def _dots(doc: ReportPdf, points: Sequence[tuple[float, float]]) -> None:
+    pdf = doc.pdf
     pdf.set_fill_color(*_BAR)
     for x, y in points:
         pdf.rect(x - 0.6, y - 0.6, 1.2, 1.2, style="F")
-    pdf.set_line_width(0.2)
-    _done(doc, box)
 
 
 def _loss_steps(losses: OeeLosses) -> list[tuple[str, float]]:
