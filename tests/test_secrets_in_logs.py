@@ -41,6 +41,31 @@ async def exited(service: ServiceProcess, within: float = 60.0) -> int:
     return service.process.returncode
 
 
+async def _log_in_and_use_a_key(
+    client: httpx.AsyncClient, url: str, tenant: str, admin_token: str
+) -> list[str]:
+    """A user logs in (once with a wrong password), makes an API key and uses it; the
+    passwords, the session id and the key are returned, to be looked for in the logs."""
+    password, wrong = f"pw-{secrets.token_hex(8)}", f"wrong-{secrets.token_hex(8)}"
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    user = {"email": "ana@example.com", "name": "Ana", "role": "admin", "password": password}
+    added = await client.post(f"{url}/v1/admin/tenants/{tenant}/users", json=user, headers=admin)
+    assert added.status_code == 201, added.text
+    login = {"tenant": tenant, "email": "ana@example.com"}
+    refused = await client.post(f"{url}/v1/session", json={**login, "password": wrong})
+    assert refused.status_code == 401
+    session = await client.post(f"{url}/v1/session", json={**login, "password": password})
+    assert session.status_code == 200, session.text
+    cookie = session.headers["set-cookie"].partition(";")[0]
+    headers = {"Cookie": cookie, "X-CSRF-Token": session.json()["csrf_token"]}
+    made = await client.post(f"{url}/v1/keys", json={"name": "ERP"}, headers=headers)
+    assert made.status_code == 201, made.text
+    key = made.json()["key"]
+    used = await client.get(f"{url}/v1/keys", headers={"Authorization": f"Bearer {key}"})
+    assert used.status_code == 403  # a viewer key: refused, and logged as such
+    return [password, wrong, cookie.partition("=")[2], key.rpartition("_")[2]]
+
+
 async def test_no_secret_reaches_a_log_line(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,7 +78,7 @@ async def test_no_secret_reaches_a_log_line(
             monkeypatch.setenv(f"TALLY_DATABASE_PASSWORD_{role.upper()}", passwords[role])
     nats_password = f"nats-{secrets.token_hex(8)}"
     admin_token = f"admin-{secrets.token_hex(16)}"
-    (_, _), machine_token = next(iter(pipeline.tokens.items()))
+    (tenant, _), machine_token = next(iter(pipeline.tokens.items()))
     hidden = [*passwords.values(), nats_password, admin_token, machine_token]
     env = {
         "TALLY_NATS_URL": pipeline.nats_url.replace("nats://", f"nats://probe:{nats_password}@"),
@@ -76,6 +101,7 @@ async def test_no_secret_reaches_a_log_line(
             await client.get(
                 f"{api.url}/v1/admin/tenants", headers={"Authorization": f"Bearer {token}"}
             )
+        hidden += await _log_in_and_use_a_key(client, api.url, tenant, admin_token)
     services.stop_all()
     # Start-ups that fail: NATS and PostgreSQL unreachable, with the passwords in their URLs.
     closed = free_port()

@@ -65,6 +65,12 @@ _SEED = (
     " VALUES ($1, 'cw-1', '-infinity', 'l1')",
     "INSERT INTO article_versions (tenant, article, valid_from, nominal_g, t1_g, t2_g,"
     " ideal_rate_ppm) VALUES ($1, 'salami-100', '-infinity', 100, 95.5, 91, 120)",
+    "INSERT INTO users (tenant, email, name, role, password_hash)"
+    " VALUES ($1, 'ana@example.com', 'Ana', 'admin', '$argon2id$v=19$m=65536,t=3,p=4$x$y')",
+    "INSERT INTO user_sessions (session_sha256, tenant, email, csrf_token, expires_at)"
+    " VALUES (sha256(convert_to($1, 'UTF8')), $1, 'ana@example.com', 'c', now() + interval '1h')",
+    "INSERT INTO api_keys (key_id, tenant, name, role, secret_sha256, created_by)"
+    " VALUES (substr(md5($1), 1, 16), $1, 'ERP', 'viewer', sha256(convert_to($1, 'UTF8')), 'x')",
     "INSERT INTO telemetry_messages (tenant, machine, boot_id, seq, ts, historical, signals)"
     " VALUES ($1, 'cw-1', 'b1', 1, $2, false, 6)",
     "INSERT INTO counter_samples (tenant, machine, name, ts, value, boot_id, seq)"
@@ -241,3 +247,17 @@ async def _attempt(
         return f"{type(error).__name__}: {error}"
     finally:
         await transaction.rollback()
+
+
+async def test_the_login_limits_are_reached_only_through_their_functions(
+    owner: Connection,
+) -> None:
+    # login_failures spans tenants (an address trying many), so it has no tenant column and no
+    # policy: no application role may touch it but through 0011's SECURITY DEFINER functions.
+    roles = await application_roles(owner)
+    granted = await owner.fetch(
+        "SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) AND has_table_privilege("
+        "oid, 'login_failures', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')",
+        sorted(roles),
+    )
+    assert [row["rolname"] for row in granted] == []

@@ -50,7 +50,10 @@ def test_the_workspaces_handlers_agree_with_their_endpoints() -> None:
     outcome = _steps.endpoints(load_workspace(ROOT))
 
     assert outcome.errors == []
-    assert outcome.summary == "14 endpoints of 2 services"
+    # Counted from the services, so that a new endpoint does not need this line edited.
+    declared = sum(len(s.service.endpoints) for s in load_workspace(ROOT).services)
+    assert declared >= 14
+    assert outcome.summary == f"{declared} endpoints of 2 services"
 
 
 def test_a_handler_expecting_a_decoded_upload_where_the_gateway_hands_bytes_fails(

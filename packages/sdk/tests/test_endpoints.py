@@ -17,6 +17,7 @@ import msgspec
 import pytest
 
 from tally.sdk import (
+    FORM,
     PUBLIC,
     AdminCaller,
     AdminToken,
@@ -210,7 +211,7 @@ ADD = Endpoint(
     "/v1/items",
     add,
     auth=PUBLIC,
-    body=Body(Item, media_types=["application/json", "application/msgpack"]),
+    body=Body(Item, media_types=["application/json", "application/msgpack", FORM]),
     response=Item,
     status=201,
     headers={"Cache-Control": "no-store"},
@@ -342,6 +343,31 @@ async def test_a_body_is_read_as_json_or_msgpack(running: Shop) -> None:
     assert (as_json.status_code, as_json.json()) == (201, {"name": "salami", "count": 2})
     assert as_json.headers["cache-control"] == "no-store"
     assert (as_msgpack.status_code, as_msgpack.json()) == (201, {"name": "ham", "count": 0})
+
+
+async def test_a_form_body_is_read_into_the_struct(running: Shop) -> None:
+    as_form = await running.client.post("/v1/items", data={"name": "ham & eggs", "count": "3"})
+
+    assert (as_form.status_code, as_form.json()) == (201, {"name": "ham & eggs", "count": 3})
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [(b"name=x&count=many", "count"), (b"name=x&cuont=1", "cuont"), (b"count=1", "name")],
+)
+async def test_a_bad_form_is_422_naming_the_field(running: Shop, body: bytes, field: str) -> None:
+    response = await running.client.post("/v1/items", content=body, headers={"Content-Type": FORM})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+
+
+@pytest.mark.parametrize("body", [b"name=x&name=y", b"name=\xff"])
+async def test_an_unreadable_form_is_400(running: Shop, body: bytes) -> None:
+    response = await running.client.post("/v1/items", content=body, headers={"Content-Type": FORM})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "malformed"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from packages.sdk.tests.test_endpoints import ENDPOINTS, Deps
-from tally.sdk import OpenApiInfo, openapi_document
+from tally.sdk import FORM, OpenApiInfo, openapi_document
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +55,12 @@ def test_a_body_in_two_media_types_with_its_limit(document: dict[str, Any]) -> N
 
     assert add["description"] == "Bodies up to 200 bytes."
     content = add["requestBody"]["content"]
-    assert set(content) == {"application/json", "application/msgpack"}
+    assert set(content) == {"application/json", "application/msgpack", FORM}
     assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/Item"}
     assert set(add["responses"]) == {"201", "400", "413", "415", "422", "503"}
     assert add["responses"]["201"]["headers"]["Cache-Control"]["description"] == "always no-store"
     assert add["responses"]["400"]["description"] == (
-        "The body is not well-formed JSON or MessagePack."
+        "The body is not well-formed JSON or MessagePack or form fields."
     )
 
 

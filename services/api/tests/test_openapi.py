@@ -4,23 +4,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tally.accounts import Accounts
 from tally.api.admin import ApiDeps
-from tally.api.service import service
+from tally.api.service import REGISTRY_ENDPOINTS, service
 from tally.registry import Registry
-from tally.sdk import Secret, openapi_document
+from tally.sdk import AnyEndpoint, Secret, openapi_document
 
+TENANT_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}, {"userSession": []}]
 SERVED_BEFORE = Path(__file__).with_name("openapi_served.json")
 _PUTS = ("", "/sites/{site}", "/lines/{line}", "/machines/{machine}", "/articles/{article}")
 
 
-def _document(max_body_bytes: int = 65_536) -> dict[str, Any]:
+def _document(
+    max_body_bytes: int = 65_536, endpoints: Sequence[AnyEndpoint[ApiDeps]] = REGISTRY_ENDPOINTS
+) -> dict[str, Any]:
     deps = ApiDeps(
-        registry=Registry.__new__(Registry), admin_token=Secret("x"), max_body_bytes=max_body_bytes
+        registry=Registry.__new__(Registry),
+        admin_token=Secret("x"),
+        max_body_bytes=max_body_bytes,
+        accounts=Accounts.__new__(Accounts),
     )
-    document = openapi_document(service.endpoints, deps, service.openapi, service.name)
+    document = openapi_document(endpoints, deps, service.openapi, service.name)
     served: dict[str, Any] = json.loads(json.dumps(document))  # as served: JSON
     return served
 
@@ -59,11 +67,14 @@ def test_a_request_body_is_its_record_less_the_path_ids() -> None:
 
 
 def test_every_operation_needs_the_admin_token_and_answers_problems() -> None:
-    document = _document()
+    document = _document(endpoints=service.endpoints)
 
     for endpoint in service.endpoints:
         described = document["paths"][endpoint.openapi_path][endpoint.method.lower()]
-        assert described["security"] == [{"adminToken": []}]
+        if endpoint.path.startswith("/v1/admin"):
+            assert described["security"] == [{"adminToken": []}]
+        elif endpoint.path != "/v1/session" or endpoint.method != "POST":
+            assert described["security"] in ([{"userSession": []}], TENANT_SECURITY)
         assert "401" in described["responses"]
         # Every route needs the database, so every one can be 503.
         assert "Retry-After" in described["responses"]["503"]["headers"]

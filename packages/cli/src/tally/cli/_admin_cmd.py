@@ -18,6 +18,11 @@ article versions:
     tally admin machine move alpenwerk l1-cw --line l2 --at 2025-06-02T06:00+02:00
     tally admin article version alpenwerk salami-100 --from 2025-07-01T00:00Z --nominal-g 100 \\
         --ideal-rate 120 --price-per-kg 15.9
+
+Who may see the figures (see `_admin_accounts`): users and API keys of a tenant:
+
+    tally admin user add alpenwerk ana@alpenwerk.example --name Ana --role admin
+    tally admin key create alpenwerk --name ERP           # prints the key once
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any, TypeVar
 import asyncpg
 import msgspec
 
-from tally.cli import _admin_figures
+from tally.cli import _admin_accounts, _admin_figures
 from tally.cli._endpoints import endpoints
 from tally.registry import Article, Line, Machine, Registry, RegistryError, Site, Tenant
 from tally.sdk import Database
@@ -135,6 +140,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _admin_figures.add_article_verbs(article_verbs, _runner)
     _admin_figures.add_parsers(kinds, _runner)
+    _admin_accounts.add_parsers(kinds)
     token = kinds.add_parser("token", help="machine tokens").add_subparsers(required=True)
     issue = token.add_parser("issue", help="issue a new token (earlier ones are revoked)")
     issue.add_argument("tenant")

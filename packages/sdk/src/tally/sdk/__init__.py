@@ -61,7 +61,7 @@ from tally.sdk._consumer import Consumer, Envelope, by_tenant
 from tally.sdk._copies import Copy, copy_into
 from tally.sdk._database import Database, Tx
 from tally.sdk._dead_letters import DeadLetter, dead_letters
-from tally.sdk._endpoint import AnyEndpoint, Body, Endpoint, Payload
+from tally.sdk._endpoint import FORM, AnyEndpoint, Body, Endpoint, Payload
 from tally.sdk._errors import (
     BrokerFull,
     BrokerUnavailable,
@@ -124,6 +124,7 @@ from tally.sdk._topics import Stream, StreamLimits, Topic
 
 __all__ = [
     "DEAD_LETTER_STREAM",
+    "FORM",
     "PUBLIC",
     "STORABLE_TEXT",
     "TOKEN_HASH_BYTES",

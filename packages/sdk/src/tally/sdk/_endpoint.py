@@ -41,6 +41,8 @@ R = TypeVar("R", default=None)
 
 JSON = "application/json"
 MSGPACK = ("application/msgpack", "application/x-msgpack")
+# An HTML form's own encoding, for a page's <form method=post> (a login form) without script.
+FORM = "application/x-www-form-urlencoded"
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _PARAMETER = re.compile(r"\{(\w+)(?::(\w+))?\}")
 _CONVERTERS = frozenset({"str", "path", "int"})
@@ -58,7 +60,8 @@ class Payload:
 class Body(Generic[B]):
     """How an endpoint reads its body into a `B`.
 
-    `media_types`: JSON, and MessagePack where listed (415 for any other Content-Type).
+    `media_types`: JSON, and MessagePack or FORM (an HTML form's fields, for a Struct of
+    plain fields) where listed (415 for any other Content-Type).
     `merge_path`: the body is the record less the ids the path gives (PUT /tenants/{tenant}
     with {"name": ...} makes a Tenant); it may repeat a path id, never contradict it.
     `schema`: for a `Payload` body, the type the bytes must hold (for the document).
@@ -76,9 +79,13 @@ class Body(Generic[B]):
         advice: str | None = None,
         too_large: str = "",
     ) -> None:
-        unknown = [m for m in media_types if m != JSON and m not in MSGPACK]
+        unknown = [m for m in media_types if m not in (JSON, FORM) and m not in MSGPACK]
         if unknown or not media_types:
-            raise ContractError(f"body media types {unknown or '[]'}: use JSON and MessagePack")
+            raise ContractError(
+                f"body media types {unknown or '[]'}: use JSON, MessagePack and FORM"
+            )
+        if FORM in media_types and (kind is Payload or merge_path or not _is_struct(kind)):
+            raise ContractError("a FORM body decodes into a Struct of its own (no Payload)")
         if kind is Payload and schema is None:
             raise ContractError("a Payload body needs `schema`: what its bytes must hold")
         if merge_path and not _is_struct(kind):

@@ -19,8 +19,8 @@ import msgspec
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
-from tally.sdk._body_formats import BodyFormat, json_body, msgpack_body
-from tally.sdk._endpoint import JSON, Body, Payload
+from tally.sdk._body_formats import BodyFormat, form_body, json_body, msgpack_body
+from tally.sdk._endpoint import FORM, JSON, Body, Payload
 from tally.sdk._problems import invalid, unsupported_media_type
 from tally.sdk._record_bodies import RecordBody
 from tally.sdk._request_bodies import invalid_from, read_body
@@ -70,6 +70,9 @@ class QueryReader:
             raise invalid_from(error, document) from None
 
 
+_FORMATS = {JSON: ("JSON", json_body), FORM: ("form", form_body)}
+
+
 class BodyReader:
     """The body, within `limit` bytes, in one of the declared media types."""
 
@@ -80,8 +83,7 @@ class BodyReader:
         self._record = RecordBody(body.kind, body.advice) if body.merge_path else None
         self._formats: dict[str, BodyFormat[Any] | None] = {}
         for media_type in body.media_types:
-            name = "JSON" if media_type == JSON else "MessagePack"
-            make = json_body if media_type == JSON else msgpack_body
+            name, make = _FORMATS.get(media_type, ("MessagePack", msgpack_body))
             undecoded = self._payload or self._record is not None
             advice = body.advice.format(name=name)
             self._formats[media_type] = None if undecoded else make(body.kind, advice=advice)

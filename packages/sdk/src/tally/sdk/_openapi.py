@@ -19,7 +19,7 @@ import msgspec
 
 from tally.sdk._answers import is_answer
 from tally.sdk._call import NoParams
-from tally.sdk._endpoint import JSON, AnyEndpoint
+from tally.sdk._endpoint import FORM, JSON, AnyEndpoint
 from tally.sdk._endpoint_routes import body_limit
 
 _REF = "#/components/schemas/{name}"
@@ -184,7 +184,8 @@ def _refusals(endpoint: AnyEndpoint[Any]) -> dict[int, str]:
         found[422] = _SDK_ANSWERS[422]
     if endpoint.body is not None:
         media = endpoint.body.media_types
-        formats = "JSON or MessagePack" if len(media) > 1 else "JSON"
+        names = {JSON: "JSON", FORM: "form fields"}
+        formats = " or ".join(dict.fromkeys(names.get(m, "MessagePack") for m in media))
         found[400] = f"The body is not well-formed {formats}."
         found[413] = _SDK_ANSWERS[413]
         found[415] = f"The Content-Type is not {' or '.join(dict.fromkeys(media))}."

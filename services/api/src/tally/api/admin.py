@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import asyncpg
 import msgspec
 
+from tally.accounts import Accounts
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
 from tally.api.problems import conflict, not_found
 from tally.api.queries import (
@@ -69,6 +70,9 @@ class ApiDeps:
     registry: Registry
     admin_token: Secret
     max_body_bytes: int
+    # Users, sessions and API keys (tally.accounts); cookies Secure unless on plain-http loopback.
+    accounts: Accounts
+    cookie_secure: bool = True
 
     def __repr__(self) -> str:
         # Deps end up in tracebacks; the token must not.

@@ -1,4 +1,5 @@
-"""The API: for now the tenant administration of platform administrators.
+"""The API: tenant administration for platform administrators, and the tenants' own users,
+sessions and API keys.
 
     GET    /v1/admin/tenants                                      every tenant
     GET    /v1/admin/tenants/{tenant}                             one tenant
@@ -8,8 +9,13 @@
     POST   /v1/admin/tenants/{tenant}/machines/{machine}/tokens   issue (shown once)
     DELETE /v1/admin/tenants/{tenant}/machines/{machine}/tokens   revoke all
     GET    /openapi.json                                          generated from the below
+    POST|GET|DELETE /v1/session, /v1/users…, /v1/keys…            see `account_endpoints`
+    /v1/admin/tenants/{tenant}/users…, /keys…                     see `account_endpoints`
+    /v1/admin/tenants/{tenant}/{…plans|settings|…roles|…moves|article-versions…}
+                                                                  see `figure_inputs`
 
-Every endpoint needs ``Authorization: Bearer <TALLY_API_ADMIN_TOKEN>``. Each request works in
+Every /v1/admin endpoint needs ``Authorization: Bearer <TALLY_API_ADMIN_TOKEN>``; the tenants'
+own endpoints a session or an API key of the tenant (`tally.api.callers`). Each request works in
 transactions scoped to the tenant in its path, so row-level security holds here too. A PUT's
 body is its record less the ids in the path (`Body(..., merge_path=True)`).
 """
@@ -18,8 +24,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from tally.api import admin
+from tally.accounts import Accounts, LoginLimits, SessionTerms
+from tally.api import account_endpoints, admin, figure_inputs
 from tally.api.admin import ApiDeps
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
 from tally.api.settings import ApiSettings
@@ -71,7 +79,8 @@ ADMIN = AdminToken(
 _TENANT = "/v1/admin/tenants/{tenant}"
 _TOKENS = f"{_TENANT}/machines/{{machine}}/tokens"
 
-ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
+# The registry's administration (the endpoints the hand-written document described).
+REGISTRY_ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
     Endpoint(
         "GET", "/v1/admin/tenants", admin.list_tenants, auth=ADMIN, response=Tenants,
         summary="Every tenant", errors=_answers(401, 503),
@@ -138,14 +147,31 @@ ENDPOINTS: list[AnyEndpoint[ApiDeps]] = [
         summary="Revoke every token of the machine", errors=_answers(*_READ),
     ),
 ]  # fmt: skip
+ENDPOINTS = [
+    *REGISTRY_ENDPOINTS,
+    *account_endpoints.endpoints(ADMIN),
+    *figure_inputs.endpoints(ADMIN, _max_body),
+]
 
 
 @asynccontextmanager
 async def api_deps(runtime: DatabaseRuntime, settings: ApiSettings) -> AsyncIterator[ApiDeps]:
+    terms = SessionTerms(
+        lifetime=timedelta(hours=settings.session_hours),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+    )
+    limits = LoginLimits(
+        per_user=settings.login_user_limit,
+        per_address=settings.login_address_limit,
+        window=timedelta(minutes=settings.login_window_minutes),
+        lock=timedelta(minutes=settings.login_lock_minutes),
+    )
     yield ApiDeps(
         registry=Registry(runtime.database),
         admin_token=settings.admin_token,
         max_body_bytes=settings.max_body_bytes,
+        accounts=Accounts(runtime.database, terms, limits),
+        cookie_secure=settings.cookie_secure,
     )
 
 

@@ -19,6 +19,17 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True):
     admin_token: Secret
     # Registry entries are a few hundred bytes; anything this large is a mistake.
     max_body_bytes: Annotated[int, msgspec.Meta(gt=0)] = 64 * 1024
+    # Session cookies are `Secure` (sent over HTTPS only). Off only for a demo over plain HTTP
+    # on the loopback interface (TALLY_API_COOKIE_SECURE=false), which browsers trust.
+    cookie_secure: bool = True
+    # A session lasts at most this long, and ends sooner when unused for the idle time.
+    session_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)] = 12
+    session_idle_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 30
+    # Failed logins per user and per source address within the window, then a lockout.
+    login_user_limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
+    login_address_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
+    login_window_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 15
+    login_lock_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 15
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < _SHORTEST_TOKEN:

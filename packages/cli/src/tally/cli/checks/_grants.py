@@ -54,6 +54,24 @@ _RAW = (
 _SERIES_KEYS = ("tally_series_key(text,text,text)", "tally_machine_key(text,text)")
 # The scheduler's claims and horizons (0010): platform bookkeeping of every service with a
 # database, no tenant data; runs are inserted, renewed, finished and pruned.
+# Users, sessions and API keys (0011): users and keys are disabled or revoked, never deleted;
+# sessions end by deletion. The four functions answer what comes before the tenant is known
+# (whose session, whose key) and keep the login limits, whose table nobody else may touch.
+_ACCOUNTS = {
+    "users": "SELECT, INSERT, UPDATE",
+    "api_keys": "SELECT, INSERT, UPDATE",
+    "user_sessions": "SELECT, INSERT, UPDATE, DELETE",
+}
+_ACCOUNT_FUNCTIONS = dict.fromkeys(
+    (
+        "tally_session(bytea,integer)",
+        "tally_api_key(text)",
+        "tally_login_wait(text[])",
+        "tally_login_failed(text,integer,integer,integer)",
+        "tally_login_succeeded(text)",
+    ),
+    "EXECUTE",
+)
 _SCHEDULES = dict.fromkeys(
     ("tally_schedule_runs", "tally_schedule_horizons"), "SELECT, INSERT, UPDATE, DELETE"
 )
@@ -65,9 +83,11 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **dict.fromkeys(_REGISTRY, "SELECT, INSERT, UPDATE, DELETE"),
             **dict.fromkeys(_RAW, "SELECT"),
             **_SCHEDULES,
+            **_ACCOUNTS,
         },
         functions={
             "tally_tenants()": "EXECUTE",
+            **_ACCOUNT_FUNCTIONS,
             # Consumers with a ledger make the days of late data on demand (0010).
             "tally_ensure_partitions(date,date)": "EXECUTE",
             **dict.fromkeys(_SERIES_KEYS, "EXECUTE"),
