@@ -185,7 +185,7 @@ async def test_an_open_days_report_is_provisional_and_not_stored(
     base = f"/v1/lines/l1/days/{DAY}"
     pdf = await tenant_key.client.get(f"{base}/report.pdf")
     assert 'filename="report-l1-2026-03-02-provisional.pdf"' in pdf.headers["content-disposition"]
-    assert "version" not in _text(pdf.content).split("\n")[3]
+    assert "provisional (not a stored version; figures may still change)" in _text(pdf.content)
     assert (await tenant_key.client.get(f"{base}/reports")).json()["versions"] == []
 
 

@@ -57,7 +57,10 @@ def _in_order(site: SiteDay, lines: Sequence[LineDay]) -> list[LineDay]:
 
 def _stamp(produced_at: datetime, version: int | None) -> str:
     made = f"produced {produced_at.isoformat(timespec='seconds')}"
-    return made if version is None else f"version {version}, {made}"
+    if version is None:
+        # Not a stored version: the api serves these for days not closed yet.
+        return f"provisional (not a stored version; figures may still change), {made}"
+    return f"version {version}, {made}"
 
 
 def completeness_text(completeness: Completeness) -> str:
