@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from tally.api.report_schedules import SiteDayKey, closing_slots
+from tally.accounts import Accounts
+from tally.api.admin import ApiDeps
+from tally.api.report_production import Reports
+from tally.api.report_schedules import SiteDayKey, closing_days, closing_slots, recheck_days
 from tally.calendar import SiteCalendar
+from tally.registry import Registry
+from tally.reports.testing import DayBook
+from tally.sdk import Database, ScheduledRun, Secret, Slot
 
 BERLIN = SiteCalendar("Europe/Berlin", time(6), None)
 GRACE = timedelta(minutes=30)
@@ -38,3 +44,15 @@ def test_a_window_holds_only_the_days_that_close_in_it() -> None:
     [slot] = closing_slots("t", "s", late, timedelta(hours=2), due, due + timedelta(days=1))
     assert slot.value.day == date(2026, 3, 2)
     assert slot.due == datetime(2026, 3, 4, 5, 0, tzinfo=UTC)  # 22:00 EST + 2 h
+
+
+async def test_an_api_whose_report_schedules_are_off_produces_no_days() -> None:
+    # A database never connected: asking it anything would fail the test.
+    reports = Reports(database=Database.__new__(Database), days=DayBook(), scheduled=False)
+    deps = ApiDeps(
+        registry=Registry.__new__(Registry), admin_token=Secret("x" * 24), max_body_bytes=1,
+        accounts=Accounts.__new__(Accounts), reports=reports,
+    )  # fmt: skip
+    now = datetime.now(UTC)
+    assert await closing_days(deps, now - timedelta(days=7), now) == []
+    await recheck_days(deps, ScheduledRun(Slot("now", now, now), 1))

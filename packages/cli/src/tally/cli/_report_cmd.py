@@ -154,7 +154,13 @@ async def _embedded(found: Endpoints, request: ReportRequest, pdf: bool, csv: bo
         )
         try:
             # The api refuses to start without an administrators' token; this run needs none.
-            api = services.start("api", extra={"TALLY_API_ADMIN_TOKEN": secrets.token_urlsafe(32)})
+            # Its schedules stay off: producing every site's closed days is the deployed
+            # api's work, not this command's.
+            extra = {
+                "TALLY_API_ADMIN_TOKEN": secrets.token_urlsafe(32),
+                "TALLY_API_REPORT_SCHEDULES": "false",
+            }
+            api = services.start("api", extra=extra)
             await services.wait_ready(api)
             return await fetch(api.url, key, request, pdf=pdf, csv=csv)
         finally:

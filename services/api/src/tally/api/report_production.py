@@ -49,6 +49,9 @@ class Reports:
     # Closed days this recent are checked for late data (a new version when figures changed).
     recheck: timedelta = timedelta(days=2)
     clock: Callable[[], datetime] = utc_now
+    # False: the schedules leave closed days to the api's other processes (an api started
+    # to serve one report, by `tally report`, should not produce every site's days).
+    scheduled: bool = True
 
     def closed(self, end: datetime) -> bool:
         return self.clock() >= end + self.grace

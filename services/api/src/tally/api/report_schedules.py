@@ -77,7 +77,10 @@ def closing_slots(
 
 async def closing_days(deps: ApiDeps, since: datetime, until: datetime) -> list[Slot[SiteDayKey]]:
     """The slots of `close-days`: every site's production days that close in (since, until]."""
-    return [] if deps.reports is None else await _site_days(deps.reports, since, until)
+    reports = deps.reports
+    if reports is None or not reports.scheduled:
+        return []
+    return await _site_days(reports, since, until)
 
 
 async def produce_day(reports: production.Reports, key: SiteDayKey) -> None:
@@ -101,7 +104,7 @@ async def close_day(deps: ApiDeps, run: ScheduledRun[SiteDayKey]) -> None:
 
 async def recheck_days(deps: ApiDeps, run: ScheduledRun[datetime]) -> None:
     reports = deps.reports
-    if reports is None:
+    if reports is None or not reports.scheduled:
         return
     now = reports.clock()
     for slot in await _site_days(reports, now - reports.recheck, now):

@@ -180,6 +180,7 @@ async def api_deps(runtime: DatabaseRuntime, settings: ApiSettings) -> AsyncIter
         days=ApiFigureDays(snapshots),
         grace=timedelta(minutes=settings.report_grace_minutes),
         recheck=timedelta(days=settings.report_recheck_days),
+        scheduled=settings.report_schedules,
     )
     yield ApiDeps(
         registry=Registry(runtime.database),

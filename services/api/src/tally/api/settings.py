@@ -37,6 +37,9 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True):
     # after it ends; closed days this recent are checked for late data every 30 minutes.
     report_grace_minutes: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] = 30
     report_recheck_days: Annotated[int, msgspec.Meta(ge=1, le=31)] = 2
+    # False: this process serves reports but never produces closed days on its schedule
+    # (`tally report` starts such an api for one report).
+    report_schedules: bool = True
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < _SHORTEST_TOKEN:
