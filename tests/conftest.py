@@ -25,7 +25,7 @@ from .faults.report import (  # noqa: F401
 )
 
 # The suite's split over pytest-xdist workers.
-from .workers import pytest_xdist_make_scheduler  # noqa: F401
+from .workers import pytest_collection_modifyitems, pytest_xdist_make_scheduler  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
