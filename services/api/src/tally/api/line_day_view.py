@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from tally import figures
+import tally.figures as figures
 from tally.api.hour_lots import HourWeights, hour_weights
 from tally.api.line_summaries import good_packs
 from tally.api.places import LinePlace, SitePlace

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tally import figures
+import tally.figures as figures
 from tally.api.places import LinePlace
 from tally.contracts.figures import LineSummary
 from tally.registry import RegistrySnapshot
