@@ -173,6 +173,8 @@ async def test_a_line_day_holds_the_rolled_up_figures(
     line = msgspec.json.decode(answer.content, type=LineDay)
     # 50 minutes of a pack a second at the checkweigher, every 20th rejected.
     assert (line.good_packs, line.total_packs) == (2850, 3000)
+    # Round the clock at the article's 120 packs/min (a day of 23 or 25 h around DST).
+    assert line.plan_packs in (23 * 60 * 120, 24 * 60 * 120, 25 * 60 * 120)
     assert line.rejects == {"underweight": 150}
     assert line.kg == pytest.approx(2850 * 0.101)
     assert line.giveaway_pct == pytest.approx(0.01)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import tally.figures as figures
 from tally.api.hour_lots import HourWeights, hour_weights
-from tally.api.line_summaries import good_packs
+from tally.api.line_summaries import good_packs, plan_packs
 from tally.api.places import LinePlace, SitePlace
 from tally.contracts.figures import (
     ArticleDay,
@@ -87,6 +87,7 @@ async def line_day_view(
         timeline=timeline,
         losses=_losses(rolled, planned, ppt),
         weights=[_distribution(d) for d in distributions],
+        plan_packs=plan_packs(snapshot, line.line, day, weights),
     )
 
 
