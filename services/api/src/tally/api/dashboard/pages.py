@@ -115,6 +115,7 @@ async def site_page(deps: ApiDeps, call: Call[SessionCaller, NoParams, OverviewQ
         if call.query.day is None or call.query.day in days:
             shown = call.query.day or (max(days) if days else site.today(now.timestamp()).date)
             main = _live_cards(live, shown)
+            picker = Picker("/dashboard", picker.sites, site.site, shown)
             return _page(call.caller, site.name, main, picker, live=f"site:{site.site}")
         day = await site_day_view(tx, snapshot, site, call.query.day)
         title = f"{site.name} · {day.day.isoformat()}"
