@@ -69,6 +69,15 @@ async def _log_in(page: Page, base: str, tenant: str) -> None:
     await page.wait_for_url(f"{base}/dashboard**")
 
 
+async def _fits(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= await page.evaluate("window.innerWidth")
+    for target in await page.locator("header button, header select, header input").all():
+        box = await target.bounding_box()
+        assert box is not None
+        assert box["height"] >= 44
+
+
 async def test_log_in_see_the_figures_follow_them_live_and_log_out(
     plain_http_api: Api, browser: Browser, tenant: str, made: MadeProduction, screenshots: Path
 ) -> None:
@@ -107,6 +116,9 @@ async def test_log_in_see_the_figures_follow_them_live_and_log_out(
             figures["reject_pct"]
         )
 
+    # A tablet beside the line: nothing wider than the screen, buttons large enough to touch.
+    await _fits(page)
+
     await page.click('article[data-line="l1"] h2 a')
     await page.wait_for_url(f"{base}/dashboard/lines/l1**")
     charts = page.locator("svg.chart")
@@ -115,6 +127,9 @@ async def test_log_in_see_the_figures_follow_them_live_and_log_out(
         # Every chart has marks: bars, weights, states, stops, losses.
         assert await charts.nth(index).locator("rect").count() > 0
     await page.screenshot(path=str(screenshots / "line-day.png"), full_page=True)
+    await page.set_viewport_size({"width": 768, "height": 1024})  # portrait
+    await _fits(page)
+    await page.set_viewport_size({"width": 1024, "height": 768})
 
     # New data is stored and rolled up: the open page shows it without a reload.
     headline = page.locator('.headline [data-field="total_packs"]')

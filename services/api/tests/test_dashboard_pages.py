@@ -3,6 +3,8 @@ its own sites and lines (another tenant's id is the same 404 as none), files are
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -79,3 +81,23 @@ async def test_another_tenants_site_or_line_is_404(
     answer = await user_session.client.get(path)
     assert answer.status_code == 404, answer.text
     assert "Their line" not in answer.text
+
+
+async def test_the_event_stream_ends_with_its_session(
+    api: Api, tenant: str, user_session: Caller
+) -> None:
+    await _plant(api, tenant)
+    events: list[str] = []
+    async with (
+        asyncio.timeout(30),
+        user_session.client.stream("GET", "/dashboard/events?follow=site:p1") as stream,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        async for line in stream.aiter_lines():
+            events.append(line)
+            if line == "event: ready":
+                ended = await user_session.client.delete("/v1/session")
+                assert ended.status_code == 204, ended.text
+    # The stream ended by itself (the loop ran out) once the session was gone.
+    assert "event: ready" in events

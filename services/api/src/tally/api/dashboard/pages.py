@@ -213,6 +213,11 @@ async def _changes(
     yield Event("following", event="ready", retry=2000)
     while True:
         await asyncio.sleep(deps.live_seconds)
+        # A stream lives no longer than its session (logout, expiry, a disabled user): the
+        # browser's reconnection then meets the 401 and the page goes to the login page. (An
+        # open page counts as use, so it keeps its session from idling out; the lifetime holds.)
+        if await deps.accounts.session(call.caller.session_hash) is None:
+            return
         now = await call.database().transaction(fingerprint, readonly=True)
         if now != last:
             last = now
