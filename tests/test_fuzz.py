@@ -243,11 +243,55 @@ def _url(operation: Operation, values: dict[str, str]) -> str:
     return _PARAMETER.sub(lambda m: quote(values[m.group(1)], safe=""), operation.path)
 
 
+# Bodies with rules no JSON Schema states, so that a body valid by the document may be 422.
+_RULES_BEYOND_THE_DOCUMENT = {
+    # The shifts must fit in the site's production day (from its day start).
+    "/v1/admin/tenants/{tenant}/sites/{site}/plans",
+    # A state rule must name something (a model, names, a mode or sub-states).
+    "/v1/admin/tenants/{tenant}/settings",
+}
+
+
+def _tenant_credentials(fleet: Fleet) -> tuple[dict[str, str], dict[str, str]]:
+    """An admin API key of the fleet's tenant, and a session of an admin user of it (cookie and
+    CSRF token), for the tenants' own endpoints."""
+    client = fleet.api.client
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    base = f"/v1/admin/tenants/{fleet.tenant}"
+    made = client.post(f"{base}/keys", json={"name": "fuzz", "role": "admin"}, headers=admin)
+    assert made.status_code == 201, made.text
+    password = "fuzz " + "p" * 20
+    user = {"email": "fuzz@example.com", "name": "Fuzz", "role": "admin", "password": password}
+    assert client.post(f"{base}/users", json=user, headers=admin).status_code == 201
+    login = {"tenant": fleet.tenant, "email": user["email"], "password": password}
+    session = client.post("/v1/session", json=login)
+    assert session.status_code == 200, session.text
+    cookie = session.headers["set-cookie"].partition(";")[0]
+    return (
+        {"Authorization": f"Bearer {made.json()['key']}"},
+        {"Cookie": cookie, "X-CSRF-Token": session.json()["csrf_token"]},
+    )
+
+
 def test_the_api_answers_every_request_without_a_server_error(fleet: Fleet) -> None:
     target = fleet.api
     document = target.document
     operations = [op for op in _operations(document) if op.path != "/openapi.json"]
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    key, session = _tenant_credentials(fleet)
+
+    def credentials(operation: Operation) -> tuple[dict[str, str], set[int]]:
+        """Whom the operation takes, and what a request valid by the document may get besides
+        done, not found and conflict: a made-up login is refused (or rate-limited), and a
+        fuzzed logout ends the session the other /v1/session requests use."""
+        if operation.path in _RULES_BEYOND_THE_DOCUMENT:
+            return admin, {422}
+        if operation.path.startswith("/v1/admin"):
+            return admin, set()
+        if operation.path == "/v1/session":
+            return session, {401, 429}
+        return key, set()
+
     tenants = [fleet.tenant, *fleet.other_tenants]
     parameters = {
         name: st.sampled_from(pool(document_values(schema, document), 50))
@@ -269,9 +313,10 @@ def test_the_api_answers_every_request_without_a_server_error(fleet: Fleet) -> N
         content = data.draw(bodies[operation.path], "body") if operation.body else None
         # Valid by the document: done, or a tenant or parent that does not exist yet.
         body = b"" if content is None else msgspec.json.encode(content)
-        headers = {**admin, "Content-Type": "application/json"}
+        who, refusals = credentials(operation)
+        headers = {**who, "Content-Type": "application/json"}
         response = target.send(operation.method, _url(operation, values), body, headers)
-        _check_answer(response, {200, 201, 204, 404, 409})
+        _check_answer(response, {200, 201, 204, 404, 409} | refusals)
         if response.status_code == 404:  # an entry that does not exist, never an unknown route
             assert response.json()["field"] != "path", response.text
         declared = _declared(document, operation.path, operation.method)
@@ -284,7 +329,7 @@ def test_the_api_answers_every_request_without_a_server_error(fleet: Fleet) -> N
             body, media = b"", data.draw(st.sampled_from(["application/json", "text/plain"]))
             if content is not None:
                 body, media = data.draw(hostile_body(content), "hostile body")
-            headers = {**admin, "Content-Type": media}
+            headers = {**who, "Content-Type": media}
             response = target.send(operation.method, _url(operation, hostile), body, headers)
             # A hostile path segment may match no route at all: 404, or 405.
             _check_answer(response, declared | {404, 405})
@@ -301,7 +346,9 @@ def test_every_admin_route_refuses_all_but_the_admin_token_and_changes_nothing(
     fleet: Fleet,
 ) -> None:
     target = fleet.api
-    operations = [op for op in _operations(target.document) if op.path != "/openapi.json"]
+    # The admin routes; the tenants' own refuse the same tokens (a machine's, a made-up one) but
+    # are fuzzed with their own credentials above.
+    operations = [op for op in _operations(target.document) if op.path.startswith("/v1/admin")]
     headers: dict[str, Callable[[], dict[str, str]]] = {
         "none": dict,
         "wrong": lambda: {"Authorization": "Bearer " + "z" * 40},

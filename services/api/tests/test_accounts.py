@@ -326,6 +326,16 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
 ]  # fmt: skip
 
 
+async def test_a_password_or_email_postgresql_cannot_store_is_4xx(user_session: Caller) -> None:
+    # A lone surrogate is unreadable JSON (400); a NUL breaks the email's pattern (422).
+    for body, status in [
+        (rb'{"email": "a@example.com", "name": "A", "password": "\ud800 long enough"}', 400),
+        (rb'{"email": "a\u0000@example.com", "name": "A", "password": "long enough!"}', 422),
+    ]:
+        response = await user_session.client.post("/v1/users", content=body, headers=JSON)
+        assert response.status_code == status, response.text
+
+
 @pytest.mark.parametrize(("method", "path", "body", "field"), BAD_BODIES)
 async def test_bad_input_is_4xx_naming_the_field_and_never_echoes_a_password(
     user_session: Caller, method: str, path: str, body: Any, field: str
@@ -347,6 +357,8 @@ async def test_bad_logins_are_4xx(api: Api) -> None:
             {"content": b"tenant=a&tenant=b", "headers": {"Content-Type": FORM}},
             {"content": b"\xff\xfe", "headers": {"Content-Type": FORM}},
             {"content": b"x", "headers": {"Content-Type": "text/plain"}},
+            {"content": rb'{"tenant": "a", "email": "x", "password": "\ud800"}', "headers": JSON},
+            {"content": rb'{"tenant": "a", "email": "\u0000", "password": "x"}', "headers": JSON},
         ]
         for kwargs in attempts:
             response = await anonymous.post("/v1/session", **kwargs)
@@ -355,6 +367,7 @@ async def test_bad_logins_are_4xx(api: Api) -> None:
 
 
 FORM = "application/x-www-form-urlencoded"
+JSON = {"Content-Type": "application/json"}
 
 
 async def test_no_secret_reaches_logs_or_answers(

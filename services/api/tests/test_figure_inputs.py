@@ -56,7 +56,7 @@ async def test_plans_are_set_listed_and_removed(api: Api, tenant: str) -> None:
     )
     assert (too_long.status_code, too_long.json()["field"]) == (422, "plan.shifts[0].hours")
     missing = await api.client.put(f"{base}/sites/nowhere/plans", json={"plan": PLAN})
-    assert (missing.status_code, missing.json()["field"]) == (422, "site")
+    assert (missing.status_code, missing.json()["field"]) == (404, "site")
     await _ok(await api.client.delete(f"{plans}?from=2025-07-01"), 204)
     assert len((await _ok(await api.client.get(plans)))["plans"]) == 1
 
@@ -79,7 +79,9 @@ async def test_line_roles_moves_and_versions(api: Api, tenant: str) -> None:
     saved = await _ok(await api.client.put(f"{base}/lines/l1/roles", json=roles))
     assert saved == {"tenant": tenant, "line": "l1", **roles}
     wrong = await api.client.put(f"{base}/lines/l1/roles", json={"constraint_machine": "xx"})
-    assert wrong.status_code == 422
+    assert (wrong.status_code, wrong.json()["field"]) == (409, "constraint_machine")
+    no_line = await api.client.put(f"{base}/lines/l9/roles", json={})
+    assert (no_line.status_code, no_line.json()["field"]) == (404, "line")
 
     at = "2025-06-02T06:00:00+02:00"
     moves = f"{base}/machines/tf/moves"
@@ -105,7 +107,7 @@ async def test_line_roles_moves_and_versions(api: Api, tenant: str) -> None:
     assert [v["nominal_g"] for v in listed] == [200, 150]
     assert listed[1]["t1_g"] is not None
     missing = await api.client.put(f"{base}/article-versions/nope", json=body)
-    assert missing.status_code == 409
+    assert (missing.status_code, missing.json()["field"]) == (404, "article")
     await _ok(await api.client.delete(versions, params={"from": "2025-07-01T00:00:00Z"}), 204)
     assert len((await _ok(await api.client.get(versions)))["versions"]) == 1
 

@@ -14,7 +14,17 @@ A library for the api service and `tally admin user|key`; the tables are 0011_ac
 from tally.accounts._accounts import Accounts, LoginLimits, SessionTerms, StartedSession
 from tally.accounts._errors import AccountError, AccountExists, LoginLimited, LoginRefused
 from tally.accounts._passwords import LONGEST_PASSWORD, SHORTEST_PASSWORD, check_password
-from tally.accounts._records import ApiKey, Email, KeyId, Name, NewKey, Role, SessionView, User
+from tally.accounts._records import (
+    ApiKey,
+    Email,
+    KeyId,
+    Name,
+    NewKey,
+    Password,
+    Role,
+    SessionView,
+    User,
+)
 
 __all__ = [
     "LONGEST_PASSWORD",
@@ -30,6 +40,7 @@ __all__ = [
     "LoginRefused",
     "Name",
     "NewKey",
+    "Password",
     "Role",
     "SessionTerms",
     "SessionView",

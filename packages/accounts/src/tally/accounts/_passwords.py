@@ -30,6 +30,10 @@ def check_password(password: str) -> None:
             f"a password has {SHORTEST_PASSWORD} to {LONGEST_PASSWORD} characters",
             field="password",
         )
+    try:
+        password.encode()
+    except UnicodeEncodeError:
+        raise AccountError("a password is text: no lone surrogates", field="password") from None
 
 
 async def hash_password(password: str) -> str:
@@ -54,6 +58,7 @@ def _verify(stored: str | None, password: str) -> bool:
     try:
         # verify() returns True or raises; the dummy's match is nobody's.
         _HASHER.verify(_NOBODY if stored is None else stored, password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
+        # UnicodeEncodeError: a lone surrogate, which no password set here holds.
         return False
     return stored is not None

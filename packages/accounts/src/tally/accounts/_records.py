@@ -18,8 +18,17 @@ class Role(enum.StrEnum):
     VIEWER = "viewer"  # read only
 
 
-# The login name; stored lower-cased. Deliberately loose: the mail server is the judge.
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+# The login name; stored lower-cased. Deliberately loose: the mail server is the judge. No NUL
+# or lone surrogate, which PostgreSQL cannot store (see STORABLE_TEXT).
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3, max_length=254, pattern=r"^[^@\s\x00\ud800-\udfff]+@[^@\s\x00\ud800-\udfff]+$"
+    ),
+]
+# A password as an answer's document describes it: the limits are checked by
+# `check_password`, not by the decoder, whose refusals echo the value.
+Password = Annotated[str, msgspec.Meta(extra_json_schema={"minLength": 10, "maxLength": 1024})]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)]
 KeyId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{16}$")]
 

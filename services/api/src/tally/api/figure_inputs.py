@@ -25,8 +25,8 @@ import msgspec
 
 from tally.api.admin import ApiDeps, _require_tenant, _save
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
-from tally.api.problems import not_found
-from tally.api.queries import machine_by_id
+from tally.api.problems import conflict, not_found
+from tally.api.queries import Exists, article_exists, line_exists, machine_exists, site_exists
 from tally.calendar import ShiftPlan
 from tally.registry import (
     ArticleVersion,
@@ -40,6 +40,7 @@ from tally.sdk import (
     AdminCaller,
     AdminToken,
     AnyEndpoint,
+    Bound,
     Call,
     Endpoint,
     NoParams,
@@ -122,8 +123,9 @@ class FromTime(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 async def list_plans(deps: ApiDeps, call: Call[AdminCaller, SitePath]) -> Plans:
-    tenant = await _existing(call.database_for(call.path.tenant), call.path.tenant)
-    return Plans(plans=await deps.registry.plans(tenant, call.path.site))
+    path = call.path
+    await _existing(call.database_for(path.tenant), path.tenant, site=path.site)
+    return Plans(plans=await deps.registry.plans(path.tenant, path.site))
 
 
 async def put_plan(
@@ -132,21 +134,22 @@ async def put_plan(
     path, body = call.path, call.body
     plan = SitePlan(tenant=path.tenant, site=path.site, plan=body.plan, valid_from=body.valid_from)
     database = call.database_for(path.tenant)
-    await _existing(database, path.tenant)
-    await _save(database, deps.registry.put_plan(plan), objection=("site", path.site))
+    await _existing(database, path.tenant, site=path.site)
+    # The registry's one objection left: the plan does not fit the site's production day.
+    await _save(database, deps.registry.put_plan(plan), objection=("plan", None))
     return plan
 
 
 async def remove_plan(deps: ApiDeps, call: Call[AdminCaller, SitePath, FromDay]) -> None:
-    database = call.database_for(call.path.tenant)
-    await _existing(database, call.path.tenant)
-    write = deps.registry.remove_plan(call.path.tenant, call.path.site, call.query.valid_from)
-    await _save(database, write)
+    path = call.path
+    database = call.database_for(path.tenant)
+    await _existing(database, path.tenant, site=path.site)
+    await _save(database, deps.registry.remove_plan(path.tenant, path.site, call.query.valid_from))
 
 
 async def get_settings(deps: ApiDeps, call: Call[AdminCaller, TenantPath]) -> FigureSettings:
-    tenant = await _existing(call.database_for(call.path.tenant), call.path.tenant)
-    return await deps.registry.settings(tenant)
+    await _existing(call.database_for(call.path.tenant), call.path.tenant)
+    return await deps.registry.settings(call.path.tenant)
 
 
 async def put_settings(
@@ -169,14 +172,23 @@ async def put_line_roles(
         end_of_line_machine=body.end_of_line_machine,
     )
     database = call.database_for(path.tenant)
-    await _existing(database, path.tenant)
+    named = {
+        field: machine
+        for field, machine in (
+            ("constraint_machine", body.constraint_machine),
+            ("end_of_line_machine", body.end_of_line_machine),
+        )
+        if machine is not None
+    }
+    await _existing(database, path.tenant, line=path.line, machines_named=named)
     await _save(database, deps.registry.put_line_roles(roles), objection=("line", path.line))
     return roles
 
 
 async def list_moves(deps: ApiDeps, call: Call[AdminCaller, MachinePath]) -> Moves:
-    tenant = await _existing(call.database_for(call.path.tenant), call.path.tenant)
-    spans = await deps.registry.memberships(tenant, call.path.machine)
+    path = call.path
+    await _existing(call.database_for(path.tenant), path.tenant, machine=path.machine)
+    spans = await deps.registry.memberships(path.tenant, path.machine)
     return Moves(moves=[Move(line=m.line, valid_from=_instant(m.start)) for m in spans])
 
 
@@ -196,14 +208,15 @@ async def move_machine(
 async def remove_move(deps: ApiDeps, call: Call[AdminCaller, MachinePath, AtTime]) -> None:
     path = call.path
     database = call.database_for(path.tenant)
-    await _existing(database, path.tenant)
+    await _existing(database, path.tenant, machine=path.machine)
     write = deps.registry.remove_move(path.tenant, path.machine, call.query.at)
     await _save(database, write, parent=("machine", path.machine))
 
 
 async def list_versions(deps: ApiDeps, call: Call[AdminCaller, ArticlePath]) -> Versions:
-    tenant = await _existing(call.database_for(call.path.tenant), call.path.tenant)
-    terms = await deps.registry.article_versions(tenant, call.path.article)
+    path = call.path
+    await _existing(call.database_for(path.tenant), path.tenant, article=path.article)
+    terms = await deps.registry.article_versions(path.tenant, path.article)
     return Versions(
         versions=[
             Version(
@@ -232,31 +245,50 @@ async def put_version(
         price_per_kg=body.price_per_kg,
     )
     database = call.database_for(path.tenant)
-    await _existing(database, path.tenant)
+    await _existing(database, path.tenant, article=path.article)
     write = deps.registry.put_article_version(version)
-    await _save(database, write, parent=("article", path.article))
+    await _save(database, write, parent=("article", path.article), objection=("nominal_g", None))
     return version
 
 
 async def remove_version(deps: ApiDeps, call: Call[AdminCaller, ArticlePath, FromTime]) -> None:
     path = call.path
     database = call.database_for(path.tenant)
-    await _existing(database, path.tenant)
+    await _existing(database, path.tenant, article=path.article)
     write = deps.registry.remove_article_version(path.tenant, path.article, call.query.valid_from)
     await _save(database, write, parent=("article", path.article))
 
 
-async def _existing(database: ScopedDatabase, tenant: str, *, machine: str | None = None) -> str:
-    """The tenant, which must exist (404), and so must `machine` when given."""
+async def _existing(
+    database: ScopedDatabase,
+    tenant: str,
+    *,
+    machines_named: dict[str, str] | None = None,
+    **in_path: str,
+) -> None:
+    """404 unless the tenant and what the path names of it (site=, line=, machine=, article=)
+    exist; 409 unless the machines the body names (field → machine) exist."""
 
     async def work(tx: Tx) -> None:
         await _require_tenant(tx, tenant)
-        if machine is not None and await tx.fetch_optional(machine_by_id(tenant, machine)) is None:
-            detail = f"machine {machine!r} of tenant {tenant!r} does not exist; create it first"
-            raise not_found(detail, "machine", machine)
+        for kind, value in in_path.items():
+            if not (await tx.fetch_one(_EXISTS[kind](tenant, value))).found:
+                detail = f"{kind} {value!r} of tenant {tenant!r} does not exist; create it first"
+                raise not_found(detail, kind, value)
+        for field, machine in (machines_named or {}).items():
+            if not (await tx.fetch_one(machine_exists(tenant, machine))).found:
+                detail = f"machine {machine!r} of tenant {tenant!r} does not exist; create it first"
+                raise conflict(detail, field, machine)
 
     await database.transaction(work, readonly=True)
-    return tenant
+
+
+_EXISTS: dict[str, Callable[[str, str], Bound[Exists]]] = {
+    "site": site_exists,
+    "line": line_exists,
+    "machine": machine_exists,
+    "article": article_exists,
+}
 
 
 def _instant(t: float) -> datetime | None:
@@ -272,12 +304,13 @@ def endpoints(
 ) -> list[AnyEndpoint[ApiDeps]]:
     """Every endpoint of this module; `admin` is the service's administrators' scheme."""
     base = "/v1/admin/tenants/{tenant}"
-    tenant = {404: "The tenant in the path does not exist."}
+    tenant = {404: "The tenant (or the entry in the path) does not exist; `field` names it."}
     named = {
-        404: "The tenant (or machine) in the path does not exist.",
-        409: "The line or article named does not exist; create it first.",
-        422: "A value breaks its constraint, or the site, line or machine named does not "
-        "exist; `field` names it.",
+        404: "The tenant, or the site, line, machine or article in the path, does not exist; "
+        "`field` names it.",
+        409: "A line or machine named in the body does not exist; create it first.",
+        422: "A value breaks its constraint (a plan that does not fit the site's production "
+        "day, a state rule that would match every state); `field` names it.",
     }
     return [
         Endpoint(

@@ -116,6 +116,26 @@ def machine_by_id(tenant: str, machine: str) -> None: ...
 def articles_of_tenant(tenant: str) -> None: ...
 
 
+class Exists(msgspec.Struct, frozen=True):
+    found: bool
+
+
+@query(Exists, "SELECT EXISTS (SELECT FROM sites WHERE tenant = $1 AND site = $2) AS found")
+def site_exists(tenant: str, site: str) -> None: ...
+
+
+@query(Exists, "SELECT EXISTS (SELECT FROM lines WHERE tenant = $1 AND line = $2) AS found")
+def line_exists(tenant: str, line: str) -> None: ...
+
+
+@query(Exists, "SELECT EXISTS (SELECT FROM machines WHERE tenant = $1 AND machine = $2) AS found")
+def machine_exists(tenant: str, machine: str) -> None: ...
+
+
+@query(Exists, "SELECT EXISTS (SELECT FROM articles WHERE tenant = $1 AND article = $2) AS found")
+def article_exists(tenant: str, article: str) -> None: ...
+
+
 # --- the figures' places: a tenant's sites and lines with their calendars' zone ------------
 
 

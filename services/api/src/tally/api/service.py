@@ -1,4 +1,5 @@
-"""The API: for now the tenant administration of platform administrators.
+"""The API: tenant administration for platform administrators, and the tenants' own users,
+sessions and API keys.
 
     GET    /v1/admin/tenants                                      every tenant
     GET    /v1/admin/tenants/{tenant}                             one tenant
@@ -8,8 +9,13 @@
     POST   /v1/admin/tenants/{tenant}/machines/{machine}/tokens   issue (shown once)
     DELETE /v1/admin/tenants/{tenant}/machines/{machine}/tokens   revoke all
     GET    /openapi.json                                          generated from the below
+    POST|GET|DELETE /v1/session, /v1/users…, /v1/keys…            see `account_endpoints`
+    /v1/admin/tenants/{tenant}/users…, /keys…                     see `account_endpoints`
+    /v1/admin/tenants/{tenant}/{…plans|settings|…roles|…moves|article-versions…}
+                                                                  see `figure_inputs`
 
-Every endpoint needs ``Authorization: Bearer <TALLY_API_ADMIN_TOKEN>``. Each request works in
+Every /v1/admin endpoint needs ``Authorization: Bearer <TALLY_API_ADMIN_TOKEN>``; the tenants'
+own endpoints a session or an API key of the tenant (`tally.api.callers`). Each request works in
 transactions scoped to the tenant in its path, so row-level security holds here too. A PUT's
 body is its record less the ids in the path (`Body(..., merge_path=True)`).
 """

@@ -10,6 +10,7 @@ in X-CSRF-Token with every change.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import msgspec
 
@@ -17,7 +18,7 @@ from tally.accounts import LoginLimited, LoginRefused, Role, SessionView
 from tally.api.admin import ApiDeps
 from tally.api.callers import SESSION, SessionCaller
 from tally.registry import TenantId
-from tally.sdk import Anonymous, Call, File, NoParams, Problem, Rejected
+from tally.sdk import STORABLE_TEXT, Anonymous, Call, File, NoParams, Problem, Rejected
 
 _log = logging.getLogger("tally.api.sessions")
 
@@ -26,7 +27,7 @@ class Login(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     """Who logs in. The password has no declared limits, so that no refusal ever echoes it."""
 
     tenant: TenantId
-    email: str
+    email: Annotated[str, msgspec.Meta(max_length=254, pattern=STORABLE_TEXT)]
     password: str
 
 

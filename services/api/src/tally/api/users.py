@@ -21,6 +21,7 @@ from tally.accounts import (
     KeyId,
     Name,
     NewKey,
+    Password,
     Role,
     User,
 )
@@ -55,7 +56,7 @@ class NewUser(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     email: Email
     name: Name
     role: Role = Role.VIEWER
-    password: str
+    password: Password
 
 
 class UserChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -69,7 +70,7 @@ class UserChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 class NewPassword(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A new password (10 to 1024 characters); every session of the user ends."""
 
-    password: str
+    password: Password
 
 
 class KeyRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
