@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page, expect
 
 from services.api.tests.conftest import PASSWORD, Api, add_user, hosted_api
 from services.api.tests.made_production import MadeProduction
-from services.api.tests.test_figures_api import _plant
+from services.api.tests.test_figures_api import _an_hour_ago, _plant
 from tally.api.dashboard.formats import count, ratio
 from tally.api.service import service
 from tally.sdk import Database
@@ -83,7 +83,7 @@ async def test_log_in_see_the_figures_follow_them_live_and_log_out(
 ) -> None:
     api = plain_http_api
     base = str(api.client.base_url).rstrip("/")
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=90)
+    start = _an_hour_ago()
     await made.run(start, 60, held=10)
     other = f"{tenant}x"
     await add_user(api, other, "them@example.com", "viewer")

@@ -157,8 +157,16 @@ async def made(
 
 
 def _an_hour_ago() -> datetime:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    return now - timedelta(minutes=90)
+    """A start 90 minutes back whose next 70 minutes lie in one production day (06:00 Berlin)."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=90)
+    day = ZoneInfo("Europe/Berlin")
+
+    def name(t: datetime) -> object:
+        return (t.astimezone(day) - timedelta(hours=6)).date()
+
+    while name(start) != name(start + timedelta(minutes=70)):
+        start -= timedelta(minutes=30)
+    return start
 
 
 async def test_a_line_day_holds_the_rolled_up_figures(
@@ -206,7 +214,8 @@ async def test_hours_and_lots_carry_the_weighings(
 ) -> None:
     start = _an_hour_ago()
     await made.run(start, 60, held=10)
-    since = start.isoformat().replace("+00:00", "Z")
+    # Buckets are those starting in [from, to): the hour holding `start` began before it.
+    since = (start - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     until = (start + timedelta(hours=2)).isoformat().replace("+00:00", "Z")
     hours = await tenant_key.client.get(
         f"/v1/lines/l1/production?from={since}&to={until}&bucket=hour&limit=1"
