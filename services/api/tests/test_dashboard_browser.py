@@ -1,47 +1,36 @@
-"""The dashboard in a real headless Chromium (Debian's /usr/bin/chromium, driven by
-Playwright): log in, the overview's figures are the API's, the line's charts are drawn,
-another tenant's line is a 404, logout ends the session. Screenshots go to docs/screenshots/.
+"""The dashboard in a real headless Chromium (Debian's chromium, driven by Playwright: the
+SDK's `browser` fixture, which fails rather than skips under CI): log in with the keyboard,
+the overview's figures are the API's, the line's charts are drawn, new data shows up without
+a reload, another tenant's line is a 404, logout ends the session.
 
-Chromium missing: skipped on a developer's machine, a failure in CI (CI set).
+`TALLY_SCREENSHOTS=docs/screenshots uv run pytest -n 0 services/api/tests/test_dashboard_browser.py`
+renews the README's screenshots; otherwise they go to the test's temporary folder.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from services.api.tests.conftest import PASSWORD, Api, add_user, hosted_api
 from services.api.tests.made_production import MadeProduction
-from services.api.tests.test_figures_api import _plant
+from services.api.tests.test_figures_api import _an_hour_ago, _plant
 from tally.api.dashboard.formats import count, ratio
 from tally.api.service import service
 from tally.sdk import Database
 from tally.sdk.testing import LoginUrl
 
-CHROMIUM = os.environ.get("TALLY_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parents[3] / "docs" / "screenshots"
-
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is missing ({CHROMIUM}); .ci/run installs it")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+def screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("TALLY_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -80,12 +69,21 @@ async def _log_in(page: Page, base: str, tenant: str) -> None:
     await page.wait_for_url(f"{base}/dashboard**")
 
 
+async def _fits(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= await page.evaluate("window.innerWidth")
+    for target in await page.locator("header button, header select, header input").all():
+        box = await target.bounding_box()
+        assert box is not None
+        assert box["height"] >= 44
+
+
 async def test_log_in_see_the_figures_follow_them_live_and_log_out(
-    plain_http_api: Api, browser: Browser, tenant: str, made: MadeProduction
+    plain_http_api: Api, browser: Browser, tenant: str, made: MadeProduction, screenshots: Path
 ) -> None:
     api = plain_http_api
     base = str(api.client.base_url).rstrip("/")
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=90)
+    start = _an_hour_ago()
     await made.run(start, 60, held=10)
     other = f"{tenant}x"
     await add_user(api, other, "them@example.com", "viewer")
@@ -96,8 +94,12 @@ async def test_log_in_see_the_figures_follow_them_live_and_log_out(
     page = await browser.new_page(viewport={"width": 1024, "height": 768})  # a tablet
 
     await _log_in(page, base, tenant)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "site-overview.png"), full_page=True)
+    # The keyboard alone: the first Tab reaches the skip link, which moves focus to the figures.
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.className") == "skip"
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "main"
+    await page.screenshot(path=str(screenshots / "site-overview.png"), full_page=True)
 
     # The overview's figures are the API's, as the API's own session reads them.
     live = await page.evaluate(
@@ -114,6 +116,9 @@ async def test_log_in_see_the_figures_follow_them_live_and_log_out(
             figures["reject_pct"]
         )
 
+    # A tablet beside the line: nothing wider than the screen, buttons large enough to touch.
+    await _fits(page)
+
     await page.click('article[data-line="l1"] h2 a')
     await page.wait_for_url(f"{base}/dashboard/lines/l1**")
     charts = page.locator("svg.chart")
@@ -121,7 +126,10 @@ async def test_log_in_see_the_figures_follow_them_live_and_log_out(
     for index in range(await charts.count()):
         # Every chart has marks: bars, weights, states, stops, losses.
         assert await charts.nth(index).locator("rect").count() > 0
-    await page.screenshot(path=str(SCREENSHOTS / "line-day.png"), full_page=True)
+    await page.screenshot(path=str(screenshots / "line-day.png"), full_page=True)
+    await page.set_viewport_size({"width": 768, "height": 1024})  # portrait
+    await _fits(page)
+    await page.set_viewport_size({"width": 1024, "height": 768})
 
     # New data is stored and rolled up: the open page shows it without a reload.
     headline = page.locator('.headline [data-field="total_packs"]')
@@ -141,4 +149,4 @@ async def test_log_in_see_the_figures_follow_them_live_and_log_out(
     await page.wait_for_url(f"{base}/login**")
     await page.goto(f"{base}/dashboard")
     assert "/login" in page.url  # the session has ended
-    await page.screenshot(path=str(SCREENSHOTS / "login.png"))
+    await page.screenshot(path=str(screenshots / "login.png"))

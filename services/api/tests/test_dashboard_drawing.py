@@ -16,6 +16,7 @@ from tally.contracts.figures import (
     HourFigures,
     LineDay,
     LineSummary,
+    LiveLine,
     MachineDay,
     OeeLosses,
     TimelineSpan,
@@ -159,3 +160,18 @@ def test_a_page_has_a_skip_link_and_labelled_pickers() -> None:
     assert '<label for="site-picker">' in html
     assert '<label for="day-picker">' in html
     assert '<meta name="csrf-token" content="t0ken">' in html
+
+
+def test_a_live_line_names_its_state_beside_its_colour() -> None:
+    summary = LineSummary(
+        line="l1", name="Line 1", good_packs=1, total_packs=1, plan_packs=None, kg=0.1,
+        giveaway_pct=None, reject_pct=None, oee=None, availability=None, performance=None,
+        quality=None, completeness=1.0,
+    )  # fmt: skip
+    live = LiveLine(
+        site="p1", line="l1", name="Line 1", state="Held", category="equipment_failure",
+        since=START, day=date(2026, 3, 2), figures=summary, updated_at=START,
+    )  # fmt: skip
+    html = overview([summary], date(2026, 3, 2), [live])
+    assert 'class="state cat-equipment_failure"' in html
+    assert 'Held <span class="category">equipment failure since 06:00</span>' in html

@@ -14,7 +14,7 @@ import pytest
 
 from services.api.tests.conftest import Api, Caller, add_user, login
 from services.api.tests.made_production import MadeProduction
-from tally.contracts.figures import LineDay, Live, Production, SiteDay, Sites
+from tally.contracts.figures import Compliance, LineDay, Live, Production, SiteDay, Sites
 from tally.sdk import Database
 from tally.sdk.testing import LoginUrl
 
@@ -157,8 +157,16 @@ async def made(
 
 
 def _an_hour_ago() -> datetime:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    return now - timedelta(minutes=90)
+    """A start 90 minutes back whose next 70 minutes lie in one production day (06:00 Berlin)."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=90)
+    day = ZoneInfo("Europe/Berlin")
+
+    def name(t: datetime) -> object:
+        return (t.astimezone(day) - timedelta(hours=6)).date()
+
+    while name(start) != name(start + timedelta(minutes=70)):
+        start -= timedelta(minutes=30)
+    return start
 
 
 async def test_a_line_day_holds_the_rolled_up_figures(
@@ -173,6 +181,8 @@ async def test_a_line_day_holds_the_rolled_up_figures(
     line = msgspec.json.decode(answer.content, type=LineDay)
     # 50 minutes of a pack a second at the checkweigher, every 20th rejected.
     assert (line.good_packs, line.total_packs) == (2850, 3000)
+    # Round the clock at the article's 120 packs/min (a day of 23 or 25 h around DST).
+    assert line.plan_packs in (23 * 60 * 120, 24 * 60 * 120, 25 * 60 * 120)
     assert line.rejects == {"underweight": 150}
     assert line.kg == pytest.approx(2850 * 0.101)
     assert line.giveaway_pct == pytest.approx(0.01)
@@ -197,3 +207,41 @@ async def test_a_line_day_holds_the_rolled_up_figures(
     assert production.status_code == 200, production.text
     minutes = msgspec.json.decode(production.content, type=Production)
     assert sum(b.total_packs for b in minutes.buckets) == 3000
+
+
+async def test_hours_and_lots_carry_the_weighings(
+    made: MadeProduction, user_session: Caller, tenant_key: Caller
+) -> None:
+    start = _an_hour_ago()
+    await made.run(start, 60, held=10)
+    # Buckets are those starting in [from, to): the hour holding `start` began before it.
+    since = (start - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    until = (start + timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+    hours = await tenant_key.client.get(
+        f"/v1/lines/l1/production?from={since}&to={until}&bucket=hour&limit=1"
+    )
+    assert hours.status_code == 200, hours.text
+    first = msgspec.json.decode(hours.content, type=Production)
+    assert len(first.buckets) == 1
+    assert first.next is not None  # a second page
+    following = await tenant_key.client.get(
+        "/v1/lines/l1/production",
+        params={"from": first.next.isoformat(), "to": until, "bucket": "hour"},
+    )
+    rest = msgspec.json.decode(following.content, type=Production)
+    buckets = first.buckets + rest.buckets
+    assert sum(b.total_packs for b in buckets) == 3000
+    assert sum(b.rejects for b in buckets) == 150
+    assert sum(b.kg for b in buckets) == pytest.approx(2850 * 0.101)
+    assert all(b.weighed for b in buckets)
+
+    lots = await user_session.client.get(
+        f"/v1/articles/salami-100/compliance?from={since}&to={until}"
+    )
+    assert lots.status_code == 200, lots.text
+    compliance = msgspec.json.decode(lots.content, type=Compliance)
+    assert {lot.machine for lot in compliance.lots} == {"l1-cw"}
+    assert sum(lot.packs for lot in compliance.lots) == 2850
+    # A lot of only rejected packs (the run's last second) has no verdict; the rest comply.
+    assert {lot.compliant for lot in compliance.lots if lot.packs} == {True}
+    assert {lot.line for lot in compliance.lots} == {"l1"}

@@ -1,8 +1,10 @@
 """`tally demo`: simulated packing lines of several tenants, through the real pipeline.
 
-NATS and PostgreSQL (embedded unless URLs are given) → migrate → provision the fleet → gateway
-and recorder as separate processes → the simulator uploads over HTTP as machines do → live
-progress → drain → summary (and `--report FILE` as JSON). Ctrl-C stops it the same way.
+NATS and PostgreSQL (embedded unless URLs are given) → migrate → provision the fleet → gateway,
+recorder, rollup and api as separate processes (the dashboard's URL and a demo login printed)
+→ the simulator uploads over HTTP as machines do → live progress → drain → summary (and
+`--report FILE` as JSON), and each line's production days as the API serves them. Ctrl-C stops
+it the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import msgspec
 
 from tally.cli._budgets import REGISTRY_RATE, fitted_rates
 from tally.cli._demo_counts import combined_stats, snapshot, summarise
+from tally.cli._demo_dashboard import admin_token, demo_login, line_days, render_line_days
 from tally.cli._demo_progress import Progress
 from tally.cli._migrate_cmd import migrate_database
 from tally.cli._paths import state_dir
@@ -80,17 +83,26 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
         share = {"TALLY_GATEWAY_RATE_SHARE": str(1 / options.workers)}
         gateway = services.start("gateway", workers=options.workers, extra=share)
         recorder = services.start("recorder", workers=options.workers)
-        await asyncio.gather(services.wait_ready(gateway), services.wait_ready(recorder))
+        rollup = services.start("rollup", workers=options.workers)
+        # Plain HTTP on the loopback: the session cookie cannot be `Secure` here.
+        token = admin_token()
+        api_env = {"TALLY_API_ADMIN_TOKEN": token, "TALLY_API_COOKIE_SECURE": "false"}
+        api = services.start("api", extra=api_env)
+        await asyncio.gather(*(services.wait_ready(s) for s in (gateway, recorder, rollup, api)))
         say(
             f"gateway {gateway.url} · metrics {gateway.ops_url}/metrics, "
             f"{recorder.ops_url}/metrics · logs in {state_dir() / 'logs'}"
         )
-        report = await _run(
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            say(str(await demo_login(client, api.url, token, tenant_ids[0])))
+        report, span = await _run(
             found, options, fleet, tokens, gateway=gateway, recorder=recorder, say=say
         )
+        figures = await _figures(api, rollup, token, tenant_ids, span, say)
     finally:
         services.stop_all()
     print(render(report))
+    print(figures)
     if options.report is not None:
         options.report.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
         say(f"report written to {options.report}")
@@ -106,7 +118,7 @@ async def _run(
     gateway: ServiceProcess,
     recorder: ServiceProcess,
     say: _Say,
-) -> DemoReport:
+) -> tuple[DemoReport, tuple[datetime, datetime]]:
     stop = _stop_on_signals(say)
     before = await snapshot(found, [tenant.id for tenant in fleet.tenants])
     # Accelerated time must lie in the past (machines cannot report the future): the run
@@ -147,7 +159,7 @@ async def _run(
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         wall = time.monotonic() - started
-        return await summarise(
+        report = await summarise(
             found,
             before,
             ran,
@@ -158,6 +170,31 @@ async def _run(
             services=[gateway, recorder],
             truth_files=_write_truths(ran),
         )
+        first = min((r.truth.start for r in ran), default=start.timestamp())
+        last = max((r.truth.end for r in ran), default=start.timestamp())
+        return report, (datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC))
+
+
+async def _figures(
+    api: ServiceProcess,
+    rollup: ServiceProcess,
+    token: str,
+    tenants: list[str],
+    span: tuple[datetime, datetime],
+    say: _Say,
+) -> str:
+    """Each line's production days, from the API once the rollup has caught up."""
+    async with httpx.AsyncClient(timeout=60.0) as client:
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        while time.monotonic() < deadline:
+            samples = await scrape(client, rollup.ops_url)
+            if total(samples, "tally_consumer_lag", consumer="rollup") == 0:
+                break
+            await asyncio.sleep(1.0)
+        else:
+            say(f"the rollup has not caught up in {_DRAIN_SECONDS:.0f} s; figures may be partial")
+        rows = await line_days(client, api.url, token, tenants, *span)
+    return "production days, from the API:\n" + render_line_days(rows)
 
 
 def _budgets(rates: dict[str, int], speed: float) -> str:

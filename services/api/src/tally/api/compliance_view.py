@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from tally import figures
+import tally.figures as figures
 from tally.api.ranges import Range
 from tally.contracts.figures import Compliance, LotVerdict
 from tally.registry import RegistrySnapshot

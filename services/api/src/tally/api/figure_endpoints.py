@@ -53,7 +53,8 @@ def endpoints(tenant: Auth[ApiDeps, Any]) -> list[AnyEndpoint[ApiDeps]]:
             "GET", "/v1/lines/{line}/production", figures_api.get_production, auth=tenant,
             params=LinePath, query=ProductionQuery, response=Production, headers=_NO_STORE,
             summary="A line's figures per minute, hour, shift or day over [from, to)",
-            description=f"One request spans at most: {_LIMITS}. `from` and `to` without an "
+            description="The buckets starting in [from, to) (an hour's, shift's or day's "
+            f"start may lie before `from`). One request spans at most: {_LIMITS}. `from` and `to` without an "
             "offset are the site's local time. Pages of `limit` buckets; `next` is the "
             "`from` of the following page.",
             errors={

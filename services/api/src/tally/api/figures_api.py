@@ -31,7 +31,7 @@ from tally.api.live_view import live_view
 from tally.api.places import line_of, site_of
 from tally.api.problems import not_found
 from tally.api.production_view import production_view
-from tally.api.queries import articles_of_tenant
+from tally.api.queries import article_exists, articles_of_tenant
 from tally.api.ranges import LONGEST, LONGEST_LOTS, bounded
 from tally.api.site_day_view import site_day_view
 from tally.api.site_list import sites_view, tenant_sites
@@ -117,8 +117,7 @@ async def get_compliance(
     within = bounded(call.query.from_, call.query.to, "UTC", LONGEST_LOTS, "compliance")
 
     async def work(tx: Tx) -> Compliance:
-        known = {a.article for a in await tx.fetch(articles_of_tenant(tenant))}
-        if article not in known:
+        if not (await tx.fetch_one(article_exists(tenant, article))).found:
             raise not_found(
                 f"article {article!r} does not exist in your tenant",
                 "article",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tally import figures
+import tally.figures as figures
 from tally.registry import RegistrySnapshot
 from tally.sdk import Tx
 

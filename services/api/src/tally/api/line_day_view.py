@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from tally import figures
+import tally.figures as figures
 from tally.api.hour_lots import HourWeights, hour_weights
-from tally.api.line_summaries import good_packs
+from tally.api.line_summaries import good_packs, plan_packs
 from tally.api.places import LinePlace, SitePlace
 from tally.contracts.figures import (
     ArticleDay,
@@ -87,6 +87,7 @@ async def line_day_view(
         timeline=timeline,
         losses=_losses(rolled, planned, ppt),
         weights=[_distribution(d) for d in distributions],
+        plan_packs=plan_packs(snapshot, line.line, day, weights),
     )
 
 

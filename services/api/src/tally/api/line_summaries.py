@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tally import figures
+import tally.figures as figures
 from tally.api.places import LinePlace
 from tally.contracts.figures import LineSummary
 from tally.registry import RegistrySnapshot
@@ -18,6 +18,27 @@ def good_packs(counted: float, weights: figures.LineDayWeights | None) -> int:
     if weights is not None and weights.packs > 0:
         return weights.accepted
     return round(counted)
+
+
+def plan_packs(
+    snapshot: RegistrySnapshot, line: str, day: date, weights: figures.LineDayWeights | None
+) -> int | None:
+    """What the line should make in the day: the planned time of the site's shift plan at the
+    ideal rate of the article it made most of (none before it weighed an article, or on a day
+    without planned time). The registry keeps no order book; this is the plan its shift plan
+    and articles imply."""
+    view = snapshot.line(line)
+    made = max(weights.articles, key=lambda a: a.packs, default=None) if weights else None
+    if view is None or made is None:
+        return None
+    span = view.site.calendar.day(day)
+    planned = view.site.calendar.planned_seconds(span.start, span.end)
+    terms = snapshot.article_at(made.article, span.start) or snapshot.article_at(
+        made.article, span.end
+    )
+    if terms is None or planned <= 0:
+        return None
+    return round(planned / 60 * terms.ideal_rate_ppm)
 
 
 async def line_summary(
@@ -37,7 +58,7 @@ async def line_summary(
         name=line.name,
         good_packs=good_packs(period.good_packs if period else 0.0, weights),
         total_packs=round(period.total_packs) if period else 0,
-        plan_packs=None,
+        plan_packs=plan_packs(snapshot, line.line, day, weights),
         kg=weights.kg if weights else 0.0,
         giveaway_pct=(
             weights.giveaway_pct / 100

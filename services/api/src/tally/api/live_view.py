@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from tally import figures
+import tally.figures as figures
 from tally.api.line_summaries import line_summary
 from tally.api.places import SitePlace
 from tally.contracts.figures import Live, LiveLine

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tally import figures
+import tally.figures as figures
 from tally.api.figure_paths import Bucket
 from tally.api.hour_lots import HourWeights, hour_weights
 from tally.api.places import LinePlace, SitePlace

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from tally import figures
+import tally.figures as figures
 from tally.api.line_summaries import line_summary
 from tally.api.places import SitePlace
 from tally.contracts.figures import SiteDay

@@ -14,6 +14,8 @@ copied from a template migrated once per session (a copy takes a fraction of mig
 `scratch_database_url` is an empty database of one test's own.
 `nats_cluster` is a three-node NATS cluster started for one test (always embedded: the test may
 kill its nodes).
+`browser` is a real headless Chromium of one test's own (the system's, driven by Playwright),
+`page` a page of it in a fresh context: for browser tests (see `_browser`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tally.sdk._errors import InfrastructureError
 from tally.sdk._infrastructure import Endpoints, infrastructure
 from tally.sdk._logins import owner_database_url, role_passwords, role_url
 from tally.sdk._nats_cluster import NatsCluster
+from tally.sdk.testing._browser import browser, page  # noqa: F401  (fixtures of this plugin)
 from tally.sdk.testing._login_urls import LoginUrl
 
 

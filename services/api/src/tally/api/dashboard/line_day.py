@@ -23,6 +23,7 @@ def _headline(day: LineDay) -> str:
     items = (
         ("Good packs", "good_packs", count(day.good_packs)),
         ("Total packs", "total_packs", count(day.total_packs)),
+        ("Plan", "plan_packs", count(day.plan_packs)),
         ("Rejects", "rejects", count(rejects)),
         ("Produced", "kg", kilograms(day.kg)),
         ("Giveaway", "giveaway_pct", ratio(day.giveaway_pct)),

@@ -20,11 +20,14 @@ def _state(line: LiveLine | None) -> str:
     if line is None:
         return ""
     category = line.category.replace(" ", "_")
+    words = line.category.replace("_", " ")
     since = f" since {line.since:%H:%M}" if line.since is not None else ""
+    # The state in words beside its colour (colour alone tells nothing to some readers).
+    named = "" if line.state == line.category else f"{text(line.state)} "
     return (
         f'<p class="state cat-{text(category)}" data-field="state">'
-        f'<span class="dot" aria-hidden="true"></span>{text(line.state)} '
-        f'<span class="category">({text(line.category.replace("_", " "))}){since}</span></p>'
+        f'<span class="dot" aria-hidden="true"></span>{named}'
+        f'<span class="category">{text(words)}{since}</span></p>'
     )
 
 

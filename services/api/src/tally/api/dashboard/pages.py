@@ -115,6 +115,7 @@ async def site_page(deps: ApiDeps, call: Call[SessionCaller, NoParams, OverviewQ
         if call.query.day is None or call.query.day in days:
             shown = call.query.day or (max(days) if days else site.today(now.timestamp()).date)
             main = _live_cards(live, shown)
+            picker = Picker("/dashboard", picker.sites, site.site, shown)
             return _page(call.caller, site.name, main, picker, live=f"site:{site.site}")
         day = await site_day_view(tx, snapshot, site, call.query.day)
         title = f"{site.name} · {day.day.isoformat()}"
@@ -212,6 +213,11 @@ async def _changes(
     yield Event("following", event="ready", retry=2000)
     while True:
         await asyncio.sleep(deps.live_seconds)
+        # A stream lives no longer than its session (logout, expiry, a disabled user): the
+        # browser's reconnection then meets the 401 and the page goes to the login page. (An
+        # open page counts as use, so it keeps its session from idling out; the lifetime holds.)
+        if await deps.accounts.session(call.caller.session_hash) is None:
+            return
         now = await call.database().transaction(fingerprint, readonly=True)
         if now != last:
             last = now
