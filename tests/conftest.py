@@ -24,6 +24,9 @@ from .faults.report import (  # noqa: F401
     pytest_sessionfinish,
 )
 
+# The suite's split over pytest-xdist workers.
+from .workers import pytest_collection_modifyitems, pytest_xdist_make_scheduler  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
 

@@ -1,7 +1,7 @@
 """The reconciliation table of the fault suite, written by `--faults-report=FILE`
 (with "=": given apart, an unknown option's value reads to pytest as a path to test).
 
-    uv run pytest -m faults --faults-report=docs/FAULTS.md
+    uv run pytest -m faults -n 0 --faults-report=docs/FAULTS.md
 
 The hooks below are imported by tests/conftest.py (pytest reads options and session hooks only
 from conftest files it loads at start-up). Each scenario adds its line through the
@@ -23,7 +23,8 @@ import pytest
 
 from .reconcile import Reconciliation
 
-COMMAND = "uv run pytest -m faults --faults-report=docs/FAULTS.md"
+# In one process (-n 0): each pytest-xdist worker would hold only its own scenarios' lines.
+COMMAND = "uv run pytest -m faults -n 0 --faults-report=docs/FAULTS.md"
 _OPTION = "--faults-report"
 
 
@@ -94,6 +95,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[REPORT] = FaultReport()
+    workers = config.getoption("numprocesses", None)
+    if config.getoption(_OPTION) is not None and workers not in (None, 0):
+        raise pytest.UsageError(
+            f"{_OPTION} needs the scenarios in one process: add -n 0 (each pytest-xdist "
+            "worker would write the table with only its own lines)"
+        )
 
 
 @pytest.hookimpl(wrapper=True)

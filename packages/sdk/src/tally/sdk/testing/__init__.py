@@ -7,7 +7,8 @@ TALLY_OWNER_DATABASE_URL. Its `login_url` fixture (a `LoginUrl`) gives the URL w
 service's role logs in to such a database. `TcpProxy` stands between a client and such a
 server, to cut it off without stopping it. The fixture `nats_cluster` gives a test a three-node
 NATS cluster of its own (`NatsCluster`: nodes can be killed and started again), for replicated
-streams and fault tests.
+streams and fault tests. `browser` and `page` give a test a real headless Chromium (the
+system's, driven by Playwright's async API) and a page of it in a fresh context.
 """
 
 from tally.sdk._dead_letters import DeadLetter, dead_letters
