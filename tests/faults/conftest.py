@@ -44,6 +44,9 @@ STREAM_LIMITS = StreamLimits(replicas=1, max_bytes=1024**3)
 class FaultServers:
     postgres: EmbeddedPostgres
     nats: EmbeddedNats
+    # A database at head that each scenario's database copies (CREATE DATABASE … TEMPLATE, a
+    # file copy instead of every migration); nobody connects to it.
+    template: str
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +60,10 @@ def fault_servers() -> Iterator[FaultServers]:
     ):
         statements = ("ALTER SYSTEM SET fsync = off", "SELECT pg_reload_conf()")
         asyncio.run(_execute(postgres.url, *statements))
-        yield FaultServers(postgres, nats)
+        template = "tally_faults_template"
+        asyncio.run(_execute(postgres.url, f'CREATE DATABASE "{template}"'))
+        asyncio.run(migrate(_database_url(postgres.url, template), ROOT / "db" / "migrations"))
+        yield FaultServers(postgres, nats, template)
 
 
 @pytest.fixture
@@ -71,29 +77,27 @@ async def fault_run(
     fault_servers: FaultServers, fault_report: ScenarioReport, tmp_path: Path
 ) -> AsyncIterator[FaultRun]:
     """A scenario on the fault suite's own NATS and PostgreSQL."""
-    async with open_fault_run(
-        fault_servers.postgres.url, fault_servers.nats.url, fault_report, tmp_path
-    ) as run:
+    async with open_fault_run(fault_servers, fault_servers.nats.url, fault_report, tmp_path) as run:
         yield run
 
 
 @contextlib.asynccontextmanager
 async def open_fault_run(
-    server_url: str,
+    servers: FaultServers,
     nats_url: str,
     report: ScenarioReport,
     folder: Path,
     limits: StreamLimits = STREAM_LIMITS,
 ) -> AsyncIterator[FaultRun]:
-    """A migrated, provisioned database of its own on `server_url`, the TELEMETRY stream of
-    `nats_url` emptied, services that declare the streams with `limits` and stop at the end,
-    and the load of two tenants."""
+    """A migrated, provisioned database of its own on the fault suite's PostgreSQL (a copy of
+    its template), the TELEMETRY stream of `nats_url` emptied, services that declare the
+    streams with `limits` and stop at the end, and the load of two tenants."""
     assert limits.max_bytes is not None, "the services' setting has no 'unbounded'"
     name = f"tally_faults_{secrets.token_hex(4)}"
-    await _execute(server_url, f'CREATE DATABASE "{name}"')
-    database_url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    server_url = servers.postgres.url
+    await _execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{servers.template}"')
+    database_url = _database_url(server_url, name)
     try:
-        await migrate(database_url, ROOT / "db" / "migrations")
         tokens = await provision(build_fleet(SEED, tenants=TENANTS), database_url)
         await fresh_telemetry(nats_url, limits)
         await _declare(nats_url, DEAD_LETTER_STREAM, limits)
@@ -120,6 +124,10 @@ async def open_fault_run(
             services.stop_all()
     finally:
         await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
 
 
 async def _declare(nats_url: str, stream: Stream, limits: StreamLimits) -> None:

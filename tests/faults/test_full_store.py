@@ -35,9 +35,7 @@ async def test_a_full_broker_store(
         EmbeddedNats(Path(folder)) as nats,
     ):
         limits = StreamLimits(replicas=1, max_bytes=STREAM_BYTES)
-        async with open_fault_run(
-            fault_servers.postgres.url, nats.url, fault_report, tmp_path, limits
-        ) as run:
+        async with open_fault_run(fault_servers, nats.url, fault_report, tmp_path, limits) as run:
             _, recorder = await run.start()
             async with run.load.running():
                 await run.flowing()

@@ -31,7 +31,7 @@ async def test_an_r3_cluster_losing_the_stream_leader(
     """Three NATS nodes, streams R3: kill -9 of the node leading TELEMETRY; 20 uploads are
     accepted by the two left; the node starts again on its store and catches up."""
     async with open_fault_run(
-        fault_servers.postgres.url,
+        fault_servers,
         nats_cluster.url,
         fault_report,
         tmp_path,

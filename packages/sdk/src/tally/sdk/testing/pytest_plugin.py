@@ -33,7 +33,7 @@ import pytest
 
 from tally.sdk._errors import InfrastructureError
 from tally.sdk._infrastructure import Endpoints, infrastructure
-from tally.sdk._logins import owner_database_url, role_passwords, role_url
+from tally.sdk._logins import OWNER_URL_VARIABLE, owner_database_url, role_passwords, role_url
 from tally.sdk._nats_cluster import NatsCluster
 from tally.sdk.testing._browser import browser, page  # noqa: F401  (fixtures of this plugin)
 from tally.sdk.testing._login_urls import LoginUrl
@@ -45,6 +45,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "the folder of numbered SQL migrations, relative to the rootdir (TALLY_MIGRATIONS wins)",
         default="db/migrations",
     )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pytest-xdist) runs one process when servers are given: each worker starts
+    embedded servers of its own, but given ones would be shared, and tests own the streams and
+    the roles of the servers they are given. None: xdist's own count."""
+    given = os.environ.get("TALLY_NATS_URL") or os.environ.get(OWNER_URL_VARIABLE)
+    return 0 if given else None
 
 
 @pytest.fixture(scope="session")
