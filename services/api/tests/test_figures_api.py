@@ -245,3 +245,23 @@ async def test_hours_and_lots_carry_the_weighings(
     # A lot of only rejected packs (the run's last second) has no verdict; the rest comply.
     assert {lot.compliant for lot in compliance.lots if lot.packs} == {True}
     assert {lot.line for lot in compliance.lots} == {"l1"}
+
+
+async def test_ranges_default_to_today_and_the_last_day(
+    made: MadeProduction, user_session: Caller
+) -> None:
+    start = _an_hour_ago()
+    await made.run(start, 60)
+    # The site's current production day, hour by hour (the production, 90 minutes back, is in
+    # it unless the day began since: then it is in the last 24 hours of lots).
+    today = await user_session.client.get("/v1/lines/l1/production")
+    assert today.status_code == 200, today.text
+    assert msgspec.json.decode(today.content, type=Production).bucket == "hour"
+    lots = await user_session.client.get("/v1/articles/salami-100/compliance")
+    assert lots.status_code == 200, lots.text
+    assert sum(lot.packs for lot in msgspec.json.decode(lots.content, type=Compliance).lots) > 0
+    # `from` alone: a day from it.
+    since = (start - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    day = await user_session.client.get(f"/v1/lines/l1/production?from={since}&bucket=minute")
+    minutes = msgspec.json.decode(day.content, type=Production)
+    assert sum(b.total_packs for b in minutes.buckets) == 3600

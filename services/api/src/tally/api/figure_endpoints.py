@@ -54,9 +54,10 @@ def endpoints(tenant: Auth[ApiDeps, Any]) -> list[AnyEndpoint[ApiDeps]]:
             params=LinePath, query=ProductionQuery, response=Production, headers=_NO_STORE,
             summary="A line's figures per minute, hour, shift or day over [from, to)",
             description="The buckets starting in [from, to) (an hour's, shift's or day's "
-            f"start may lie before `from`). One request spans at most: {_LIMITS}. `from` and `to` without an "
-            "offset are the site's local time. Pages of `limit` buckets; `next` is the "
-            "`from` of the following page.",
+            "start may lie before `from`); by default the site's current production day. "
+            f"One request spans at most: {_LIMITS}. `from` and `to` without an offset are the "
+            "site's local time. Pages of `limit` buckets; `next` is the `from` of the "
+            "following page.",
             errors={
                 404: "The tenant has no such line; `field` names it.",
                 422: "A bad `from`, `to`, `bucket` or `limit`, or a range longer than the "
@@ -67,8 +68,9 @@ def endpoints(tenant: Auth[ApiDeps, Any]) -> list[AnyEndpoint[ApiDeps]]:
             "GET", "/v1/articles/{article:path}/compliance", figures_api.get_compliance,
             auth=tenant, params=ArticlePath, query=ComplianceQuery, response=Compliance,
             headers=_NO_STORE, summary="The ℮ verdict of each hour-lot of an article",
-            description=f"Lots starting in [from, to), at most {LONGEST_LOTS.days} days; "
-            "without an offset, UTC. Pages end at a whole hour; `next` continues.",
+            description=f"Lots starting in [from, to), at most {LONGEST_LOTS.days} days; by "
+            "default the last 24 hours; without an offset, UTC. Pages end at a whole hour; "
+            "`next` continues.",
             errors={
                 404: "The tenant has no such article; `field` names it.",
                 422: "A bad `from`, `to` or `limit`, or too long a range.",

@@ -50,20 +50,21 @@ PAGE_LIMIT = 1500
 
 
 class ProductionQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """[from, to) with an offset (2026-03-01T06:00+01:00), or without one for the site's
-    local time; `limit` buckets per page."""
+    """[from, to) with an offset (2026-03-01T06:00:00+01:00), or without one for the site's
+    local time; by default the site's current production day. `limit` buckets per page."""
 
-    from_: datetime = msgspec.field(name="from")
-    to: datetime
+    from_: datetime | None = msgspec.field(default=None, name="from")
+    to: datetime | None = None
     bucket: Bucket = Bucket.HOUR
     limit: Annotated[int, msgspec.Meta(ge=1, le=PAGE_LIMIT)] = 500
 
 
 class ComplianceQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The hour-lots starting in [from, to) (at most 31 days), `limit` lots per page."""
+    """The hour-lots starting in [from, to) (at most 31 days; by default the last 24 hours),
+    `limit` lots per page."""
 
-    from_: datetime = msgspec.field(name="from")
-    to: datetime
+    from_: datetime | None = msgspec.field(default=None, name="from")
+    to: datetime | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=PAGE_LIMIT)] = 500
 
 

@@ -13,7 +13,7 @@ the figures to its view's builder (`*_view.py`), which makes the contract struct
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from tally.api.admin import ApiDeps
 from tally.api.compliance_view import compliance_view
@@ -32,7 +32,7 @@ from tally.api.places import line_of, site_of
 from tally.api.problems import not_found
 from tally.api.production_view import production_view
 from tally.api.queries import article_exists, articles_of_tenant
-from tally.api.ranges import LONGEST, LONGEST_LOTS, bounded
+from tally.api.ranges import LONGEST, LONGEST_LOTS, Range, bounded
 from tally.api.site_day_view import site_day_view
 from tally.api.site_list import sites_view, tenant_sites
 from tally.contracts.figures import Compliance, LineDay, Live, Production, SiteDay, Sites
@@ -98,7 +98,9 @@ async def get_production(
     async def work(tx: Tx) -> Production:
         site, line = await line_of(tx, tenant, call.path.line)
         what = f"bucket={query.bucket.value}"
-        within = bounded(query.from_, query.to, site.timezone, LONGEST[query.bucket], what)
+        today = site.today(datetime.now(UTC).timestamp())
+        default = Range(site.at(today.start), site.at(today.end))
+        within = bounded(query.from_, query.to, site.timezone, LONGEST[query.bucket], what, default)
         articles = [a.article for a in await tx.fetch(articles_of_tenant(tenant))]
         return await production_view(
             tx, snapshot, articles, site, line, query.bucket, within, query.limit
@@ -114,7 +116,10 @@ async def get_compliance(
     article = call.path.article
     snapshot = await snapshot_of(deps, tenant)
     # Hour-lots are named in UTC offsets of their own; a range without an offset is UTC.
-    within = bounded(call.query.from_, call.query.to, "UTC", LONGEST_LOTS, "compliance")
+    now = datetime.now(UTC)
+    default = Range(now - timedelta(days=1), now)
+    query = call.query
+    within = bounded(query.from_, query.to, "UTC", LONGEST_LOTS, "compliance", default)
 
     async def work(tx: Tx) -> Compliance:
         if not (await tx.fetch_one(article_exists(tenant, article))).found:

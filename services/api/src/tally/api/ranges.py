@@ -42,9 +42,26 @@ def local(at: datetime, timezone: str) -> datetime:
     return at.replace(tzinfo=ZoneInfo(timezone))
 
 
-def bounded(start: datetime, end: datetime, timezone: str, longest: timedelta, what: str) -> Range:
-    """The range, or a 422 naming `from` or `to` and the longest span allowed for `what`."""
-    first, last = local(start, timezone), local(end, timezone)
+def bounded(
+    start: datetime | None,
+    end: datetime | None,
+    timezone: str,
+    longest: timedelta,
+    what: str,
+    default: Range,
+) -> Range:
+    """The range, or a 422 naming `from` or `to` and the longest span allowed for `what`.
+    Neither given: `default`; one of them: a range as long as `default` from or to it."""
+    length = default.end - default.start
+    if start is None and end is None:
+        return default
+    if start is None:
+        last = local(end, timezone) if end is not None else default.end
+        return Range(last - length, last)
+    first = local(start, timezone)
+    if end is None:
+        return Range(first, first + length)
+    last = local(end, timezone)
     if last <= first:
         raise invalid(
             f"'to' ({last.isoformat()}) must come after 'from' ({first.isoformat()})",
@@ -57,6 +74,7 @@ def bounded(start: datetime, end: datetime, timezone: str, longest: timedelta, w
 
 
 def too_long(end: datetime, longest: timedelta, what: str) -> Rejected:
+    """422 naming `to`, and the longest span allowed."""
     return invalid(
         f"{what} spans at most {longest.days} days per request; ask for a shorter range (or a "
         "larger bucket), or page through it",

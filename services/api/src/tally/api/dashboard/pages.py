@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from html import escape
 from importlib import resources
+from typing import Annotated
 
 import msgspec
 
@@ -67,7 +68,8 @@ class LinePagePath(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class AssetPath(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: str
+    # A file name of static/ (anything else is no asset: 422 or 404, never a path elsewhere).
+    name: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{1,32}\.(css|js)$")]
 
 
 class EventsQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -88,7 +90,13 @@ async def asset(deps: ApiDeps, call: Call[Anonymous, AssetPath]) -> File:
     media = _ASSETS.get(call.path.name)
     if media is None:
         raise Rejected(
-            404, Problem(error="not_found", detail=f"no dashboard file {call.path.name!r}")
+            404,
+            Problem(
+                error="not_found",
+                detail=f"no dashboard file {call.path.name!r}",
+                field="name",
+                value=call.path.name,
+            ),
         )
     content = resources.files("tally.api.dashboard").joinpath("static", call.path.name)
     return File(content.read_bytes(), media, headers=[("Cache-Control", "max-age=300")])
