@@ -136,3 +136,37 @@ class ArticleRow(msgspec.Struct, frozen=True):
     """,
 )
 def article_changes(tenant: str, machine: str, start: datetime, end: datetime) -> None: ...
+
+
+class ReachRow(msgspec.Struct, frozen=True):
+    t: float | None
+
+
+# How far forward stored data at `end` reaches: the state it leaves holds until the next state
+# change; without one (the live tail), as far as the machine's messages go, within a day.
+@query(
+    ReachRow,
+    """
+    SELECT coalesce(
+        (SELECT extract(epoch FROM min(ts))::float8 FROM state_changes
+         WHERE tenant = $1 AND machine = $2 AND ts > $3 AND ts < $3 + interval '1 day'),
+        (SELECT extract(epoch FROM max(ts))::float8 FROM telemetry_messages
+         WHERE tenant = $1 AND machine = $2 AND ts > $3 AND ts < $3 + interval '1 day')
+    ) AS t
+    """,
+)
+def reach_after(tenant: str, machine: str, end: datetime) -> None: ...
+
+
+# The latest state changes before `start` (newest first, within a day): the stop `start` falls
+# in began at the first of them after the last running one.
+@query(
+    StateRow,
+    """
+    SELECT extract(epoch FROM ts)::float8 AS t, name, model, mode, sub_state
+    FROM state_changes
+    WHERE tenant = $1 AND machine = $2 AND ts < $3 AND ts >= $3 - interval '1 day'
+    ORDER BY ts DESC LIMIT 500
+    """,
+)
+def states_before(tenant: str, machine: str, start: datetime) -> None: ...

@@ -18,6 +18,7 @@ import msgspec
 
 from tally.calendar import ProductionDay, SiteCalendar
 from tally.figures import _raw, _store
+from tally.figures._conditions import RUNNING
 from tally.figures._machine_day import MARGIN_SECONDS, MachineDay, RawDay, machine_day, utc
 from tally.registry import RegistrySnapshot
 from tally.sdk import Tx
@@ -68,7 +69,8 @@ async def recompute(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> lis
         await tx.connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
     line = snapshot.line_at(machine, touched.start) or (lines[0] if lines else None)
     view = snapshot.line(line) if line else None
-    days = touched_days(view.site.calendar, touched.start, touched.end) if view else []
+    start, end = await reach(tx, snapshot, touched)
+    days = touched_days(view.site.calendar, start, end) if view else []
     for day in days:
         day_line = snapshot.line_at(machine, day.start) or line
         day_view = snapshot.line(day_line) if day_line else None
@@ -83,6 +85,21 @@ async def recompute(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> lis
         for member in snapshot.memberships(machine, day.start, day.end):
             await recompute_line_day(tx, snapshot, member.line, day)
     return days
+
+
+async def reach(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> tuple[float, float]:
+    """The range whose figures the touched range can change: back to the start of the stop
+    it falls in (its length, and the day it is listed on, may change), forward to the next
+    state change (the state it leaves holds until then)."""
+    tenant, machine = touched.tenant, touched.machine
+    after = await tx.fetch_one(_raw.reach_after(tenant, machine, utc(touched.end)))
+    end = max(touched.end, after.t or touched.end)
+    start = touched.start
+    for state in await tx.fetch(_raw.states_before(tenant, machine, utc(touched.start))):
+        if snapshot.category(state.model, state.name, state.mode, state.sub_state) == RUNNING:
+            break
+        start = state.t
+    return start, end
 
 
 async def _machine_day(
@@ -118,14 +135,15 @@ async def _machine_day(
     )
     if pack_counter == good_counter:
         raw = RawDay(raw.states, raw.message_times, raw.packs, None, raw.alarms, raw.articles)
-    result = machine_day(snapshot, machine, calendar, day, raw, pack_counter, good_counter)
-    await _write(tx, tenant, machine, line, site, result)
+    await _delete(tx, tenant, machine, day)
+    # A day without a message of the machine has no buckets (whether the rollup or a rebuild
+    # reached it): a machine silent all day is listed as silent, not as a day of no data.
+    if any(day.start <= t < day.end for t in raw.message_times):
+        result = machine_day(snapshot, machine, calendar, day, raw, pack_counter, good_counter)
+        await _write(tx, tenant, machine, line, site, result)
 
 
-async def _write(
-    tx: Tx, tenant: str, machine: str, line: str | None, site: str, result: MachineDay
-) -> None:
-    day = result.day
+async def _delete(tx: Tx, tenant: str, machine: str, day: ProductionDay) -> None:
     start, end = utc(day.start), utc(day.end)
     await tx.execute(_store.delete_minutes(tenant, machine, start, end))
     await tx.execute(_store.delete_periods(tenant, machine, day.date, start, end))
@@ -133,6 +151,12 @@ async def _write(
         _store.delete_stops(tenant, machine, day.date, utc(day.start - 86400), utc(day.end))
     )
     await tx.execute(_store.delete_suspects(tenant, machine, start, end))
+
+
+async def _write(
+    tx: Tx, tenant: str, machine: str, line: str | None, site: str, result: MachineDay
+) -> None:
+    day = result.day
     minutes = sorted(result.minutes.items())
     states = [
         max(t.state_seconds, key=lambda k: t.state_seconds[k]) if t.state_seconds else None
