@@ -5,6 +5,8 @@ neighbouring messages and counter samples.
   and the one after it.
 - A new counter sample changes the increases to and from its neighbours, which are spread over
   the time between: widen to the samples before and after the range.
+- A state holds until the next state change: widen to it (or, at the live tail, to the last
+  message).
 - A stop's length decides whether its seconds are micro-stops: widen, minute by minute, until
   both ends of the range lie in running time with data (or at the machine's first or last
   message), so every stop the range holds is whole.
@@ -66,6 +68,11 @@ class Extent:
             latest = await self.tx.fetch(_raw.states_until(tenant, machine, _utc(end)))
             if latest and latest[0].t >= start:
                 high = max(high, latest[0].t)
+        # A state stored in the range holds until the next change: every minute up to it
+        # may have changed.
+        reach = await self.tx.fetch_one(_raw.reach_after(tenant, machine, _utc(end)))
+        if reach.t is not None:
+            high = max(high, reach.t)
         for counter in self.counters:
             around = await self.tx.fetch_one(
                 _raw.counter_around(tenant, machine, counter, _utc(start), _utc(end))

@@ -214,3 +214,23 @@ def states_until(tenant: str, machine: str, t: datetime) -> None: ...
     """,
 )
 def states_after(tenant: str, machine: str, t: datetime) -> None: ...
+
+
+class ReachRow(msgspec.Struct, frozen=True):
+    t: float | None
+
+
+# How far forward a state stored at or before `end` reaches: it holds until the next state
+# change; without one (the live tail), as far as the machine's messages go (within a day).
+@query(
+    ReachRow,
+    """
+    SELECT coalesce(
+        (SELECT extract(epoch FROM min(ts))::float8 FROM state_changes
+         WHERE tenant = $1 AND machine = $2 AND ts > $3 AND ts < $3 + interval '1 day'),
+        (SELECT extract(epoch FROM max(ts))::float8 FROM telemetry_messages
+         WHERE tenant = $1 AND machine = $2 AND ts > $3 AND ts < $3 + interval '1 day')
+    ) AS t
+    """,
+)
+def reach_after(tenant: str, machine: str, end: datetime) -> None: ...
