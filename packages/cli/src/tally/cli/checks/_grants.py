@@ -144,6 +144,9 @@ ROLE_GRANTS: Mapping[str, Grants] = {
         functions={
             "tally_ensure_partitions(date,date)": "EXECUTE",
             "tally_tenants()": "EXECUTE",
+            # Periods' seconds by state, mode, category and loss from their minutes'.
+            "tally_jsonb_add(jsonb,jsonb)": "EXECUTE",
+            "tally_jsonb_sum(jsonb)": "EXECUTE",
         },
     ),
     # The gateway: which machine has this token hash, nothing else.
