@@ -88,6 +88,18 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **dict.fromkeys(_SERIES_KEYS, "EXECUTE"),
         },
     ),
+    # PLACEHOLDER (i9-weighings; i9-rollup's entry replaces it, spreading in
+    # WEIGHING_LOTS_FOR_ROLLUP): what recompute_weighings needs of the rollup's role.
+    "tally_rollup": Grants(
+        tables={
+            **dict.fromkeys(
+                ("weighings", "article_versions", "machine_lines", "machines", "lines", "sites"),
+                "SELECT",
+            ),
+            **WEIGHING_LOTS_FOR_ROLLUP,
+        },
+        functions={"tally_ensure_partitions(date,date)": "EXECUTE"},
+    ),
     # The gateway: which machine has this token hash, nothing else.
     "tally_gateway": Grants(functions={"tally_authenticate(bytea)": "EXECUTE"}),
     # Everyone: PostgreSQL's default for a new function, left on two immutable hashes of names
