@@ -360,3 +360,22 @@ async def test_a_line_day_sums_its_lots_with_the_verdicts_and_the_distribution(
         )
         is None
     )
+
+
+async def test_a_range_inside_the_autumn_night_recomputes_its_whole_lot_only(plant: Plant) -> None:
+    rows: list[Weighing] = [
+        (FIRST_ONE_AM + timedelta(minutes=1), "salami-100", 101.0, True, None),
+        (SECOND_ONE_AM - timedelta(milliseconds=1), "salami-100", 102.0, True, None),
+        (SECOND_ONE_AM, "salami-100", 103.0, True, None),
+        (SECOND_ONE_AM + timedelta(minutes=59), "salami-100", 104.0, True, None),
+    ]
+    await plant.weigh(rows)
+    # The last second of the first 01:00 hour: that lot whole, not the second one.
+    await plant.recompute(SECOND_ONE_AM - timedelta(seconds=1), SECOND_ONE_AM)
+    assert [(lot["hour_start"], lot["packs"]) for lot in await plant.lots()] == [(FIRST_ONE_AM, 2)]
+    # The first instant of the second one: that lot whole too.
+    await plant.recompute(SECOND_ONE_AM, SECOND_ONE_AM + timedelta(microseconds=1))
+    assert [(lot["hour_start"], lot["packs"], lot["net_dg"]) for lot in await plant.lots()] == [
+        (FIRST_ONE_AM, 2, 2030),
+        (SECOND_ONE_AM, 2, 2070),
+    ]

@@ -63,6 +63,18 @@ def delete_lots(tenant: str, machine: str, start: datetime, end: datetime) -> No
         UNION ALL
         SELECT since, until, timezone FROM member
     ),
+    -- The local hours holding the range's first and last instants bound what is read: a
+    -- stored batch of a few seconds reads one hour of weighings, not three.
+    bounds AS (
+        SELECT min(h.start) AS low, max(h.start) + interval '1 hour' AS high
+        FROM (VALUES ($3::timestamptz), ($4::timestamptz - interval '1 microsecond')) AS e(at)
+        JOIN zones z ON e.at >= z.since AND e.at < z.until
+        CROSS JOIN LATERAL (
+            SELECT (date_trunc('hour', e.at AT TIME ZONE z.timezone)
+                    - ((e.at AT TIME ZONE z.timezone) - (e.at AT TIME ZONE 'UTC')))
+                   AT TIME ZONE 'UTC' AS start
+        ) AS h
+    ),
     terms AS (
         SELECT article, valid_from AS since,
                coalesce(lead(valid_from) OVER (PARTITION BY article ORDER BY valid_from),
@@ -81,11 +93,13 @@ def delete_lots(tenant: str, machine: str, start: datetime, end: datetime) -> No
                                         - (w.ts AT TIME ZONE 'UTC')) / 60)::integer AS offset_min
         FROM weighings w
         JOIN zones z ON w.ts >= z.since AND w.ts < z.until
+        CROSS JOIN bounds b
         LEFT JOIN terms t ON t.article = w.article AND w.ts >= t.since AND w.ts < t.until
         WHERE tally_machine_key(w.tenant, w.machine) = tally_machine_key($1, $2)
           AND w.tenant = $1 AND w.machine = $2
           AND w.ts >= $3::timestamptz - interval '1 hour'
           AND w.ts < $4::timestamptz + interval '1 hour'
+          AND w.ts >= b.low AND w.ts < b.high
           AND z.timezone IS NOT NULL
     ),
     hours AS (
