@@ -11,7 +11,7 @@ giveaway to 0.1 g (they are exact decigram sums, so exactly), and the ℮ verdic
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 import httpx
@@ -41,12 +41,31 @@ from .conftest import SEED, fresh_telemetry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-# Alpenwerk's sites are in Europe/Berlin and America/Chicago, Nordslice's in Western Europe. The
-# run covers their production days of 31 October 2026 (06:00 local), Chicago's to 06:00 CST on
-# 1 November, 25 h across the change back from CDT.
+
+def last_autumn_change(today: date) -> date:
+    """The latest first Sunday of November (America/Chicago leaves daylight time) at least two
+    days before `today`: the test always replays a day the gateway accepts (see MAX_AGE)."""
+    for year in (today.year, today.year - 1):
+        first = date(year, 11, 1)
+        sunday = first + timedelta(days=(6 - first.weekday()) % 7)
+        if sunday <= today - timedelta(days=2):
+            return sunday
+    raise AssertionError("unreachable: last year's first Sunday of November is long past")
+
+
+# Alpenwerk's sites are in Europe/Berlin and America/Chicago, Nordslice's in Western Europe
+# (already on winter time: Europe changes on the last Sunday of October). The run covers their
+# production days of the Saturday before Chicago's change (06:00 local), Chicago's from 06:00
+# CDT to 06:00 CST on the Sunday, 25 h long with two 01:00 lots.
 TENANTS = ("alpenwerk", "nordslice")
-RUN_START = datetime(2026, 10, 31, 4, 45, tzinfo=UTC)
-RUN_END = datetime(2026, 11, 1, 12, 15, tzinfo=UTC)
+CHANGE = last_autumn_change(datetime.now(UTC).date())
+SATURDAY = datetime.combine(CHANGE - timedelta(days=1), time(), tzinfo=UTC)
+RUN_START = SATURDAY + timedelta(hours=4, minutes=45)
+RUN_END = SATURDAY + timedelta(days=1, hours=12, minutes=15)
+FIRST_ONE_AM = f"{CHANGE.isoformat()}T01:00-05:00"
+SECOND_ONE_AM = f"{CHANGE.isoformat()}T01:00-06:00"
+# The gateway refuses timestamps older than its max age (35 days by default): up to a year.
+MAX_AGE = {"TALLY_GATEWAY_MAX_AGE_DAYS": "400"}
 # Budgets far above what a backfill sends, so nothing waits on the gateway's rate limit.
 RATE = 10_000_000
 
@@ -69,7 +88,7 @@ async def test_every_lot_and_article_day_matches_the_truth(
     await fresh_telemetry(nats_url)
     fleet = build_fleet(SEED, tenants=len(TENANTS), lines_per_site=1)
     tokens = await provision(fleet, fresh_database_url, dict.fromkeys(TENANTS, RATE))
-    gateway = service_processes.start("gateway")
+    gateway = service_processes.start("gateway", extra=MAX_AGE)
     recorder = service_processes.start("recorder")
     for service in (gateway, recorder):
         await service_processes.wait_ready(service)
@@ -113,13 +132,13 @@ async def compare(app: Database, truth: TruthFile) -> None:
         checked = [lot for lot in tenant.lots if (lot.machine, lot.production_day) in complete]
         await compare_lots(app, snapshot, checked)
         lots += len(checked)
-        night |= {lot.local_hour for lot in checked if lot.local_hour.startswith("2026-11-01T01")}
+        night |= {lot.local_hour for lot in checked} & {FIRST_ONE_AM, SECOND_ONE_AM}
         days += await compare_article_days(app, tenant)
         await compare_lines(app, snapshot, tenant)
     # The comparison compared something, the autumn night's two 01:00 lots in Chicago among it.
     assert lots > 50
     assert days > 0
-    assert {"2026-11-01T01:00-05:00", "2026-11-01T01:00-06:00"} <= night
+    assert night == {FIRST_ONE_AM, SECOND_ONE_AM}
 
 
 async def compare_lots(app: Database, snapshot: RegistrySnapshot, lots: list[LotTruth]) -> None:
