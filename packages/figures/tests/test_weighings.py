@@ -8,6 +8,7 @@ tally_rollup and read as tally_app, each under row-level security.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -379,3 +380,19 @@ async def test_a_range_inside_the_autumn_night_recomputes_its_whole_lot_only(pla
         (FIRST_ONE_AM, 2, 2030),
         (SECOND_ONE_AM, 2, 2070),
     ]
+
+
+async def test_concurrent_recomputes_of_one_machine_wait_for_each_other(plant: Plant) -> None:
+    rows: list[Weighing] = [
+        (NOON + timedelta(seconds=11 * i), "salami-100", 99.0 + (i % 30) / 10, True, None)
+        for i in range(900)
+    ]
+    await plant.weigh(rows)
+    end = NOON + timedelta(hours=3)
+    # Without the machine's lock, two transactions would each find no lot to delete and insert
+    # the same lots: the second would fail on the primary key.
+    await asyncio.gather(*(plant.recompute(NOON + timedelta(minutes=7 * k), end) for k in range(6)))
+    concurrent = await plant.lots()
+    await plant.recompute(NOON, end)
+    assert await plant.lots() == concurrent
+    assert sum(lot["packs"] for lot in concurrent) == 900
