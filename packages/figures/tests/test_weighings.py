@@ -275,9 +275,10 @@ async def test_lots_outside_the_range_stay_as_they_are(plant: Plant) -> None:
     await plant.recompute(hour, hour + timedelta(hours=1))
     await plant.weigh([(hour + timedelta(hours=2), "salami-100", 100.7, True, None)])
     # Not yet recomputed: the new hour is missing, the old one untouched.
-    await plant.recompute(hour + timedelta(hours=1), hour + timedelta(hours=2))
+    await plant.recompute(hour + timedelta(hours=1), hour + timedelta(hours=2, microseconds=-1))
     assert [lot["hour_start"] for lot in await plant.lots()] == [hour]
-    await plant.recompute(hour + timedelta(hours=2), hour + timedelta(hours=2, seconds=1))
+    # A range of one instant (the rollup's ranges are closed): the lot holding it.
+    await plant.recompute(hour + timedelta(hours=2), hour + timedelta(hours=2))
     assert [lot["hour_start"] for lot in await plant.lots()] == [hour, hour + timedelta(hours=2)]
 
 
@@ -372,10 +373,12 @@ async def test_a_range_inside_the_autumn_night_recomputes_its_whole_lot_only(pla
     ]
     await plant.weigh(rows)
     # The last second of the first 01:00 hour: that lot whole, not the second one.
-    await plant.recompute(SECOND_ONE_AM - timedelta(seconds=1), SECOND_ONE_AM)
+    await plant.recompute(
+        SECOND_ONE_AM - timedelta(seconds=1), SECOND_ONE_AM - timedelta(microseconds=1)
+    )
     assert [(lot["hour_start"], lot["packs"]) for lot in await plant.lots()] == [(FIRST_ONE_AM, 2)]
     # The first instant of the second one: that lot whole too.
-    await plant.recompute(SECOND_ONE_AM, SECOND_ONE_AM + timedelta(microseconds=1))
+    await plant.recompute(SECOND_ONE_AM, SECOND_ONE_AM)
     assert [(lot["hour_start"], lot["packs"], lot["net_dg"]) for lot in await plant.lots()] == [
         (FIRST_ONE_AM, 2, 2030),
         (SECOND_ONE_AM, 2, 2070),
