@@ -14,7 +14,7 @@
 
 Weighings (the ℮ lots of table `weighing_lots`, migration 0013):
 
-    recompute_weighings     the rollup's hook: rewrite a machine's lots that [start, end) touched
+    recompute_weighings     the rollup's hook: rewrite a machine's lots that [start, end] reaches
     article_weights         a machine's weighings per article over a period
     line_day_weights        a line's production day at its end-of-line machine, with its articles
     article_compliance      the ℮ verdict of each hour-lot of an article, with the rules' inputs
