@@ -1,4 +1,5 @@
-"""The figures' front door, pinned: the api, the CLI, the rollup and the weighings build on it."""
+"""The figures' front door, pinned: the api, the CLI, the rollup and the weighings build on it
+(the rollup's names and the weighings', merged)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import tally.figures
 def test_the_figures_export_exactly_their_public_names() -> None:
     assert tally.figures.__all__ == [
         "RECOMPUTERS",
+        "ArticleWeights",
         "DowntimeEntry",
         "LineDay",
+        "LineDayWeights",
         "LineFigures",
         "LineLive",
+        "LotVerdict",
         "MachineFigures",
         "MachineNow",
         "MinuteRow",
@@ -20,12 +24,20 @@ def test_the_figures_export_exactly_their_public_names() -> None:
         "SiteFigures",
         "TimelineEntry",
         "Touched",
+        "WeightBin",
+        "WeightDistribution",
+        "article_compliance",
+        "article_weights",
         "line_day",
+        "line_day_distribution",
+        "line_day_weights",
         "line_figures",
         "live",
         "machine_figures",
         "machine_minutes",
         "rebuild",
         "recompute",
+        "recompute_weighings",
         "site_figures",
+        "weight_distribution",
     ]
