@@ -7,6 +7,7 @@ tally admin ...            tenants, sites, lines, machines, articles, machine to
 tally dead-letters         list (or --replay) what consumers gave up on
 tally check / tally lock   prove the workspace fits together / record what it proved
 tally new service NAME     scaffold a service that passes `tally check`
+tally rollup rebuild --tenant T [--from DAY --to DAY]   the figures again from raw rows
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tally.cli import (
     _demo_cmd,
     _migrate_cmd,
     _new_cmd,
+    _rollup_cmd,
     _run_cmd,
 )
 from tally.sdk import TallyError
@@ -33,6 +35,7 @@ _COMMANDS = (
     _dead_letters_cmd,
     _check_cmd,
     _new_cmd,
+    _rollup_cmd,
 )
 
 

@@ -1,8 +1,9 @@
 """`tally demo`: simulated packing lines of several tenants, through the real pipeline.
 
-NATS and PostgreSQL (embedded unless URLs are given) → migrate → provision the fleet → gateway
-and recorder as separate processes → the simulator uploads over HTTP as machines do → live
-progress → drain → summary (and `--report FILE` as JSON). Ctrl-C stops it the same way.
+NATS and PostgreSQL (embedded unless URLs are given) → migrate → provision the fleet → gateway,
+recorder and rollup as separate processes → the simulator uploads over HTTP as machines do →
+live progress → drain → summary, then each line's production days from the rollup beside the
+truth (and `--report FILE` as JSON). Ctrl-C stops it the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import msgspec
 
 from tally.cli._budgets import REGISTRY_RATE, fitted_rates
 from tally.cli._demo_counts import combined_stats, snapshot, summarise
+from tally.cli._demo_figures import figures_table, wait_for_rollup
 from tally.cli._demo_progress import Progress
 from tally.cli._migrate_cmd import migrate_database
 from tally.cli._paths import state_dir
@@ -80,17 +82,29 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
         share = {"TALLY_GATEWAY_RATE_SHARE": str(1 / options.workers)}
         gateway = services.start("gateway", workers=options.workers, extra=share)
         recorder = services.start("recorder", workers=options.workers)
-        await asyncio.gather(services.wait_ready(gateway), services.wait_ready(recorder))
+        rollup = services.start("rollup")
+        await asyncio.gather(
+            services.wait_ready(gateway), services.wait_ready(recorder), services.wait_ready(rollup)
+        )
         say(
             f"gateway {gateway.url} · metrics {gateway.ops_url}/metrics, "
             f"{recorder.ops_url}/metrics · logs in {state_dir() / 'logs'}"
         )
-        report = await _run(
-            found, options, fleet, tokens, gateway=gateway, recorder=recorder, say=say
+        report, figures = await _run(
+            found,
+            options,
+            fleet,
+            tokens,
+            gateway=gateway,
+            recorder=recorder,
+            rollup=rollup,
+            say=say,
         )
     finally:
         services.stop_all()
     print(render(report))
+    print()
+    print(figures)
     if options.report is not None:
         options.report.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
         say(f"report written to {options.report}")
@@ -105,8 +119,9 @@ async def _run(
     *,
     gateway: ServiceProcess,
     recorder: ServiceProcess,
+    rollup: ServiceProcess,
     say: _Say,
-) -> DemoReport:
+) -> tuple[DemoReport, str]:
     stop = _stop_on_signals(say)
     before = await snapshot(found, [tenant.id for tenant in fleet.tenants])
     # Accelerated time must lie in the past (machines cannot report the future): the run
@@ -147,6 +162,10 @@ async def _run(
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         wall = time.monotonic() - started
+        say("waiting for the rollup to recompute what was stored")
+        if not await wait_for_rollup(client, rollup):
+            say(f"the rollup had not caught up after a while; figures may lag ({rollup.log})")
+        figures = await figures_table(found.database_url, ran)
         return await summarise(
             found,
             before,
@@ -155,9 +174,9 @@ async def _run(
             seed=options.seed,
             speed=options.speed,
             wall=wall,
-            services=[gateway, recorder],
+            services=[gateway, recorder, rollup],
             truth_files=_write_truths(ran),
-        )
+        ), figures
 
 
 def _budgets(rates: dict[str, int], speed: float) -> str:

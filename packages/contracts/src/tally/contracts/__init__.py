@@ -26,10 +26,13 @@ from tally.contracts._signals import (
     StateModel,
     Weighing,
 )
+from tally.contracts._stored import Stored, StoredRange
 from tally.contracts._telemetry import MachineMessage, Telemetry, Upload, UploadResult
-from tally.contracts._topics import TELEMETRY, TELEMETRY_STREAM
+from tally.contracts._topics import STORED, STORED_STREAM, TELEMETRY, TELEMETRY_STREAM
 
 __all__ = [
+    "STORED",
+    "STORED_STREAM",
     "TELEMETRY",
     "TELEMETRY_STREAM",
     "Alarm",
@@ -44,6 +47,8 @@ __all__ = [
     "Signal",
     "State",
     "StateModel",
+    "Stored",
+    "StoredRange",
     "Telemetry",
     "Upload",
     "UploadResult",

@@ -3,6 +3,7 @@ these constants."""
 
 from __future__ import annotations
 
+from tally.contracts._stored import Stored
 from tally.contracts._telemetry import Telemetry
 from tally.sdk import Stream, Topic
 
@@ -32,4 +33,23 @@ TELEMETRY: Topic[Telemetry] = Topic(
     type=Telemetry,
     stream=TELEMETRY_STREAM,
     identity=_telemetry_identity,
+)
+
+
+STORED_STREAM = Stream(
+    name="STORED",
+    subjects=("stored.>",),
+    # What the recorder committed, kept until the rollup has recomputed it. A notice is small
+    # and a repeated one harmless (the recomputation is idempotent), so a short duplicate
+    # window only saves work.
+    retention="interest",
+    consumers=("rollup",),
+    max_age_seconds=7 * 24 * 3600.0,
+    duplicate_window_seconds=60.0,
+)
+
+STORED: Topic[Stored] = Topic(
+    pattern="stored.{tenant}.{machine}",
+    type=Stored,
+    stream=STORED_STREAM,
 )

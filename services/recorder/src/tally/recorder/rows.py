@@ -10,7 +10,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from tally.contracts import Alarm, Context, Counter, Gauge, State, Telemetry, Weighing
+from tally.contracts import (
+    Alarm,
+    Context,
+    Counter,
+    Gauge,
+    State,
+    Stored,
+    StoredRange,
+    Telemetry,
+    Weighing,
+)
 from tally.sdk import Copy, copy_into, utc_days
 
 
@@ -193,3 +203,49 @@ def days_touched(messages: Sequence[Telemetry]) -> set[date]:
     times = [m.ts for m in messages]
     times += [s.ts for m in messages for s in m.signals if s.ts is not None]
     return utc_days(times)
+
+
+_KINDS: dict[type, str] = {
+    Counter: "counter",
+    Gauge: "gauge",
+    State: "state",
+    Weighing: "weighing",
+    Alarm: "alarm",
+    Context: "context",
+}
+
+
+def stored_notices(messages: Sequence[Telemetry]) -> list[Stored]:
+    """Per tenant and machine, the device-time range of each signal kind and of the messages'
+    own stamps (which decide data gaps): what the rollup must recompute."""
+    spans: dict[tuple[str, str], dict[str, list[datetime]]] = {}
+    historical: dict[tuple[str, str], bool] = {}
+    for message in messages:
+        key = (message.tenant, message.machine)
+        kinds = spans.setdefault(key, {})
+        historical[key] = historical.get(key, True) and message.historical
+        _widen(kinds, "message", message.ts)
+        for signal in message.signals:
+            _widen(kinds, _KINDS[type(signal)], signal.ts or message.ts)
+    return [
+        Stored(
+            tenant=tenant,
+            machine=machine,
+            ranges=[
+                StoredRange(kind=kind, first=first, last=last)
+                for kind, (first, last) in sorted(kinds.items())
+            ],
+            historical=historical[(tenant, machine)],
+        )
+        for (tenant, machine), kinds in sorted(spans.items())
+    ]
+
+
+def _widen(kinds: dict[str, list[datetime]], kind: str, ts: datetime) -> None:
+    span = kinds.get(kind)
+    if span is None:
+        kinds[kind] = [ts, ts]
+    elif ts < span[0]:
+        span[0] = ts
+    elif ts > span[1]:
+        span[1] = ts

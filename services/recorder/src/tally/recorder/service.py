@@ -17,11 +17,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from prometheus_client import Counter
 
-from tally.contracts import TELEMETRY, Telemetry
+from tally.contracts import STORED, TELEMETRY, Telemetry
 from tally.recorder.queries import TELEMETRY_LEDGER
-from tally.recorder.rows import days_touched, table_rows
+from tally.recorder.rows import days_touched, stored_notices, table_rows
 from tally.recorder.settings import RecorderSettings
 from tally.sdk import (
+    Broker,
     Consumer,
     Database,
     DatabaseRuntime,
@@ -42,6 +43,7 @@ _log = logging.getLogger("tally.recorder")
 @dataclass(frozen=True)
 class RecorderDeps:
     database: Database
+    broker: Broker
     partitions: DayPartitions
     settings: RecorderSettings
     stored: Counter
@@ -68,6 +70,11 @@ async def record_batch(deps: RecorderDeps, batch: Sequence[Envelope[Telemetry]])
         # replay older than every retention). Made again when the batch comes back.
         deps.partitions.forget()
         raise
+    # After the commit, before the ack: what each machine's messages covered, duplicates
+    # included (a batch redelivered after a crash between commit and publish must still tell
+    # the rollup; a repeated notice only repeats an idempotent recomputation).
+    for notice in stored_notices([envelope.message for envelope in batch]):
+        await deps.broker.publish(STORED, notice)
     for tenant, (messages_stored, rows) in stored.items():
         deps.stored.labels(tenant).inc(messages_stored)
         deps.rows.labels(tenant).inc(rows)
@@ -110,6 +117,7 @@ async def recorder_deps(
     registry = runtime.metrics.registry
     yield RecorderDeps(
         database=runtime.database,
+        broker=runtime.broker,
         partitions=DayPartitions(runtime.database),
         settings=settings,
         stored=Counter(
@@ -144,6 +152,7 @@ service = Service(
     ],
     # Once across all recorder processes: partitions ahead, and expiry.
     schedules=[Schedule("maintenance", maintain, maintenance_slots)],
+    publishes=[STORED],
     uses_database=True,
     database_role="tally_ingest",
     default_port=8081,

@@ -51,6 +51,14 @@ _RAW = (
     "alarms",
     "context_events",
 )
+# The rollup's buckets (0012): replaced whole by the rollup, read by the api.
+_ROLLUP = (
+    "rollup_machine_minutes",
+    "rollup_machine_periods",
+    "rollup_line_periods",
+    "rollup_stops",
+    "rollup_suspects",
+)
 _SERIES_KEYS = ("tally_series_key(text,text,text)", "tally_machine_key(text,text)")
 # The scheduler's claims and horizons (0010): platform bookkeeping of every service with a
 # database, no tenant data; runs are inserted, renewed, finished and pruned.
@@ -82,6 +90,7 @@ ROLE_GRANTS: Mapping[str, Grants] = {
         tables={
             **dict.fromkeys(_REGISTRY, "SELECT, INSERT, UPDATE, DELETE"),
             **dict.fromkeys(_RAW, "SELECT"),
+            **dict.fromkeys(_ROLLUP, "SELECT"),
             **_SCHEDULES,
             **_ACCOUNTS,
         },
@@ -102,6 +111,37 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             "tally_ensure_partitions(date,date)": "EXECUTE",
             "tally_expire_datapoints(date)": "EXECUTE",
             **dict.fromkeys(_SERIES_KEYS, "EXECUTE"),
+        },
+    ),
+    # The rollup: reads the raw rows it recomputes from (not gauges) and the registry, replaces
+    # its buckets, makes the partitions of the days it writes; under the tenant policy.
+    "tally_rollup": Grants(
+        tables={
+            **dict.fromkeys(tuple(t for t in _RAW if t != "gauge_samples"), "SELECT"),
+            **dict.fromkeys(
+                (
+                    "tenants",
+                    "sites",
+                    "lines",
+                    "machines",
+                    "articles",
+                    "site_plans",
+                    "figure_settings",
+                    "machine_lines",
+                    "article_versions",
+                    "registry_versions",
+                ),
+                "SELECT",
+            ),
+            **dict.fromkeys(_ROLLUP, "SELECT, INSERT, DELETE"),
+            **_SCHEDULES,
+        },
+        functions={
+            "tally_ensure_partitions(date,date)": "EXECUTE",
+            "tally_tenants()": "EXECUTE",
+            # Periods' seconds by state, mode, category and loss from their minutes'.
+            "tally_jsonb_add(jsonb,jsonb)": "EXECUTE",
+            "tally_jsonb_sum(jsonb)": "EXECUTE",
         },
     ),
     # The gateway: which machine has this token hash, nothing else.
