@@ -20,13 +20,14 @@ from tally.calendar import ProductionDay, SiteCalendar
 from tally.figures import _raw, _store
 from tally.figures._extent import Extent
 from tally.figures._machine_range import MachineRange, RawRange, Span, machine_range, utc
+from tally.figures._weighings_recompute import recompute_weighings
 from tally.registry import RegistrySnapshot
 from tally.sdk import Tx
 
 # Another figure's recomputation over one machine's stored range [start, end] (device time),
 # in the same transaction: `recompute_weighings(tx, tenant, machine, start, end)` joins here.
 Recomputer = Callable[[Tx, str, str, datetime, datetime], Awaitable[None]]
-RECOMPUTERS: tuple[Recomputer, ...] = ()
+RECOMPUTERS: tuple[Recomputer, ...] = (recompute_weighings,)
 
 
 class Touched(msgspec.Struct, frozen=True, kw_only=True):

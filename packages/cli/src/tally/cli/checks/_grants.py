@@ -83,6 +83,9 @@ _ACCOUNT_FUNCTIONS = dict.fromkeys(
 _SCHEDULES = dict.fromkeys(
     ("tally_schedule_runs", "tally_schedule_horizons"), "SELECT, INSERT, UPDATE, DELETE"
 )
+# The weighings' ℮ lots (0013): the api reads them; the rollup (tally_rollup, whose entry
+# spreads this in) rewrites the lots a stored range touched — read, delete, insert, no update.
+WEIGHING_LOTS_FOR_ROLLUP = {"weighing_lots": "SELECT, INSERT, DELETE"}
 
 ROLE_GRANTS: Mapping[str, Grants] = {
     # The api and administration: the registry, and the raw data to read, under the policy.
@@ -93,6 +96,7 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **dict.fromkeys(_ROLLUP, "SELECT"),
             **_SCHEDULES,
             **_ACCOUNTS,
+            "weighing_lots": "SELECT",
         },
         functions={
             "tally_tenants()": "EXECUTE",
@@ -134,6 +138,7 @@ ROLE_GRANTS: Mapping[str, Grants] = {
                 "SELECT",
             ),
             **dict.fromkeys(_ROLLUP, "SELECT, INSERT, DELETE"),
+            **WEIGHING_LOTS_FOR_ROLLUP,
             **_SCHEDULES,
         },
         functions={
