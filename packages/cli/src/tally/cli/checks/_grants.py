@@ -95,8 +95,8 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **dict.fromkeys(_RAW, "SELECT"),
             **dict.fromkeys(_ROLLUP, "SELECT"),
             **_SCHEDULES,
-            "weighing_lots": "SELECT",
             **_ACCOUNTS,
+            "weighing_lots": "SELECT",
         },
         functions={
             "tally_tenants()": "EXECUTE",
