@@ -1,5 +1,4 @@
-"""The figures' front door, pinned: the api, the CLI, the rollup and the weighings build on it
-(the rollup's names and the weighings', merged)."""
+"""The figures' front door, pinned: the api, the CLI, the rollup and the weighings build on it."""
 
 from __future__ import annotations
 
