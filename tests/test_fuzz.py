@@ -232,7 +232,11 @@ def _operations(document: dict[str, Any]) -> list[Operation]:
     found = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            parameters = {p["name"]: p["schema"] for p in operation.get("parameters", [])}
+            # Path parameters only: the fuzzer sends no query (and a query parameter may share
+            # a path parameter's name with another schema: `site` of /v1/live).
+            parameters = {
+                p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "path"
+            }
             content = operation.get("requestBody", {}).get("content", {})
             body = content.get("application/json", {}).get("schema")
             found.append(Operation(method.upper(), path, parameters, body))
@@ -340,8 +344,9 @@ def test_the_api_answers_every_request_without_a_server_error(fleet: Fleet) -> N
                 body, media = data.draw(hostile_body(content), "hostile body")
             headers = {**who, "Content-Type": media}
             response = target.send(operation.method, _url(operation, hostile), body, headers)
-            # A hostile path segment may match no route at all: 404, or 405.
-            _check_answer(response, declared | {404, 405})
+            # A hostile path segment may match no route at all: 404, or 405; or ".." another
+            # route of the caller's (a dashboard file's ".." is the dashboard: 303 for a key).
+            _check_answer(response, declared | {404, 405} | refusals)
 
     fuzz()
     assert target.sent >= API_EXAMPLES * REQUESTS_PER_EXAMPLE

@@ -1,13 +1,16 @@
 -- The rollup: production figures (docs/FIGURES.md) kept as buckets recomputed from the raw rows.
 --
 -- The rollup service learns from the recorder's STORED topic which machine and time range a
--- commit touched, and recomputes every bucket of the production days that range reaches: it
--- deletes the buckets and inserts them again from the raw rows, in one transaction. A bucket is
+-- commit touched, and recomputes every bucket that range can change (the minutes it reaches,
+-- widened to whole stops and to the neighbouring samples and messages, and the periods of
+-- their days): it deletes the buckets and inserts them again from the raw rows, in one
+-- transaction. A bucket is
 -- therefore a function of the raw rows alone: duplicates, redeliveries and any order of arrival
 -- give the same rows, and `tally rollup rebuild` gives them again.
 --
 -- The base is machine × UTC minute (hours, shifts and production days of every zone are exact
--- unions of minutes); machine × hour / shift / production day are sums of a day's minutes, and
+-- unions of minutes), recomputed for the touched minutes only; machine × hour / shift /
+-- production day are GROUP BYs of the touched days' minutes, and
 -- line × period are taken from their machines' periods (A and P at the constraint machine, Q
 -- and good packs at the end-of-line machine). A site's figures are a few lines' rows, summed
 -- when read. Every table is partitioned by UTC day on its bucket's start through
@@ -16,25 +19,62 @@
 -- ~30 day rows, a site's today a few line rows, never raw rows.
 
 CREATE TABLE rollup_machine_minutes (
-    tenant          text NOT NULL,
-    machine         text NOT NULL,
-    minute          timestamptz NOT NULL,
-    line            text,
-    production_day  date NOT NULL,
+    tenant                  text NOT NULL,
+    machine                 text NOT NULL,
+    minute                  timestamptz NOT NULL,
+    line                    text,
+    site                    text,
+    production_day          date NOT NULL,
+    -- The periods the minute belongs to (its local hour clipped to the day, its shift): hours,
+    -- shifts and days are GROUP BYs of a day's minutes.
+    hour_start              timestamptz NOT NULL,
+    hour_end                timestamptz NOT NULL,
+    hour_label              text NOT NULL,
+    shift_name              text,
+    shift_start             timestamptz,
+    shift_end               timestamptz,
     -- Counter increases spread over time (fractional where an increase spans minutes).
-    packs_total     double precision NOT NULL,
-    packs_good      double precision NOT NULL,
+    packs_total             double precision NOT NULL,
+    packs_good              double precision NOT NULL,
+    packs_in_ppt            double precision NOT NULL,
+    good_in_ppt             double precision NOT NULL,
+    suspect_packs           double precision NOT NULL,
     -- Σ packs ÷ their article's ideal rate, in seconds.
-    ideal_seconds   double precision NOT NULL,
-    planned_seconds double precision NOT NULL,
-    running_seconds double precision NOT NULL,
-    no_data_seconds double precision NOT NULL,
+    ideal_seconds           double precision NOT NULL,
+    planned_seconds         double precision NOT NULL,
+    excluded_seconds        double precision NOT NULL,
+    running_seconds         double precision NOT NULL,
+    micro_seconds           double precision NOT NULL,
+    micro_stops             integer NOT NULL,
+    no_data_seconds         double precision NOT NULL,
+    no_data_planned_seconds double precision NOT NULL,
     -- The state and category holding longest in the minute (the live views' colour).
-    state           text,
-    category        text NOT NULL,
-    state_seconds   jsonb NOT NULL,
+    state                   text,
+    category                text NOT NULL,
+    state_seconds           jsonb NOT NULL,
+    mode_seconds            jsonb NOT NULL,
+    category_seconds        jsonb NOT NULL,
+    losses                  jsonb NOT NULL,
     PRIMARY KEY (tenant, machine, minute)
 ) PARTITION BY RANGE (minute);
+CREATE INDEX rollup_machine_minutes_day ON rollup_machine_minutes (tenant, machine, production_day);
+
+-- Σ of JSON objects of numbers, key by key: the seconds by state, mode, category and loss of a
+-- period from those of its minutes.
+CREATE FUNCTION tally_jsonb_add(total jsonb, more jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+    SELECT coalesce(jsonb_object_agg(key, seconds), '{}'::jsonb)
+    FROM (
+        SELECT key, sum(value::text::float8) AS seconds
+        FROM (SELECT * FROM jsonb_each(total) UNION ALL SELECT * FROM jsonb_each(more)) AS both_
+        GROUP BY key
+    ) AS summed
+$$;
+CREATE AGGREGATE tally_jsonb_sum(jsonb) (
+    SFUNC = tally_jsonb_add, STYPE = jsonb, INITCOND = '{}'
+);
+REVOKE ALL ON FUNCTION tally_jsonb_add(jsonb, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally_jsonb_sum(jsonb) FROM PUBLIC;
 
 -- grain: 'hour' (a local clock hour, `label` its ISO start with offset), 'shift' (`label` the
 -- shift's name), 'day' (the production day, `label` its date).
@@ -175,3 +215,4 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON tally_schedule_runs, tally_schedule_hori
     TO tally_rollup;
 GRANT EXECUTE ON FUNCTION tally_ensure_partitions(date, date) TO tally_rollup;
 GRANT EXECUTE ON FUNCTION tally_tenants() TO tally_rollup;
+GRANT EXECUTE ON FUNCTION tally_jsonb_add(jsonb, jsonb), tally_jsonb_sum(jsonb) TO tally_rollup;

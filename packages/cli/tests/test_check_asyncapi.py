@@ -46,6 +46,8 @@ def test_producers_send_and_consumers_receive(document: dict[str, Any]) -> None:
     assert actions == {
         "gateway_publishes_telemetry_tenant_machine_v1": "send",
         "recorder_recorder_consumes_telemetry_tenant_machine_v1": "receive",
+        "recorder_publishes_stored_tenant_machine_v1": "send",
+        "rollup_rollup_consumes_stored_tenant_machine_v1": "receive",
     }
 
 

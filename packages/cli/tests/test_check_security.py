@@ -188,7 +188,7 @@ def test_every_permissive_policy_compares_the_tenant_where_postgresql_applies_it
 
 
 def test_the_declaration_names_only_roles_the_migrations_make() -> None:
-    made = {"tally_app", "tally_ingest", "tally_gateway"}
+    made = {"tally_app", "tally_ingest", "tally_gateway", "tally_rollup"}
     assert set(ROLE_GRANTS) == {*made, "PUBLIC"}
     text = "".join(path.read_text() for path in MIGRATIONS.glob("*.sql"))
     assert all(role in text for role in made)

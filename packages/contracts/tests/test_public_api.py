@@ -7,6 +7,8 @@ import tally.contracts
 
 def test_the_contracts_export_exactly_their_public_names() -> None:
     assert tally.contracts.__all__ == [
+        "STORED",
+        "STORED_STREAM",
         "TELEMETRY",
         "TELEMETRY_STREAM",
         "Alarm",
@@ -21,6 +23,8 @@ def test_the_contracts_export_exactly_their_public_names() -> None:
         "Signal",
         "State",
         "StateModel",
+        "Stored",
+        "StoredRange",
         "Telemetry",
         "Upload",
         "UploadResult",

@@ -8,6 +8,7 @@ tally_rollup and read as tally_app, each under row-level security.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -274,9 +275,10 @@ async def test_lots_outside_the_range_stay_as_they_are(plant: Plant) -> None:
     await plant.recompute(hour, hour + timedelta(hours=1))
     await plant.weigh([(hour + timedelta(hours=2), "salami-100", 100.7, True, None)])
     # Not yet recomputed: the new hour is missing, the old one untouched.
-    await plant.recompute(hour + timedelta(hours=1), hour + timedelta(hours=2))
+    await plant.recompute(hour + timedelta(hours=1), hour + timedelta(hours=2, microseconds=-1))
     assert [lot["hour_start"] for lot in await plant.lots()] == [hour]
-    await plant.recompute(hour + timedelta(hours=2), hour + timedelta(hours=2, seconds=1))
+    # A range of one instant (the rollup's ranges are closed): the lot holding it.
+    await plant.recompute(hour + timedelta(hours=2), hour + timedelta(hours=2))
     assert [lot["hour_start"] for lot in await plant.lots()] == [hour, hour + timedelta(hours=2)]
 
 
@@ -360,3 +362,40 @@ async def test_a_line_day_sums_its_lots_with_the_verdicts_and_the_distribution(
         )
         is None
     )
+
+
+async def test_a_range_inside_the_autumn_night_recomputes_its_whole_lot_only(plant: Plant) -> None:
+    rows: list[Weighing] = [
+        (FIRST_ONE_AM + timedelta(minutes=1), "salami-100", 101.0, True, None),
+        (SECOND_ONE_AM - timedelta(milliseconds=1), "salami-100", 102.0, True, None),
+        (SECOND_ONE_AM, "salami-100", 103.0, True, None),
+        (SECOND_ONE_AM + timedelta(minutes=59), "salami-100", 104.0, True, None),
+    ]
+    await plant.weigh(rows)
+    # The last second of the first 01:00 hour: that lot whole, not the second one.
+    await plant.recompute(
+        SECOND_ONE_AM - timedelta(seconds=1), SECOND_ONE_AM - timedelta(microseconds=1)
+    )
+    assert [(lot["hour_start"], lot["packs"]) for lot in await plant.lots()] == [(FIRST_ONE_AM, 2)]
+    # The first instant of the second one: that lot whole too.
+    await plant.recompute(SECOND_ONE_AM, SECOND_ONE_AM)
+    assert [(lot["hour_start"], lot["packs"], lot["net_dg"]) for lot in await plant.lots()] == [
+        (FIRST_ONE_AM, 2, 2030),
+        (SECOND_ONE_AM, 2, 2070),
+    ]
+
+
+async def test_concurrent_recomputes_of_one_machine_wait_for_each_other(plant: Plant) -> None:
+    rows: list[Weighing] = [
+        (NOON + timedelta(seconds=11 * i), "salami-100", 99.0 + (i % 30) / 10, True, None)
+        for i in range(900)
+    ]
+    await plant.weigh(rows)
+    end = NOON + timedelta(hours=3)
+    # Without the machine's lock, two transactions would each find no lot to delete and insert
+    # the same lots: the second would fail on the primary key.
+    await asyncio.gather(*(plant.recompute(NOON + timedelta(minutes=7 * k), end) for k in range(6)))
+    concurrent = await plant.lots()
+    await plant.recompute(NOON, end)
+    assert await plant.lots() == concurrent
+    assert sum(lot["packs"] for lot in concurrent) == 900

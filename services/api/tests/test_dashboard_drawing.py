@@ -175,3 +175,12 @@ def test_a_live_line_names_its_state_beside_its_colour() -> None:
     html = overview([summary], date(2026, 3, 2), [live])
     assert 'class="state cat-equipment_failure"' in html
     assert 'Held <span class="category">equipment failure since 06:00</span>' in html
+
+
+def test_what_the_charts_show_is_also_in_words() -> None:
+    html = draw_line_day(line_day())
+    # The hours as a table, and the timeline's colours named with their time.
+    assert "<summary>The hours as a table</summary>" in html
+    assert '<th scope="row">06:00</th><td>100</td>' in html
+    assert "running 4.00 h" in html
+    assert "equipment failure 1.00 h" in html

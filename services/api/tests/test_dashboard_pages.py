@@ -19,8 +19,10 @@ async def test_the_files_and_the_login_page_are_public(api: Api) -> None:
         assert css.headers["content-type"].startswith("text/css")
         script = await stranger.get("/dashboard/assets/live.js")
         assert script.headers["content-type"].startswith("text/javascript")
-        assert (await stranger.get("/dashboard/assets/secrets.txt")).status_code == 404
-        assert (await stranger.get("/dashboard/assets/..%2Fservice.py")).status_code == 404
+        assert (await stranger.get("/dashboard/assets/nope.css")).status_code == 404
+        # Only names of the form of static/'s files: nothing else is even looked for.
+        assert (await stranger.get("/dashboard/assets/secrets.txt")).status_code == 422
+        assert (await stranger.get("/dashboard/assets/..%2Fservice.py")).status_code in (404, 422)
         login = await stranger.get("/login")
         assert login.status_code == 200
         assert '<form id="login"' in login.text

@@ -17,7 +17,7 @@ from tally.contracts import (
     Telemetry,
     Weighing,
 )
-from tally.recorder.rows import days_touched, table_rows
+from tally.recorder.rows import days_touched, stored_notices, table_rows
 
 T0 = datetime(2026, 3, 29, 23, 59, 59, tzinfo=UTC)
 
@@ -66,3 +66,24 @@ def test_days_touched_are_utc_days_of_messages_and_signals() -> None:
     local = T0.astimezone(timezone(timedelta(hours=2)))
     days = days_touched([message(ts=local)])
     assert days == {date(2026, 3, 29), date(2026, 3, 30)}
+
+
+def test_stored_notices_give_each_machine_the_range_of_each_kind() -> None:
+    later = T0 + timedelta(seconds=30)
+    notices = stored_notices(
+        [
+            message(seq=1, historical=True),
+            message(seq=2, ts=later, signals=[Counter(name="packs_total", value=3)]),
+            message(machine="tf-1", seq=1, signals=[Counter(name="packs_total", value=1)]),
+        ]
+    )
+    assert [(n.tenant, n.machine, n.historical) for n in notices] == [
+        ("acme", "cw-1", False),
+        ("acme", "tf-1", False),
+    ]
+    ranges = {r.kind: (r.first, r.last) for r in notices[0].ranges}
+    assert ranges["message"] == (T0, later)
+    assert ranges["counter"] == (T0, later)
+    assert ranges["state"] == (T0, T0)
+    assert notices[0].first == T0.timestamp()
+    assert notices[0].last == later.timestamp()

@@ -2,9 +2,9 @@
 
 NATS and PostgreSQL (embedded unless URLs are given) → migrate → provision the fleet → gateway,
 recorder, rollup and api as separate processes (the dashboard's URL and a demo login printed)
-→ the simulator uploads over HTTP as machines do → live progress → drain → summary (and
-`--report FILE` as JSON), and each line's production days as the API serves them. Ctrl-C stops
-it the same way.
+→ the simulator uploads over HTTP as machines do → live progress → drain → summary, then each
+line's production days from the rollup beside the truth, and as the API serves them (and
+`--report FILE` as JSON). Ctrl-C stops it the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import msgspec
 from tally.cli._budgets import REGISTRY_RATE, fitted_rates
 from tally.cli._demo_counts import combined_stats, snapshot, summarise
 from tally.cli._demo_dashboard import admin_token, demo_login, line_days, render_line_days
+from tally.cli._demo_figures import figures_table, wait_for_rollup
 from tally.cli._demo_progress import Progress
 from tally.cli._migrate_cmd import migrate_database
 from tally.cli._paths import state_dir
@@ -83,7 +84,7 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
         share = {"TALLY_GATEWAY_RATE_SHARE": str(1 / options.workers)}
         gateway = services.start("gateway", workers=options.workers, extra=share)
         recorder = services.start("recorder", workers=options.workers)
-        rollup = services.start("rollup", workers=options.workers)
+        rollup = services.start("rollup")
         # Plain HTTP on the loopback: the session cookie cannot be `Secure` here.
         token = admin_token()
         api_env = {"TALLY_API_ADMIN_TOKEN": token, "TALLY_API_COOKIE_SECURE": "false"}
@@ -95,14 +96,24 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
         )
         async with httpx.AsyncClient(timeout=30.0) as client:
             say(str(await demo_login(client, api.url, token, tenant_ids[0])))
-        report, span = await _run(
-            found, options, fleet, tokens, gateway=gateway, recorder=recorder, say=say
+        report, figures, span = await _run(
+            found,
+            options,
+            fleet,
+            tokens,
+            gateway=gateway,
+            recorder=recorder,
+            rollup=rollup,
+            say=say,
         )
-        figures = await _figures(api, rollup, token, tenant_ids, span, say)
+        served = await _served_figures(api, token, tenant_ids, span)
     finally:
         services.stop_all()
     print(render(report))
+    print()
     print(figures)
+    print()
+    print(served)
     if options.report is not None:
         options.report.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
         say(f"report written to {options.report}")
@@ -117,8 +128,9 @@ async def _run(
     *,
     gateway: ServiceProcess,
     recorder: ServiceProcess,
+    rollup: ServiceProcess,
     say: _Say,
-) -> tuple[DemoReport, tuple[datetime, datetime]]:
+) -> tuple[DemoReport, str, tuple[datetime, datetime]]:
     stop = _stop_on_signals(say)
     before = await snapshot(found, [tenant.id for tenant in fleet.tenants])
     # Accelerated time must lie in the past (machines cannot report the future): the run
@@ -159,6 +171,10 @@ async def _run(
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         wall = time.monotonic() - started
+        say("waiting for the rollup to recompute what was stored")
+        if not await wait_for_rollup(client, rollup):
+            say(f"the rollup had not caught up after a while; figures may lag ({rollup.log})")
+        figures = await figures_table(found.database_url, ran)
         report = await summarise(
             found,
             before,
@@ -167,34 +183,22 @@ async def _run(
             seed=options.seed,
             speed=options.speed,
             wall=wall,
-            services=[gateway, recorder],
+            services=[gateway, recorder, rollup],
             truth_files=_write_truths(ran),
         )
         first = min((r.truth.start for r in ran), default=start.timestamp())
         last = max((r.truth.end for r in ran), default=start.timestamp())
-        return report, (datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC))
+        played = (datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC))
+        return report, figures, played
 
 
-async def _figures(
-    api: ServiceProcess,
-    rollup: ServiceProcess,
-    token: str,
-    tenants: list[str],
-    span: tuple[datetime, datetime],
-    say: _Say,
+async def _served_figures(
+    api: ServiceProcess, token: str, tenants: list[str], span: tuple[datetime, datetime]
 ) -> str:
-    """Each line's production days, from the API once the rollup has caught up."""
+    """Each line's production days as the figures API serves them (the rollup has caught up)."""
     async with httpx.AsyncClient(timeout=60.0) as client:
-        deadline = time.monotonic() + _DRAIN_SECONDS
-        while time.monotonic() < deadline:
-            samples = await scrape(client, rollup.ops_url)
-            if total(samples, "tally_consumer_lag", consumer="rollup") == 0:
-                break
-            await asyncio.sleep(1.0)
-        else:
-            say(f"the rollup has not caught up in {_DRAIN_SECONDS:.0f} s; figures may be partial")
         rows = await line_days(client, api.url, token, tenants, *span)
-    return "production days, from the API:\n" + render_line_days(rows)
+    return "production days, from the figures API:\n" + render_line_days(rows)
 
 
 def _budgets(rates: dict[str, int], speed: float) -> str:

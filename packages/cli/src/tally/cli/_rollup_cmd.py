@@ -39,5 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def rebuild_tenant(owner_url: str, tenant: str, first: date, last: date) -> int:
     """Rebuild as the rollup's role (under the tenant policy, like the service)."""
-    async with await Database.connect(login_url(owner_url, "tally_rollup"), max_size=2) as db:
+    async with await Database.connect(
+        login_url(owner_url, "tally_rollup"), max_size=2, role="tally_rollup"
+    ) as db:
         return await rebuild(db, tenant, first, last)

@@ -1,9 +1,10 @@
 """tally.figures: the production figures of docs/FIGURES.md (rollup, api and CLI share them).
 
-    recompute       the buckets a stored range touched, from the raw rows: each production day
-                    the range reaches is replaced whole (machine × minute, hour, shift, day; its
-                    stops and suspect counter jumps), then the other `RECOMPUTERS` run over the
-                    range, then the lines' periods are derived set-based from their machines'
+    recompute       the buckets a stored range touched, from the raw rows: the minutes it can
+                    change (widened to whole stops and neighbouring samples) with their stops and
+                    suspect counter jumps, then the hours, shifts and days of those minutes'
+                    production days (GROUP BYs of minutes), the other `RECOMPUTERS` over the
+                    range, and the lines' periods, set-based from their machines'
     rebuild         recompute a tenant's production days [first, last] from raw rows
     Touched         what changed: tenant, machine, device-time range
     RECOMPUTERS     other figures' recomputations, `(tx, tenant, machine, start, end)`, run in
@@ -13,7 +14,7 @@
 
 Weighings (the ℮ lots of table `weighing_lots`, migration 0013):
 
-    recompute_weighings     the rollup's hook: rewrite a machine's lots that [start, end) touched
+    recompute_weighings     the rollup's hook: rewrite a machine's lots that [start, end] reaches
     article_weights         a machine's weighings per article over a period
     line_day_weights        a line's production day at its end-of-line machine, with its articles
     article_compliance      the ℮ verdict of each hour-lot of an article, with the rules' inputs
@@ -41,7 +42,7 @@ from tally.figures._figures import (
 )
 from tally.figures._read_queries import MinuteRow
 from tally.figures._rebuild import rebuild
-from tally.figures._recompute import RECOMPUTERS, Recomputer, Touched, recompute, touched_days
+from tally.figures._recompute import RECOMPUTERS, Recomputer, Touched, recompute
 from tally.figures._weighings_figures import (
     ArticleWeights,
     LineDayWeights,
@@ -90,6 +91,5 @@ __all__ = [
     "recompute",
     "recompute_weighings",
     "site_figures",
-    "touched_days",
     "weight_distribution",
 ]

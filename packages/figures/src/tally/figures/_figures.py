@@ -88,6 +88,7 @@ class LineDay(msgspec.Struct, frozen=True, kw_only=True):
     performance: float | None
     quality: float | None
     planned_seconds: float
+    ppt_seconds: float
     run_seconds: float
     completeness: float
     constraint_machine: str | None
@@ -333,6 +334,7 @@ async def line_day(tx: Tx, tenant: str, line: str, day: date) -> LineDay | None:
         performance=headline.performance,
         quality=headline.quality,
         planned_seconds=headline.planned_seconds,
+        ppt_seconds=headline.ppt_seconds,
         run_seconds=headline.run_seconds,
         completeness=headline.completeness,
         constraint_machine=head_row.constraint_machine,

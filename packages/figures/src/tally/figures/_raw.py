@@ -136,3 +136,101 @@ class ArticleRow(msgspec.Struct, frozen=True):
     """,
 )
 def article_changes(tenant: str, machine: str, start: datetime, end: datetime) -> None: ...
+
+
+class InstantPairRow(msgspec.Struct, frozen=True):
+    before: float | None
+    after: float | None
+
+
+# The machine's last message at or before `t` and its first at or after it (within a day).
+@query(
+    InstantPairRow,
+    """
+    SELECT
+        (SELECT extract(epoch FROM max(ts))::float8 FROM telemetry_messages
+         WHERE tenant = $1 AND machine = $2 AND ts <= $3 AND ts >= $3 - interval '1 day')
+            AS before,
+        (SELECT extract(epoch FROM min(ts))::float8 FROM telemetry_messages
+         WHERE tenant = $1 AND machine = $2 AND ts >= $3 AND ts < $3 + interval '1 day')
+            AS after
+    """,
+)
+def messages_around(tenant: str, machine: str, t: datetime) -> None: ...
+
+
+# The machine's first and last message in [start, end].
+@query(
+    InstantPairRow,
+    """
+    SELECT extract(epoch FROM min(ts))::float8 AS before,
+           extract(epoch FROM max(ts))::float8 AS after
+    FROM telemetry_messages WHERE tenant = $1 AND machine = $2 AND ts >= $3 AND ts <= $4
+    """,
+)
+def messages_within(tenant: str, machine: str, start: datetime, end: datetime) -> None: ...
+
+
+# A counter's last sample strictly before `start` and first strictly after `end` (within a
+# day): the increases reaching over the touched range's bounds.
+@query(
+    InstantPairRow,
+    """
+    SELECT
+        (SELECT extract(epoch FROM max(ts))::float8 FROM counter_samples
+         WHERE tenant = $1 AND machine = $2 AND name = $3 AND ts < $4
+           AND ts >= $4 - interval '1 day') AS before,
+        (SELECT extract(epoch FROM min(ts))::float8 FROM counter_samples
+         WHERE tenant = $1 AND machine = $2 AND name = $3 AND ts > $5
+           AND ts < $5 + interval '1 day') AS after
+    """,
+)
+def counter_around(
+    tenant: str, machine: str, name: str, start: datetime, end: datetime
+) -> None: ...
+
+
+# The state changes at or before `t` (newest first, within a day).
+@query(
+    StateRow,
+    """
+    SELECT extract(epoch FROM ts)::float8 AS t, name, model, mode, sub_state
+    FROM state_changes
+    WHERE tenant = $1 AND machine = $2 AND ts <= $3 AND ts >= $3 - interval '1 day'
+    ORDER BY ts DESC LIMIT 500
+    """,
+)
+def states_until(tenant: str, machine: str, t: datetime) -> None: ...
+
+
+# The state changes after `t` (oldest first, within a day).
+@query(
+    StateRow,
+    """
+    SELECT extract(epoch FROM ts)::float8 AS t, name, model, mode, sub_state
+    FROM state_changes
+    WHERE tenant = $1 AND machine = $2 AND ts > $3 AND ts < $3 + interval '1 day'
+    ORDER BY ts LIMIT 500
+    """,
+)
+def states_after(tenant: str, machine: str, t: datetime) -> None: ...
+
+
+class ReachRow(msgspec.Struct, frozen=True):
+    t: float | None
+
+
+# How far forward a state stored at or before `end` reaches: it holds until the next state
+# change; without one (the live tail), as far as the machine's messages go (within a day).
+@query(
+    ReachRow,
+    """
+    SELECT coalesce(
+        (SELECT extract(epoch FROM min(ts))::float8 FROM state_changes
+         WHERE tenant = $1 AND machine = $2 AND ts > $3 AND ts < $3 + interval '1 day'),
+        (SELECT extract(epoch FROM max(ts))::float8 FROM telemetry_messages
+         WHERE tenant = $1 AND machine = $2 AND ts > $3 AND ts < $3 + interval '1 day')
+    ) AS t
+    """,
+)
+def reach_after(tenant: str, machine: str, end: datetime) -> None: ...

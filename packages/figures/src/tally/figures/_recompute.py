@@ -1,24 +1,25 @@
 """The rollup's entry point: recompute every bucket a stored range touched, from the raw rows.
 
-`recompute(tx, snapshot, touched)` finds the production days the range reaches, recomputes each
-of the machine's days (`_machine_day.py`, written by `_store.py`), runs every other recomputer
-of `RECOMPUTERS` over the range, and derives the lines' periods of those days set-based from the
-machines' periods. Whole buckets are replaced, so running it twice, or for ranges in any order,
-leaves the same rows.
+`recompute(tx, snapshot, touched)` widens the range to the minutes it can change (`_extent.py`),
+recomputes those minutes of the machine (`_machine_range.py`) with the stops and suspect jumps
+that begin in them, derives the hours, shifts and days of their production days from the
+minutes in SQL, runs every other recomputer of `RECOMPUTERS` over the range, and derives the
+lines' periods of those days set-based from the machines' periods. Whole buckets are replaced,
+so running it twice, or for ranges in any order, leaves the same rows.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import msgspec
 
 from tally.calendar import ProductionDay, SiteCalendar
 from tally.figures import _raw, _store
-from tally.figures._machine_day import MARGIN_SECONDS, MachineDay, RawDay, machine_day, utc
+from tally.figures._extent import Extent
+from tally.figures._machine_range import MachineRange, RawRange, Span, machine_range, utc
 from tally.figures._weighings_recompute import recompute_weighings
 from tally.registry import RegistrySnapshot
 from tally.sdk import Tx
@@ -27,10 +28,6 @@ from tally.sdk import Tx
 # in the same transaction: `recompute_weighings(tx, tenant, machine, start, end)` joins here.
 Recomputer = Callable[[Tx, str, str, datetime, datetime], Awaitable[None]]
 RECOMPUTERS: tuple[Recomputer, ...] = (recompute_weighings,)
-
-# Data this close to a day's bounds may change the neighbouring day too: a stop reaching over
-# the bound is listed there, a state carried over holds there.
-NEIGHBOUR_SECONDS = 3600
 
 
 class Touched(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,22 +39,9 @@ class Touched(msgspec.Struct, frozen=True, kw_only=True):
     end: float
 
 
-def touched_days(calendar: SiteCalendar, start: float, end: float) -> list[ProductionDay]:
-    """The production days a stored range [start, end] changes, none in the future."""
-    days = list(calendar.days(start, end + 1))
-    if not days:
-        return []
-    first, last = days[0], days[-1]
-    if start - first.start < NEIGHBOUR_SECONDS:
-        days.insert(0, calendar.day_of(first.start - 1))
-    upcoming = calendar.day_of(last.end)
-    if last.end - end < NEIGHBOUR_SECONDS and upcoming.start <= time.time():
-        days.append(upcoming)
-    return days
-
-
-async def recompute(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> list[ProductionDay]:
-    """Recompute the buckets of every production day `touched` reaches; returns those days."""
+async def recompute(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> list[date]:
+    """Recompute the buckets `touched` can change; returns the production days whose periods
+    were derived again."""
     tenant, machine = touched.tenant, touched.machine
     lines = sorted(
         {m.line for m in snapshot.memberships(machine, touched.start - 86400, touched.end + 86400)}
@@ -69,131 +53,113 @@ async def recompute(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> lis
         await tx.connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
     line = snapshot.line_at(machine, touched.start) or (lines[0] if lines else None)
     view = snapshot.line(line) if line else None
-    days = touched_days(view.site.calendar, touched.start, touched.end) if view else []
-    for day in days:
-        day_line = snapshot.line_at(machine, day.start) or line
-        day_view = snapshot.line(day_line) if day_line else None
-        if day_view is None:
-            continue
-        await _machine_day(
-            tx, snapshot, machine, day_line, day_view.site.site, day_view.site.calendar, day
-        )
-    # Touched is closed [start, end], a recomputer's range half-open: one more second keeps a
-    # batch of a single instant (start == end) from being an empty range.
+    if view is None:
+        return []
+    calendar = view.site.calendar
+    settings = snapshot.settings
+    machine_view = snapshot.machine(machine)
+    pack_counter = settings.pack_counter(machine_view.kind) if machine_view else "packs_total"
+    counters = sorted({pack_counter, settings.good_counter})
+    span = await Extent(tx, snapshot, machine, counters).of(touched.start, touched.end)
+    if span is None:
+        return []
+    raw = await _read(tx, tenant, machine, span, pack_counter, settings.good_counter)
+    result = machine_range(
+        snapshot, machine, calendar, span, raw, pack_counter, settings.good_counter
+    )
+    await _replace(tx, snapshot, machine, view.site.site, result)
+    days = sorted({place.production_day for place in result.places.values()})
+    for name in days:
+        day = calendar.day(name)
+        start, end = utc(day.start), utc(day.end)
+        await tx.execute(_store.delete_periods(tenant, machine, name, start, end))
+        for insert in (_store.insert_hours, _store.insert_shifts, _store.insert_day):
+            await tx.execute(insert(tenant, machine, name, start, end))
     for recomputer in RECOMPUTERS:
-        await recomputer(tx, tenant, machine, utc(touched.start), utc(touched.end + 1))
-    for day in days:
-        for member in snapshot.memberships(machine, day.start, day.end):
-            await recompute_line_day(tx, snapshot, member.line, day)
+        await recomputer(tx, tenant, machine, utc(touched.start), utc(touched.end))
+    for name in days:
+        day = calendar.day(name)
+        for member in sorted({m.line for m in snapshot.memberships(machine, day.start, day.end)}):
+            await recompute_line_day(tx, snapshot, member, day)
     return days
 
 
-async def _machine_day(
-    tx: Tx,
-    snapshot: RegistrySnapshot,
-    machine: str,
-    line: str | None,
-    site: str,
-    calendar: SiteCalendar,
-    day: ProductionDay,
-) -> None:
-    tenant = snapshot.tenant
-    settings = snapshot.settings
-    view = snapshot.machine(machine)
-    pack_counter = settings.pack_counter(view.kind) if view else "packs_total"
-    good_counter = settings.good_counter
-    start, end = utc(day.start), utc(day.end)
-    wide_start = utc(day.start - MARGIN_SECONDS)
-    wide_end = utc(day.end + MARGIN_SECONDS)
-    good = await tx.fetch(_raw.counter_samples(tenant, machine, good_counter, start, end))
-    raw = RawDay(
-        states=await tx.fetch(_raw.states_between(tenant, machine, wide_start, wide_end)),
+async def _read(
+    tx: Tx, tenant: str, machine: str, span: Span, pack_counter: str, good_counter: str
+) -> RawRange:
+    start, end = utc(span.start), utc(span.end)
+    good = (
+        await tx.fetch(_raw.counter_samples(tenant, machine, good_counter, start, end))
+        if good_counter != pack_counter
+        else []
+    )
+    return RawRange(
+        states=await tx.fetch(_raw.states_between(tenant, machine, start, end)),
         message_times=[
-            r.t for r in await tx.fetch(_raw.message_times(tenant, machine, wide_start, wide_end))
+            r.t for r in await tx.fetch(_raw.message_times(tenant, machine, start, end))
         ],
         packs=await tx.fetch(_raw.counter_samples(tenant, machine, pack_counter, start, end)),
         # A machine that sends no good counter: all its packs are good.
-        good=good if good or pack_counter == good_counter else None,
+        good=good or None,
         alarms=await tx.fetch(
-            _raw.first_out_alarms(tenant, machine, wide_start - timedelta(seconds=5), wide_end)
+            _raw.first_out_alarms(tenant, machine, start - timedelta(seconds=5), end)
         ),
         articles=await tx.fetch(_raw.article_changes(tenant, machine, start, end)),
     )
-    if pack_counter == good_counter:
-        raw = RawDay(raw.states, raw.message_times, raw.packs, None, raw.alarms, raw.articles)
-    result = machine_day(snapshot, machine, calendar, day, raw, pack_counter, good_counter)
-    await _write(tx, tenant, machine, line, site, result)
 
 
-async def _write(
-    tx: Tx, tenant: str, machine: str, line: str | None, site: str, result: MachineDay
+def _longest(seconds: dict[str, float]) -> str | None:
+    return max(seconds, key=lambda k: seconds[k]) if seconds else None
+
+
+def _json(seconds: dict[str, float]) -> str:
+    return json.dumps(seconds, sort_keys=True)
+
+
+async def _replace(
+    tx: Tx, snapshot: RegistrySnapshot, machine: str, site: str, result: MachineRange
 ) -> None:
-    day = result.day
-    start, end = utc(day.start), utc(day.end)
+    tenant = snapshot.tenant
+    span = result.span
+    start, end = utc(span.start), utc(span.end)
     await tx.execute(_store.delete_minutes(tenant, machine, start, end))
-    await tx.execute(_store.delete_periods(tenant, machine, day.date, start, end))
-    await tx.execute(
-        _store.delete_stops(tenant, machine, day.date, utc(day.start - 86400), utc(day.end))
-    )
+    await tx.execute(_store.delete_stops(tenant, machine, start, end))
     await tx.execute(_store.delete_suspects(tenant, machine, start, end))
     minutes = sorted(result.minutes.items())
-    states = [
-        max(t.state_seconds, key=lambda k: t.state_seconds[k]) if t.state_seconds else None
-        for _, t in minutes
-    ]
-    categories = [
-        max(t.category_seconds, key=lambda k: t.category_seconds[k])
-        if t.category_seconds
-        else "no_data"
-        for _, t in minutes
-    ]
+    places = [result.places[m] for m, _ in minutes]
     await tx.execute(
         _store.insert_minutes(
             tenant,
             machine,
-            line,
-            day.date,
+            site,
             [utc(m) for m, _ in minutes],
+            [snapshot.line_at(machine, m) for m, _ in minutes],
+            [p.production_day for p in places],
+            [utc(p.hour_start) for p in places],
+            [utc(p.hour_end) for p in places],
+            [p.hour_label for p in places],
+            [p.shift_name for p in places],
+            [utc(p.shift_start) if p.shift_start is not None else None for p in places],
+            [utc(p.shift_end) if p.shift_end is not None else None for p in places],
             [t.packs_total for _, t in minutes],
             [t.packs_good for _, t in minutes],
+            [t.packs_in_ppt for _, t in minutes],
+            [t.good_in_ppt for _, t in minutes],
+            [t.suspect_packs for _, t in minutes],
             [t.ideal_seconds for _, t in minutes],
             [t.planned for _, t in minutes],
+            [t.excluded for _, t in minutes],
             [t.running for _, t in minutes],
+            [t.micro for _, t in minutes],
+            [t.micro_stops for _, t in minutes],
             [t.no_data for _, t in minutes],
-            states,
-            categories,
-            [json.dumps(t.state_seconds) for _, t in minutes],
-        )
-    )
-    periods = result.periods
-    await tx.execute(
-        _store.insert_periods(
-            tenant,
-            machine,
-            day.date,
-            line,
-            site,
-            [p.grain for p in periods],
-            [utc(p.start) for p in periods],
-            [utc(p.end) for p in periods],
-            [p.label for p in periods],
-            [p.tally.packs_total for p in periods],
-            [p.tally.packs_good for p in periods],
-            [p.tally.packs_in_ppt for p in periods],
-            [p.tally.good_in_ppt for p in periods],
-            [p.tally.suspect_packs for p in periods],
-            [p.tally.ideal_seconds for p in periods],
-            [p.tally.planned for p in periods],
-            [p.tally.excluded for p in periods],
-            [p.tally.running for p in periods],
-            [p.tally.micro for p in periods],
-            [p.tally.micro_stops for p in periods],
-            [p.tally.no_data for p in periods],
-            [p.tally.no_data_planned for p in periods],
-            [json.dumps(p.tally.state_seconds, sort_keys=True) for p in periods],
-            [json.dumps(p.tally.mode_seconds, sort_keys=True) for p in periods],
-            [json.dumps(p.tally.category_seconds, sort_keys=True) for p in periods],
-            [json.dumps(p.tally.losses, sort_keys=True) for p in periods],
+            [t.no_data_planned for _, t in minutes],
+            [_longest(t.state_seconds) for _, t in minutes],
+            [_longest(t.category_seconds) or "no_data" for _, t in minutes],
+            [_json(t.state_seconds) for _, t in minutes],
+            [_json(t.mode_seconds) for _, t in minutes],
+            [_json(t.category_seconds) for _, t in minutes],
+            [_json(t.losses) for _, t in minutes],
         )
     )
     stops = result.stops
@@ -201,14 +167,14 @@ async def _write(
         _store.insert_stops(
             tenant,
             machine,
-            day.date,
-            line,
+            snapshot.line_at(machine, span.start),
             [utc(s.start) for s in stops],
             [utc(s.end) for s in stops],
             [s.planned_seconds for s in stops],
             [s.category for s in stops],
             [s.reason_code for s in stops],
             [s.reason_text for s in stops],
+            [s.production_day for s in stops],
         )
     )
     suspects = result.suspects
@@ -239,3 +205,10 @@ async def recompute_line_day(
             snapshot.tenant, line, constraint, end_of_line, view.site.site, day.date
         )
     )
+
+
+def calendar_of(snapshot: RegistrySnapshot, machine: str) -> SiteCalendar | None:
+    """The calendar of the site the machine stands in now (or stood in last)."""
+    members = snapshot.memberships(machine, float("-inf"), float("inf"))
+    view = snapshot.line(members[-1].line) if members else None
+    return view.site.calendar if view else None

@@ -1,8 +1,9 @@
-"""Replacing a machine's buckets of one production day, and deriving its lines' from them.
+"""Replacing a machine's buckets, and deriving its periods and its lines' from them.
 
-Every write is a whole bucket: delete the day's rows, insert them again, in the caller's
-transaction. Rows go in as arrays through one `unnest` per table (COPY is refused under
-row-level security, and a row per statement would cost a round trip per minute).
+Every write is a whole bucket: delete the rows, insert them again, in the caller's transaction
+(a range's minutes, stops and suspects; then its days' hours, shifts and days as GROUP BYs of
+their minutes). Rows go in as arrays through one `unnest` per table: COPY is refused under
+row-level security, and a row per statement would cost a round trip per minute.
 """
 
 from __future__ import annotations
@@ -23,30 +24,56 @@ def delete_minutes(tenant: str, machine: str, start: datetime, end: datetime) ->
 
 @command(
     """
-    INSERT INTO rollup_machine_minutes (tenant, machine, minute, line, production_day,
-        packs_total, packs_good, ideal_seconds, planned_seconds, running_seconds,
-        no_data_seconds, state, category, state_seconds)
-    SELECT $1, $2, m, $3, $4, pt, pg, i, p, r, n, s, c, ss::jsonb
-    FROM unnest($5::timestamptz[], $6::float8[], $7::float8[], $8::float8[], $9::float8[],
-                $10::float8[], $11::float8[], $12::text[], $13::text[], $14::text[])
-        AS u(m, pt, pg, i, p, r, n, s, c, ss)
+    INSERT INTO rollup_machine_minutes (tenant, machine, minute, line, site, production_day,
+        hour_start, hour_end, hour_label, shift_name, shift_start, shift_end, packs_total,
+        packs_good, packs_in_ppt, good_in_ppt, suspect_packs, ideal_seconds, planned_seconds,
+        excluded_seconds, running_seconds, micro_seconds, micro_stops, no_data_seconds,
+        no_data_planned_seconds, state, category, state_seconds, mode_seconds, category_seconds,
+        losses)
+    SELECT $1, $2, m, l, $3, d, hs, he, hl, sn, ss, se, pt, pg, pp, gp, sp, i, p, x, r, mi, ms,
+        n, np, st, c, sts::jsonb, mds::jsonb, cs::jsonb, lo::jsonb
+    FROM unnest($4::timestamptz[], $5::text[], $6::date[], $7::timestamptz[],
+                $8::timestamptz[], $9::text[], $10::text[], $11::timestamptz[],
+                $12::timestamptz[], $13::float8[], $14::float8[], $15::float8[], $16::float8[],
+                $17::float8[], $18::float8[], $19::float8[], $20::float8[], $21::float8[],
+                $22::float8[], $23::int[], $24::float8[], $25::float8[], $26::text[],
+                $27::text[], $28::text[], $29::text[], $30::text[], $31::text[])
+        AS u(m, l, d, hs, he, hl, sn, ss, se, pt, pg, pp, gp, sp, i, p, x, r, mi, ms, n, np, st,
+             c, sts, mds, cs, lo)
     """
 )
 def insert_minutes(
     tenant: str,
     machine: str,
-    line: str | None,
-    production_day: date,
+    site: str | None,
     minutes: list[datetime],
+    lines: list[str | None],
+    production_days: list[date],
+    hour_starts: list[datetime],
+    hour_ends: list[datetime],
+    hour_labels: list[str],
+    shift_names: list[str | None],
+    shift_starts: list[datetime | None],
+    shift_ends: list[datetime | None],
     packs_total: list[float],
     packs_good: list[float],
+    packs_in_ppt: list[float],
+    good_in_ppt: list[float],
+    suspect_packs: list[float],
     ideal_seconds: list[float],
     planned_seconds: list[float],
+    excluded_seconds: list[float],
     running_seconds: list[float],
+    micro_seconds: list[float],
+    micro_stops: list[int],
     no_data_seconds: list[float],
+    no_data_planned_seconds: list[float],
     states: list[str | None],
     categories: list[str],
     state_seconds: list[str],
+    mode_seconds: list[str],
+    category_seconds: list[str],
+    losses: list[str],
 ) -> None: ...
 
 
@@ -62,49 +89,62 @@ def delete_periods(
 ) -> None: ...
 
 
-@command(
-    """
+_PERIOD_COLUMNS = """
     INSERT INTO rollup_machine_periods (tenant, machine, grain, period_start, period_end,
         production_day, label, line, site, packs_total, packs_good, packs_in_ppt, good_in_ppt,
         suspect_packs, ideal_seconds, planned_seconds, excluded_seconds, running_seconds,
         micro_seconds, micro_stops, no_data_seconds, no_data_planned_seconds, state_seconds,
         mode_seconds, category_seconds, losses)
-    SELECT $1, $2, g, ps, pe, $3, l, $4, $5, pt, pg, pp, gp, sp, i, p, x, r, mi, ms, n, np,
-        ss::jsonb, md::jsonb, cs::jsonb, lo::jsonb
-    FROM unnest($6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::float8[],
-                $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::float8[],
-                $16::float8[], $17::float8[], $18::float8[], $19::float8[], $20::int[],
-                $21::float8[], $22::float8[], $23::text[], $24::text[], $25::text[], $26::text[])
-        AS u(g, ps, pe, l, pt, pg, pp, gp, sp, i, p, x, r, mi, ms, n, np, ss, md, cs, lo)
+"""
+_SUMS = """
+    (array_agg(line ORDER BY minute DESC))[1], (array_agg(site ORDER BY minute DESC))[1],
+    sum(packs_total), sum(packs_good), sum(packs_in_ppt), sum(good_in_ppt), sum(suspect_packs),
+    sum(ideal_seconds), sum(planned_seconds), sum(excluded_seconds), sum(running_seconds),
+    sum(micro_seconds), sum(micro_stops)::int, sum(no_data_seconds),
+    sum(no_data_planned_seconds), tally_jsonb_sum(state_seconds), tally_jsonb_sum(mode_seconds),
+    tally_jsonb_sum(category_seconds), tally_jsonb_sum(losses)
+"""
+_DAY_MINUTES = """
+    FROM rollup_machine_minutes
+    WHERE tenant = $1 AND machine = $2 AND production_day = $3 AND minute >= $4 AND minute < $5
+"""
+
+
+# A machine's hours, shifts and day: GROUP BYs of the day's minutes ($4, $5: the day's bounds).
+@command(
+    _PERIOD_COLUMNS
+    + f"""
+    SELECT $1, $2, 'hour', hour_start, hour_end, $3, hour_label, {_SUMS} {_DAY_MINUTES}
+    GROUP BY hour_start, hour_end, hour_label
     """
 )
-def insert_periods(
-    tenant: str,
-    machine: str,
-    production_day: date,
-    line: str | None,
-    site: str | None,
-    grains: list[str],
-    starts: list[datetime],
-    ends: list[datetime],
-    labels: list[str],
-    packs_total: list[float],
-    packs_good: list[float],
-    packs_in_ppt: list[float],
-    good_in_ppt: list[float],
-    suspect_packs: list[float],
-    ideal_seconds: list[float],
-    planned_seconds: list[float],
-    excluded_seconds: list[float],
-    running_seconds: list[float],
-    micro_seconds: list[float],
-    micro_stops: list[int],
-    no_data_seconds: list[float],
-    no_data_planned_seconds: list[float],
-    state_seconds: list[str],
-    mode_seconds: list[str],
-    category_seconds: list[str],
-    losses: list[str],
+def insert_hours(
+    tenant: str, machine: str, production_day: date, start: datetime, end: datetime
+) -> None: ...
+
+
+@command(
+    _PERIOD_COLUMNS
+    + f"""
+    SELECT $1, $2, 'shift', shift_start, shift_end, $3, shift_name, {_SUMS} {_DAY_MINUTES}
+      AND shift_name IS NOT NULL
+    GROUP BY shift_start, shift_end, shift_name
+    """
+)
+def insert_shifts(
+    tenant: str, machine: str, production_day: date, start: datetime, end: datetime
+) -> None: ...
+
+
+@command(
+    _PERIOD_COLUMNS
+    + f"""
+    SELECT $1, $2, 'day', $4, $5, $3, $3::date::text, {_SUMS} {_DAY_MINUTES}
+    HAVING count(*) > 0
+    """
+)
+def insert_day(
+    tenant: str, machine: str, production_day: date, start: datetime, end: datetime
 ) -> None: ...
 
 
@@ -112,27 +152,23 @@ def insert_periods(
 
 
 @command(
-    "DELETE FROM rollup_stops WHERE tenant = $1 AND machine = $2 AND production_day = $3 "
-    "AND start >= $4 AND start < $5"
+    "DELETE FROM rollup_stops WHERE tenant = $1 AND machine = $2 AND start >= $3 AND start < $4"
 )
-def delete_stops(
-    tenant: str, machine: str, production_day: date, start: datetime, end: datetime
-) -> None: ...
+def delete_stops(tenant: str, machine: str, start: datetime, end: datetime) -> None: ...
 
 
 @command(
     """
     INSERT INTO rollup_stops (tenant, machine, start, "end", production_day, line, seconds,
         planned_seconds, category, reason_code, reason_text)
-    SELECT $1, $2, s, e, $3, $4, extract(epoch FROM e - s), p, c, rc, rt
-    FROM unnest($5::timestamptz[], $6::timestamptz[], $7::float8[], $8::text[], $9::text[],
-                $10::text[]) AS u(s, e, p, c, rc, rt)
+    SELECT $1, $2, s, e, d, $3, extract(epoch FROM e - s), p, c, rc, rt
+    FROM unnest($4::timestamptz[], $5::timestamptz[], $6::float8[], $7::text[], $8::text[],
+                $9::text[], $10::date[]) AS u(s, e, p, c, rc, rt, d)
     """
 )
 def insert_stops(
     tenant: str,
     machine: str,
-    production_day: date,
     line: str | None,
     starts: list[datetime],
     ends: list[datetime],
@@ -140,6 +176,7 @@ def insert_stops(
     categories: list[str],
     reason_codes: list[str | None],
     reason_texts: list[str | None],
+    production_days: list[date],
 ) -> None: ...
 
 

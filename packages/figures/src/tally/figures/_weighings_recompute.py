@@ -4,7 +4,9 @@ what a rebuild calls over a whole history.
 
 A lot is one machine × article × local clock hour of the machine's site (by the line it stood
 on at the pack's time), told apart by its UTC offset. Recomputing deletes every lot of the
-machine that overlaps [start, end) and inserts them again from all of their weighings, so the
+machine that the range [start, end] reaches (both ends included: the rollup's stored ranges
+are closed, and a range of one instant is that instant's lot) and inserts them again from all
+of their weighings, so the
 rows depend only on the raw rows and the registry: any order of stored ranges, any repetition,
 and a rebuild give the same rows.
 """
@@ -17,8 +19,8 @@ import msgspec
 
 from tally.sdk import Tx, command, query
 
-# A lot is at most one hour long: every weighing of a lot overlapping [start, end) lies in
-# [start − 1 h, end + 1 h), and so does every stored lot overlapping it.
+# A lot is at most one hour long: every weighing of a lot reaching into [start, end] lies in
+# [start − 1 h, end + 1 h), and so does every stored lot reaching into it.
 _HOUR = timedelta(hours=1)
 # Histogram bins: half a gram for fixed-weight articles (T1 and T2 lie 2–15 g below Qn), two
 # grams for catch-weight ones, whose packs spread over hundreds of grams.
@@ -30,7 +32,7 @@ CATCH_WEIGHT_BIN_DG = 20
     """
     DELETE FROM weighing_lots
     WHERE tenant = $1 AND machine = $2
-      AND hour_start >= $3::timestamptz - interval '1 hour' AND hour_start < $4
+      AND hour_start >= $3::timestamptz - interval '1 hour' AND hour_start <= $4
       AND hour_end > $3
     """
 )
@@ -63,6 +65,18 @@ def delete_lots(tenant: str, machine: str, start: datetime, end: datetime) -> No
         UNION ALL
         SELECT since, until, timezone FROM member
     ),
+    -- The local hours holding the range's first and last instants bound what is read: a
+    -- stored batch of a few seconds reads one hour of weighings, not three.
+    bounds AS (
+        SELECT min(h.start) AS low, max(h.start) + interval '1 hour' AS high
+        FROM (VALUES ($3::timestamptz), ($4::timestamptz)) AS e(at)
+        JOIN zones z ON e.at >= z.since AND e.at < z.until
+        CROSS JOIN LATERAL (
+            SELECT (date_trunc('hour', e.at AT TIME ZONE z.timezone)
+                    - ((e.at AT TIME ZONE z.timezone) - (e.at AT TIME ZONE 'UTC')))
+                   AT TIME ZONE 'UTC' AS start
+        ) AS h
+    ),
     terms AS (
         SELECT article, valid_from AS since,
                coalesce(lead(valid_from) OVER (PARTITION BY article ORDER BY valid_from),
@@ -81,11 +95,13 @@ def delete_lots(tenant: str, machine: str, start: datetime, end: datetime) -> No
                                         - (w.ts AT TIME ZONE 'UTC')) / 60)::integer AS offset_min
         FROM weighings w
         JOIN zones z ON w.ts >= z.since AND w.ts < z.until
+        CROSS JOIN bounds b
         LEFT JOIN terms t ON t.article = w.article AND w.ts >= t.since AND w.ts < t.until
         WHERE tally_machine_key(w.tenant, w.machine) = tally_machine_key($1, $2)
           AND w.tenant = $1 AND w.machine = $2
           AND w.ts >= $3::timestamptz - interval '1 hour'
           AND w.ts < $4::timestamptz + interval '1 hour'
+          AND w.ts >= b.low AND w.ts < b.high
           AND z.timezone IS NOT NULL
     ),
     hours AS (
@@ -95,7 +111,7 @@ def delete_lots(tenant: str, machine: str, start: datetime, end: datetime) -> No
         FROM placed p
     ),
     touched AS (
-        SELECT * FROM hours WHERE hour_start < $4 AND hour_start + interval '1 hour' > $3
+        SELECT * FROM hours WHERE hour_start <= $4 AND hour_start + interval '1 hour' > $3
     ),
     lots AS (
         SELECT article, hour_start, local_hour, offset_min,
@@ -200,7 +216,8 @@ def ensure_partitions(first: date, last: date) -> None: ...
 async def recompute_weighings(
     tx: Tx, tenant: str, machine: str, start: datetime, end: datetime
 ) -> None:
-    """Recompute every ℮ lot of `machine` that overlaps [start, end) from the raw weighings.
+    """Recompute every ℮ lot of `machine` that [start, end] reaches (both ends included)
+    from the raw weighings.
 
     Deletes those lots and inserts them again from all of their weighings (a lot reaching
     outside the range is recomputed whole), each pack with the article version valid at its
@@ -210,7 +227,7 @@ async def recompute_weighings(
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware datetimes")
-    if end <= start:
+    if end < start:
         return
     await tx.set_tenant(tenant)
     await tx.fetch_one(lock_machine(tenant, machine))

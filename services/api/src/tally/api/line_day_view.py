@@ -48,7 +48,7 @@ async def line_day_view(
     distributions = await figures.line_day_distribution(tx, snapshot, line.line, day) or []
     eol = weights.machine if weights is not None else None
     lots = await hour_weights(tx, snapshot, eol, list(names), start, end)
-    ppt = await _ppt(tx, tenant, line.line, start, end)
+    ppt = rolled.ppt_seconds if rolled is not None else 0.0
     planned = rolled.planned_seconds if rolled is not None else 0.0
     machines = [m for m in snapshot.machines_on(line.line, span.start)]
     timeline = [
@@ -98,11 +98,6 @@ def _at(epoch: float, zone: ZoneInfo) -> datetime:
 def _fraction(percent: float | None) -> float | None:
     # tally.figures states giveaway in percent; the API's ratios are fractions (0.012).
     return None if percent is None else percent / 100
-
-
-async def _ppt(tx: Tx, tenant: str, line: str, start: datetime, end: datetime) -> float:
-    days = await figures.line_figures(tx, tenant, line, "day", start, end)
-    return sum(d.ppt_seconds for d in days)
 
 
 def _completeness(

@@ -95,8 +95,8 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **dict.fromkeys(_RAW, "SELECT"),
             **dict.fromkeys(_ROLLUP, "SELECT"),
             **_SCHEDULES,
-            "weighing_lots": "SELECT",
             **_ACCOUNTS,
+            "weighing_lots": "SELECT",
             # The daily reports' versions (0014): read and added, never changed.
             "reports": "SELECT, INSERT",
         },
@@ -146,6 +146,9 @@ ROLE_GRANTS: Mapping[str, Grants] = {
         functions={
             "tally_ensure_partitions(date,date)": "EXECUTE",
             "tally_tenants()": "EXECUTE",
+            # Periods' seconds by state, mode, category and loss from their minutes'.
+            "tally_jsonb_add(jsonb,jsonb)": "EXECUTE",
+            "tally_jsonb_sum(jsonb)": "EXECUTE",
         },
     ),
     # The gateway: which machine has this token hash, nothing else.

@@ -114,13 +114,52 @@ def _machines(day: LineDay) -> str:
     )
 
 
+def _hour_table(day: LineDay) -> str:
+    """The hourly chart's figures as a table (what the bars show, for keyboards and screen
+    readers: nothing is shown only on hover)."""
+    if not day.hours:
+        return ""
+    rows = "".join(
+        f'<tr><th scope="row">{h.hour:%H:%M}</th><td>{count(h.good_packs)}</td>'
+        f"<td>{count(h.rejects)}</td><td>{kilograms(h.kg)}</td><td>{grams(h.mean_g)}</td></tr>"
+        for h in day.hours
+    )
+    head = "".join(
+        f'<th scope="col">{n}</th>' for n in ("Hour", "Good packs", "Rejects", "kg", "Mean")
+    )
+    return (
+        "<details><summary>The hours as a table</summary>"
+        '<div class="scroll" tabindex="0" role="region" aria-label="Hours table">'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div></details>"
+    )
+
+
+def _legend(day: LineDay) -> str:
+    """Each category of the timeline in words beside its colour, with its time in the day."""
+    seconds: dict[str, float] = {}
+    for span in day.timeline:
+        seconds[span.category] = (
+            seconds.get(span.category, 0.0) + (span.end - span.start).total_seconds()
+        )
+    items = "".join(
+        f'<li><span class="swatch" style="background:{charts.colour(category)}" '
+        f'aria-hidden="true"></span>{text(category.replace("_", " "))} {hours(total)}</li>'
+        for category, total in sorted(seconds.items(), key=lambda kv: -kv[1])
+    )
+    return f'<ul class="legend" aria-label="States">{items}</ul>' if items else ""
+
+
 def line_day(day: LineDay) -> str:
     """The page's main content."""
     weights = "".join(charts.weights(w) for w in day.weights) or charts.weights(_NO_WEIGHTS)
     sections = (
-        _section("Packs per hour", "hourly", charts.hourly_packs(day.hours)),
+        _section("Packs per hour", "hourly", charts.hourly_packs(day.hours) + _hour_table(day)),
         _section("Weight distribution", "weights", weights),
-        _section("Machine states", "timeline", charts.timeline(day.timeline, day.start, day.end)),
+        _section(
+            "Machine states",
+            "timeline",
+            charts.timeline(day.timeline, day.start, day.end) + _legend(day),
+        ),
         _section("Downtime Pareto", "pareto", charts.pareto(day.downtime)),
         _section("OEE losses", "losses", charts.waterfall(day.losses)),
         _section("Articles", "articles", _articles(day)),

@@ -1,11 +1,12 @@
-"""One machine's production day from its raw rows: minutes, hours, shifts, the day, its stops.
+"""One machine's minutes over a recomputed range [start, end), from its raw rows.
 
-The bounded per-machine pass of the rollup (docs/DECISIONS.md, "The rollup"): a day's state
-timeline needs its gaps and stops judged as a whole (a stop's length decides whether its seconds
-are micro-stops), which SQL window functions make awkward and slow, so the pass walks the day's
-few thousand state changes and its counter increases once, in Python. Everything is accounted per
-UTC minute first — hours, shifts and days of every zone are exact unions of minutes — and each
-period is the sum of its minutes, so the three grains always agree.
+The bounded per-machine pass of the rollup (docs/DECISIONS.md, "The rollup"): a stop's length
+decides whether its seconds are micro-stops, and its first planned second the day it is listed
+on, which SQL window functions make awkward, so the pass walks the range's state changes and
+counter increases once, in Python. The caller widens the range until it holds whole stops and
+reaches the neighbouring messages and counter samples (`_extent.py`), so a minute comes out the
+same whatever range it was recomputed in. Hours, shifts and days are GROUP BYs of their minutes
+in SQL (`_store.py`).
 """
 
 from __future__ import annotations
@@ -13,24 +14,21 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from tally.calendar import ProductionDay, SiteCalendar
+from tally.calendar import SiteCalendar
 from tally.figures._conditions import RUNNING, Piece, gaps, pieces, stretches
 from tally.figures._counters import Increase, increases, spread
 from tally.figures._raw import AlarmRow, ArticleRow, CounterRow, StateRow
 from tally.registry import RegistrySnapshot
 
-# How far around the day the timeline is read, so a stop reaching over the day's bounds is
-# measured whole (a longer one is measured within this margin).
-MARGIN_SECONDS = 6 * 3600
 REASON_LEAD_SECONDS = 5
 MINUTE = 60
 
 
 @dataclass(frozen=True, slots=True)
-class RawDay:
-    """What the pass reads for one machine and day (see `_raw.py`)."""
+class RawRange:
+    """What the pass reads for one machine and range (see `_raw.py`)."""
 
     states: Sequence[StateRow]
     message_times: Sequence[float]
@@ -42,7 +40,7 @@ class RawDay:
 
 @dataclass(slots=True)
 class Tally:
-    """Seconds and packs of a minute, or of a period (a sum of minutes)."""
+    """Seconds and packs of one minute."""
 
     packs_total: float = 0.0
     packs_good: float = 0.0
@@ -62,34 +60,12 @@ class Tally:
     category_seconds: dict[str, float] = field(default_factory=dict)
     losses: dict[str, float] = field(default_factory=dict)
 
-    def merge(self, other: Tally) -> None:
-        self.packs_total += other.packs_total
-        self.packs_good += other.packs_good
-        self.packs_in_ppt += other.packs_in_ppt
-        self.good_in_ppt += other.good_in_ppt
-        self.suspect_packs += other.suspect_packs
-        self.ideal_seconds += other.ideal_seconds
-        self.planned += other.planned
-        self.excluded += other.excluded
-        self.running += other.running
-        self.micro += other.micro
-        self.micro_stops += other.micro_stops
-        self.no_data += other.no_data
-        self.no_data_planned += other.no_data_planned
-        for mine, theirs in (
-            (self.state_seconds, other.state_seconds),
-            (self.mode_seconds, other.mode_seconds),
-            (self.category_seconds, other.category_seconds),
-            (self.losses, other.losses),
-        ):
-            for key, seconds in theirs.items():
-                mine[key] = mine.get(key, 0.0) + seconds
-
 
 @dataclass(frozen=True, slots=True)
 class Stop:
     start: float
     end: float
+    production_day: date
     planned_seconds: float
     category: str
     reason_code: str | None
@@ -97,72 +73,100 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
-    grain: str
-    start: float
-    end: float
-    label: str
-    tally: Tally
+class MinutePlace:
+    """Where a minute belongs: its production day, local hour (clipped to the day) and shift."""
+
+    production_day: date
+    hour_start: float
+    hour_end: float
+    hour_label: str
+    shift_name: str | None
+    shift_start: float | None
+    shift_end: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """[start, end) of whole minutes being recomputed."""
+
+    start: int
+    end: int
 
 
 @dataclass(slots=True)
-class MachineDay:
-    """The pass's result: a tally per minute of the day (by minute start), the periods, the
-    stops listed on this day, and the suspect increases held out."""
+class MachineRange:
+    """The pass's result: a tally per minute of the span (by minute start) and where each
+    minute belongs, the stops that begin in it, and the suspect increases held out."""
 
-    day: ProductionDay
+    span: Span
     minutes: dict[int, Tally]
-    periods: list[Period]
+    places: dict[int, MinutePlace]
     stops: list[Stop]
     suspects: list[tuple[Increase, str]]
 
 
-def machine_day(
+def machine_range(
     snapshot: RegistrySnapshot,
     machine: str,
     calendar: SiteCalendar,
-    day: ProductionDay,
-    raw: RawDay,
+    span: Span,
+    raw: RawRange,
     pack_counter: str,
     good_counter: str,
-) -> MachineDay:
-    """Account one production day of one machine."""
-    plan = calendar.day_plan(day.date)
-    # Planned time runs only as far as the machine's data: today so far, not the whole day.
-    known_end = max(raw.message_times) if raw.message_times else day.start
+) -> MachineRange:
+    """Account the minutes of the span of one machine."""
     minutes = {
-        m: Tally(
-            planned=plan.planned_between(m, min(m + MINUTE, known_end)) if m < known_end else 0.0
-        )
-        for m in range(day.start, day.end, MINUTE)
+        m: Tally(planned=calendar.planned_seconds(m, m + MINUTE))
+        for m in range(span.start, span.end, MINUTE)
     }
-    counting = _Counting(snapshot, machine, day, minutes)
+    counting = _Counting(snapshot, machine, span, minutes)
     counting.packs(raw, pack_counter)
     if raw.good is not None:
         counting.good(raw.good, good_counter)
-    stops = _timeline(snapshot, calendar, day, minutes, raw, known_end)
-    return MachineDay(day, minutes, _periods(calendar, day, minutes), stops, counting.suspects)
+    stops = _timeline(snapshot, calendar, span, minutes, raw)
+    return MachineRange(span, minutes, places(calendar, span), stops, counting.suspects)
+
+
+def places(calendar: SiteCalendar, span: Span) -> dict[int, MinutePlace]:
+    """The production day, hour and shift of every minute of the span."""
+    found: dict[int, MinutePlace] = {}
+    m = span.start
+    while m < span.end:
+        day = calendar.day_of(m)
+        hour = calendar.local_hour(m)
+        shift = calendar.shift_at(m)
+        place = MinutePlace(
+            production_day=day.date,
+            hour_start=max(hour.start, day.start),
+            hour_end=min(hour.end, day.end),
+            hour_label=hour.label,
+            shift_name=shift.name if shift else None,
+            shift_start=shift.start if shift else None,
+            shift_end=shift.end if shift else None,
+        )
+        # Up to the next bound of hour, day or shift, minutes belong to the same periods.
+        upto = min(hour.end, day.end, span.end, shift.end if shift else m + MINUTE)
+        while m < upto:
+            found[m] = place
+            m += MINUTE
+    return found
 
 
 class _Counting:
-    """Counter increases into the day's minutes; suspect ones held out and listed."""
+    """Counter increases into the span's minutes; suspect ones held out and listed."""
 
     def __init__(
-        self,
-        snapshot: RegistrySnapshot,
-        machine: str,
-        day: ProductionDay,
-        minutes: dict[int, Tally],
+        self, snapshot: RegistrySnapshot, machine: str, span: Span, minutes: dict[int, Tally]
     ) -> None:
         view = snapshot.machine(machine)
         self.snapshot = snapshot
         self.rollover = view.counter_rollover if view else 2**31 - 1
         self.max_rate = view.max_rate_ppm if view else None
-        self.day = day
+        self.span = span
         self.minutes = minutes
         self.suspects: list[tuple[Increase, str]] = []
 
-    def packs(self, raw: RawDay, counter: str) -> None:
+    def packs(self, raw: RawRange, counter: str) -> None:
         """Packs (and, without a good counter, good packs) with their ideal seconds."""
         article_times = [a.t for a in raw.articles]
         all_good = raw.good is None
@@ -174,7 +178,7 @@ class _Counting:
                 else None
             )
             per_pack = 60.0 / terms.ideal_rate_ppm if terms else 0.0
-            for m, part in _spread_minutes(inc, self.day):
+            for m, part in _spread_minutes(inc, self.span):
                 tally = self.minutes[m]
                 tally.packs_total += part
                 tally.ideal_seconds += part * per_pack
@@ -187,21 +191,21 @@ class _Counting:
 
     def good(self, samples: Sequence[CounterRow], counter: str) -> None:
         for inc in self._counted(samples, counter):
-            for m, part in _spread_minutes(inc, self.day):
+            for m, part in _spread_minutes(inc, self.span):
                 tally = self.minutes[m]
                 tally.packs_good += part
                 if tally.planned:
                     tally.good_in_ppt += part
 
     def _counted(self, samples: Sequence[CounterRow], counter: str) -> list[Increase]:
-        day = self.day
+        span = self.span
         counted = []
         for inc in increases(samples, self.rollover, self.max_rate):
             if not inc.suspect:
                 counted.append(inc)
-            elif day.start <= inc.end < day.end:
+            elif span.start <= inc.end < span.end:
                 self.suspects.append((inc, counter))
-                minute = day.start + int((inc.end - day.start) // MINUTE) * MINUTE
+                minute = span.start + int((inc.end - span.start) // MINUTE) * MINUTE
                 self.minutes[minute].suspect_packs += inc.amount
         return counted
 
@@ -209,16 +213,13 @@ class _Counting:
 def _timeline(
     snapshot: RegistrySnapshot,
     calendar: SiteCalendar,
-    day: ProductionDay,
+    span: Span,
     minutes: dict[int, Tally],
-    raw: RawDay,
-    known_end: float,
+    raw: RawRange,
 ) -> list[Stop]:
-    """The day's seconds by state, mode and category into its minutes; its stops."""
+    """The span's seconds by state, mode and category into its minutes; its stops."""
     settings = snapshot.settings
     found_gaps = gaps(raw.message_times, settings.gap_seconds)
-    window_start = day.start - MARGIN_SECONDS
-    window_end = min(day.end + MARGIN_SECONDS, max(known_end, window_start))
 
     def category(state: StateRow) -> str:
         return snapshot.category(state.model, state.name, state.mode, state.sub_state)
@@ -232,18 +233,18 @@ def _timeline(
         if not is_loss
     }
     stops: list[Stop] = []
-    timeline = pieces(raw.states, found_gaps, window_start, window_end, category)
+    timeline = pieces(raw.states, found_gaps, span.start, span.end, category)
     for stretch in stretches(timeline):
         if stretch[0].category == RUNNING:
             for piece in stretch:
-                for m, a, b in _minute_chunks(piece, day):
+                for m, a, b in _minute_chunks(piece, span):
                     tally = minutes[m]
                     _seconds(tally, piece, b - a)
                     if tally.planned:
                         tally.running += b - a
             continue
         stop = _stop(
-            stretch, calendar, day, minutes, excluded, settings.micro_stop_seconds, raw.alarms
+            stretch, calendar, span, minutes, excluded, settings.micro_stop_seconds, raw.alarms
         )
         if stop is not None:
             stops.append(stop)
@@ -253,36 +254,33 @@ def _timeline(
 def _stop(
     stretch: list[Piece],
     calendar: SiteCalendar,
-    day: ProductionDay,
+    span: Span,
     minutes: dict[int, Tally],
     excluded: set[str],
     micro_stop_seconds: int,
     alarms: Sequence[AlarmRow],
 ) -> Stop | None:
-    """Account a stop's seconds in the day's minutes; the stop itself when it is listed on this
-    day (not micro, with planned time, its first planned not-excluded second in this day)."""
+    """Account a stop's seconds in the span's minutes; the stop itself when it is listed (not
+    micro, with planned time), on the day of its first planned not-excluded second."""
     start, end = stretch[0].start, stretch[-1].end
     micro = end - start < micro_stop_seconds
     by_category: dict[str, float] = {}
     first: float | None = None
-    first_in_day = False
     for piece in stretch:
-        if first is None and _listed_earlier(piece, calendar, day, excluded):
-            first = piece.start
-        for m, a, b in _minute_chunks(piece, day):
+        for m, a, b in _minute_chunks(piece, span):
             tally = minutes[m]
             if not _stop_seconds(tally, piece, b - a, excluded, micro, by_category):
                 continue
             if first is None:
                 first = a
-                first_in_day = True
                 tally.micro_stops += micro
-    if micro or not first_in_day:
+    if micro or first is None:
         return None
     code, text = _reason(alarms, start, end)
     return Stop(
         start=start,
         end=end,
+        production_day=calendar.day_of(first).date,
         planned_seconds=sum(by_category.values()),
         category=max(by_category, key=lambda c: by_category[c]),
         reason_code=code,
@@ -315,16 +313,6 @@ def _stop_seconds(
     return True
 
 
-def _listed_earlier(
-    piece: Piece, calendar: SiteCalendar, day: ProductionDay, excluded: set[str]
-) -> bool:
-    """Whether the piece has a planned, not excluded second before the day: its stop is
-    then listed on an earlier day."""
-    if piece.start >= day.start or piece.category in excluded:
-        return False
-    return calendar.planned_seconds(piece.start, min(piece.end, day.start)) > 0
-
-
 def _reason(alarms: Sequence[AlarmRow], start: float, end: float) -> tuple[str | None, str | None]:
     for alarm in alarms:
         if start - REASON_LEAD_SECONDS <= alarm.t < end:
@@ -346,63 +334,36 @@ def _seconds(tally: Tally, piece: Piece, seconds: float) -> None:
     tally.mode_seconds[mode] = tally.mode_seconds.get(mode, 0.0) + seconds
 
 
-def _minute_chunks(piece: Piece, day: ProductionDay) -> list[tuple[int, float, float]]:
-    """The piece's part inside the day, cut at minute bounds: (minute start, a, b)."""
-    a, b = max(piece.start, day.start), min(piece.end, day.end)
+def _minute_chunks(piece: Piece, span: Span) -> list[tuple[int, float, float]]:
+    """The piece's part inside the span, cut at minute bounds: (minute start, a, b)."""
+    a, b = max(piece.start, span.start), min(piece.end, span.end)
     chunks = []
     while a < b:
-        m = day.start + int((a - day.start) // MINUTE) * MINUTE
+        m = span.start + int((a - span.start) // MINUTE) * MINUTE
         upper = min(b, m + MINUTE)
         chunks.append((m, a, upper))
         a = upper
     return chunks
 
 
-def _spread_minutes(inc: Increase, day: ProductionDay) -> list[tuple[int, float]]:
-    """The increase's parts in the day's minutes, in proportion to time."""
-    lo, hi = max(inc.start, day.start), min(inc.end, day.end)
+def _spread_minutes(inc: Increase, span: Span) -> list[tuple[int, float]]:
+    """The increase's parts in the span's minutes, in proportion to time."""
+    lo, hi = max(inc.start, span.start), min(inc.end, span.end)
     if inc.end <= inc.start:
-        if day.start <= inc.end < day.end:
-            m = day.start + int((inc.end - day.start) // MINUTE) * MINUTE
+        if span.start <= inc.end < span.end:
+            m = span.start + int((inc.end - span.start) // MINUTE) * MINUTE
             return [(m, float(inc.amount))]
         return []
     if hi <= lo:
         return []
     parts = []
-    m = day.start + int((lo - day.start) // MINUTE) * MINUTE
+    m = span.start + int((lo - span.start) // MINUTE) * MINUTE
     while m < hi:
         part = spread(inc.start, inc.end, inc.amount, m, m + MINUTE)
         if part:
             parts.append((m, part))
         m += MINUTE
     return parts
-
-
-def _periods(calendar: SiteCalendar, day: ProductionDay, minutes: dict[int, Tally]) -> list[Period]:
-    periods = [
-        Period("day", day.start, day.end, day.date.isoformat(), _sum(minutes, day.start, day.end))
-    ]
-    for shift in calendar.shifts(day.date):
-        periods.append(
-            Period(
-                "shift", shift.start, shift.end, shift.name, _sum(minutes, shift.start, shift.end)
-            )
-        )
-    for hour in calendar.hours(day.date):
-        lo, hi = max(hour.start, day.start), min(hour.end, day.end)
-        periods.append(Period("hour", lo, hi, hour.label, _sum(minutes, lo, hi)))
-    return periods
-
-
-def _sum(minutes: dict[int, Tally], start: float, end: float) -> Tally:
-    total = Tally()
-    m = int(start)
-    while m < end:
-        minute = minutes.get(m)
-        if minute is not None:
-            total.merge(minute)
-        m += MINUTE
-    return total
 
 
 def utc(t: float) -> datetime:
