@@ -7,6 +7,7 @@ tally admin ...            tenants, sites, lines, machines, articles, machine to
 tally dead-letters         list (or --replay) what consumers gave up on
 tally check / tally lock   prove the workspace fits together / record what it proved
 tally new service NAME     scaffold a service that passes `tally check`
+tally bench [--quick]      tally against the hardware's ceilings and its peers, in one run
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 
 from tally.cli import (
     _admin_cmd,
+    _bench_cmd,
     _check_cmd,
     _dead_letters_cmd,
     _demo_cmd,
@@ -33,6 +35,7 @@ _COMMANDS = (
     _dead_letters_cmd,
     _check_cmd,
     _new_cmd,
+    _bench_cmd,
 )
 
 

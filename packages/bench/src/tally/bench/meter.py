@@ -1,0 +1,102 @@
+"""CPU time and peak memory of groups of processes over a stretch of a run.
+
+A group is a process and all its descendants (a service and its workers; PostgreSQL's
+postmaster and every backend; nats-server). CPU is user + system time per process, counted
+from when it was first seen to when it was last seen; a process that ends between two samples
+loses at most one sampling period of CPU. Memory is the summed RSS of the group, sampled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+
+import psutil
+
+SAMPLE_SECONDS = 0.2
+MIB = 2**20
+
+
+@dataclass
+class _Group:
+    roots: list[int]
+    first_cpu: dict[int, float] = field(default_factory=dict)
+    last_cpu: dict[int, float] = field(default_factory=dict)
+    peak_rss: int = 0
+
+
+@dataclass
+class Usage:
+    """Filled in when the `measure` block ends."""
+
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    peak_rss_mib: dict[str, float] = field(default_factory=dict)
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _sample(group: _Group, *, first: bool) -> None:
+    rss = 0
+    for root in group.roots:
+        for process in _tree(root):
+            try:
+                with process.oneshot():
+                    times = process.cpu_times()
+                    cpu = times.user + times.system
+                    rss += process.memory_info().rss
+            except psutil.Error:
+                continue
+            if first:
+                group.first_cpu.setdefault(process.pid, cpu)
+            else:
+                # A process born during the run counts from zero.
+                group.first_cpu.setdefault(process.pid, 0.0)
+            group.last_cpu[process.pid] = cpu
+    group.peak_rss = max(group.peak_rss, rss)
+
+
+def rss_mib(pids: list[int]) -> float:
+    """Summed RSS of the processes and their descendants, now."""
+    total = 0
+    for pid in pids:
+        for process in _tree(pid):
+            with contextlib.suppress(psutil.Error):
+                total += process.memory_info().rss
+    return total / MIB
+
+
+@contextlib.asynccontextmanager
+async def measure(groups: Mapping[str, list[int]]) -> AsyncIterator[Usage]:
+    """CPU and peak RSS of each named group of process trees while the block runs."""
+    state = {name: _Group(list(pids)) for name, pids in groups.items() if pids}
+    for group in state.values():
+        _sample(group, first=True)
+    usage = Usage()
+
+    async def sampler() -> None:
+        while True:
+            await asyncio.sleep(SAMPLE_SECONDS)
+            for group in state.values():
+                _sample(group, first=False)
+
+    task = asyncio.create_task(sampler())
+    try:
+        yield usage
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for name, group in state.items():
+            _sample(group, first=False)
+            usage.cpu_seconds[name] = sum(
+                group.last_cpu[pid] - group.first_cpu.get(pid, 0.0) for pid in group.last_cpu
+            )
+            usage.peak_rss_mib[name] = round(group.peak_rss / MIB, 1)
