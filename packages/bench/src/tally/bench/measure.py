@@ -88,12 +88,19 @@ class Ratio:
     @property
     def throughput(self) -> Spread:
         pairs = zip(self.measured.runs, self.baseline.runs, strict=False)
-        return Spread.of([a.per_second / b.per_second for a, b in pairs])
+        return Spread.of([_divide(a.per_second, b.per_second) for a, b in pairs])
 
     @property
     def cpu(self) -> Spread:
         pairs = zip(self.measured.runs, self.baseline.runs, strict=False)
-        return Spread.of([a.cpu_us_per_datapoint / b.cpu_us_per_datapoint for a, b in pairs])
+        return Spread.of(
+            [_divide(a.cpu_us_per_datapoint, b.cpu_us_per_datapoint) for a, b in pairs]
+        )
+
+
+def _divide(a: float, b: float) -> float:
+    # A run shorter than the kernel's CPU accounting tick can measure no CPU at all.
+    return a / b if b > 0 else math.nan
 
 
 @dataclass

@@ -77,6 +77,7 @@ async def run_bench(options: BenchOptions, command: str) -> tuple[Path, Path]:
                     "nats": {
                         **await nats_facts(found.nats_url, TELEMETRY_STREAM.name),
                         "config": found.nats_config,
+                        "sync_interval": _sync_interval(found.nats_config),
                     },
                 }
             finally:
@@ -106,3 +107,15 @@ async def run_bench(options: BenchOptions, command: str) -> tuple[Path, Path]:
         time.monotonic() - started,
     )
     return write(report, options.results_dir, stamp + (".quick" if options.quick else ""))
+
+
+def _sync_interval(config: str | None) -> str:
+    """The JetStream sync interval of an embedded server's configuration (the server's default,
+    every two minutes, when it names none; unknown for a server given by URL)."""
+    if config is None:
+        return "unknown (server given by URL)"
+    for line in config.splitlines():
+        key, _, value = line.strip().partition(":")
+        if key == "sync_interval":
+            return value.strip().strip('"')
+    return "default (2 min)"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import nats
+import nats.js.errors
 import psutil
 
 from tally.sdk.embedded import EmbeddedNats, EmbeddedPostgres
@@ -116,14 +117,16 @@ async def nats_facts(url: str, stream: str) -> dict[str, object]:
     """Server version, and the stream's storage and replicas as the run left them."""
     client = await nats.connect(url)
     try:
-        facts: dict[str, object] = {"version": client.connected_server_version.__str__()}
+        version = client.connected_server_version
+        facts: dict[str, object] = {"version": f"{version.major}.{version.minor}.{version.patch}"}
         js = client.jetstream()
-        with contextlib.suppress(Exception):
-            info = await js.stream_info(stream)
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            config = (await js.stream_info(stream)).config
             facts["stream"] = stream
-            facts["storage"] = str(info.config.storage.value if info.config.storage else None)
-            facts["replicas"] = info.config.num_replicas
-            facts["retention"] = str(info.config.retention.value if info.config.retention else None)
+            # nats-py gives these as enums or as their plain strings, depending on the path.
+            facts["storage"] = str(getattr(config.storage, "value", config.storage))
+            facts["replicas"] = config.num_replicas
+            facts["retention"] = str(getattr(config.retention, "value", config.retention))
         account = await js.account_info()
         facts["max_file_store_bytes"] = account.limits.max_storage
     finally:

@@ -32,6 +32,8 @@ from tally.supervisor import ServiceProcess, scrape, total
 
 UPLOADS_IN_FLIGHT = 8
 STORED = "tally_recorder_messages_stored_total"
+# A peer that has not drained the backlog by then is stuck (a batch failing over and over).
+PEER_TIMEOUT = 300.0
 
 
 async def gateway_run(
@@ -117,8 +119,16 @@ async def peer_run(bench: Bench, module: str, durable: str) -> Run:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    async with measure(bench.groups()) as usage:
+    try:
+        async with measure(bench.groups()) as usage:
+            out, err = await asyncio.wait_for(process.communicate(), PEER_TIMEOUT)
+    except TimeoutError:
+        process.kill()
         out, err = await process.communicate()
+        said = (out + err).decode(errors="replace")[-3000:]
+        raise RuntimeError(
+            f"peer {module} did not finish in {PEER_TIMEOUT:.0f} s: {said}"
+        ) from None
     if process.returncode != 0:
         raise RuntimeError(f"peer {module} failed ({process.returncode}): {err.decode()[-2000:]}")
     report = msgspec.json.decode(out.strip().splitlines()[-1], type=PeerReport)
