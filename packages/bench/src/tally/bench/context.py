@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from nats.js import JetStreamContext
 
 from tally.bench.corpus import Corpus, Wire
 from tally.bench.measure import Run
+from tally.bench.profiles import profiled
 from tally.contracts import TELEMETRY_STREAM
 from tally.recorder.rows import RAW_TABLES
 from tally.sdk import NatsBroker
@@ -65,6 +67,11 @@ class Bench:
         """Process groups to measure: the given services, the servers, any others."""
         groups = {service.name: [service.process.pid] for service in services}
         return {**groups, **self.server_pids, **others}
+
+    def profile(self, label: str, pid: int, turn: int) -> AbstractAsyncContextManager[None]:
+        """py-spy on `pid` during the first turn, when profiles were asked for."""
+        folder = self.options.profile_dir if turn == 0 else None
+        return profiled(folder, label, pid)
 
     async def fresh_stream(self) -> None:
         """The TELEMETRY stream new and empty (no consumers but the recorder's, no

@@ -98,10 +98,14 @@ async def _send_all(
         await asyncio.gather(*(worker() for _ in range(UPLOADS_IN_FLIGHT)))
 
 
-async def max_rate_run(bench: Bench, tokens: dict[tuple[str, str], str]) -> Run:
+async def max_rate_run(bench: Bench, tokens: dict[tuple[str, str], str], turn: int) -> Run:
     gateway, recorder = await _pipeline(bench)
     try:
-        async with measure(bench.groups(gateway, recorder)) as usage:
+        async with (
+            bench.profile("end_to_end_gateway", gateway.process.pid, turn),
+            bench.profile("end_to_end_recorder", recorder.process.pid, turn),
+            measure(bench.groups(gateway, recorder)) as usage,
+        ):
             started = time.perf_counter()
             await _send_all(bench, gateway, tokens, rate=None)
             await _until_stored(bench, len(bench.corpus.wire))
@@ -176,9 +180,9 @@ async def end_to_end_stage(bench: Bench, tokens: dict[tuple[str, str], str]) -> 
     latencies: list[float] = []
     await make_twins(bench.database_url)
     try:
-        for _ in range(bench.options.repeats):
+        for turn in range(bench.options.repeats):
             ceiling.runs.append(await copy_run(bench, batches, 2))
-            full.runs.append(await max_rate_run(bench, tokens))
+            full.runs.append(await max_rate_run(bench, tokens, turn))
     finally:
         await drop_twins(bench.database_url)
     max_rate = full.per_second.median

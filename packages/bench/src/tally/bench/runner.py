@@ -4,6 +4,7 @@ given), a migrated database of the run's own, every stage in turn, the results w
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from tally.bench.context import Bench, BenchOptions, connect_nats
 from tally.bench.corpus import build_corpus
 from tally.bench.machine import load_average, machine_facts
+from tally.bench.profiles import summarise
 from tally.bench.report import Report, write
 from tally.bench.servers import (
     local_postgres_pid,
@@ -97,6 +99,13 @@ async def run_bench(options: BenchOptions, command: str) -> tuple[Path, Path]:
         "machines": len(corpus.fleet.placements()),
         "stages": [s.key for s in stages],
     }
+    if options.profile_dir is not None and options.profile_dir.is_dir():
+        summaries = {
+            path.stem: summarise(path) for path in sorted(options.profile_dir.glob("*.txt"))
+        }
+        summary = options.profile_dir / "summary.json"
+        summary.write_text(json.dumps(summaries, indent=2) + "\n")
+        setup["profiles"] = str(summary)
     report = Report(
         command,
         machine,

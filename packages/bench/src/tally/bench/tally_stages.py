@@ -37,7 +37,7 @@ PEER_TIMEOUT = 300.0
 
 
 async def gateway_run(
-    bench: Bench, gateway: ServiceProcess, tokens: dict[tuple[str, str], str]
+    bench: Bench, gateway: ServiceProcess, tokens: dict[tuple[str, str], str], turn: int
 ) -> Run:
     placements = {(p.tenant.id, p.machine.id): p.machine for p in bench.corpus.fleet.placements()}
     queue = list(reversed(bench.corpus.uploads))
@@ -51,7 +51,10 @@ async def gateway_run(
                 tenant, machine, upload = queue.pop()
                 await sender.send(tenant, placements[(tenant, machine)], upload)
 
-        async with measure(bench.groups(gateway)) as usage:
+        async with (
+            bench.profile("gateway", gateway.process.pid, turn),
+            measure(bench.groups(gateway)) as usage,
+        ):
             started = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(UPLOADS_IN_FLIGHT)))
             seconds = time.perf_counter() - started
@@ -65,13 +68,13 @@ async def gateway_stage(bench: Bench, tokens: dict[tuple[str, str], str]) -> Sta
     gateway = bench.processes.start("gateway", workers=bench.options.workers)
     await bench.processes.wait_ready(gateway)
     try:
-        for _ in range(bench.options.repeats):
+        for turn in range(bench.options.repeats):
             await bench.fresh_stream()
             async with measure(bench.groups()) as usage:
                 run = await bench.publish(bench.corpus.wire)
             raw.runs.append(Run(run.datapoints, run.seconds, usage.cpu_seconds))
             await bench.fresh_stream()
-            gateway_series.runs.append(await gateway_run(bench, gateway, tokens))
+            gateway_series.runs.append(await gateway_run(bench, gateway, tokens, turn))
     finally:
         await bench.stop(gateway)
     result.series += [raw, gateway_series]
@@ -79,13 +82,14 @@ async def gateway_stage(bench: Bench, tokens: dict[tuple[str, str], str]) -> Sta
     return result
 
 
-async def recorder_run(bench: Bench) -> Run:
+async def recorder_run(bench: Bench, turn: int) -> Run:
     expected = len(bench.corpus.wire)
     recorder = bench.processes.start("recorder", workers=bench.options.workers)
     try:
         await bench.processes.wait_ready(recorder)
         async with (
             httpx.AsyncClient(timeout=5.0) as client,
+            bench.profile("recorder", recorder.process.pid, turn),
             measure(bench.groups(recorder)) as usage,
         ):
             started = time.perf_counter()
@@ -102,7 +106,7 @@ async def recorder_run(bench: Bench) -> Run:
     return Run(bench.corpus.datapoints, seconds, usage.cpu_seconds, usage.peak_rss_mib)
 
 
-async def peer_run(bench: Bench, module: str, durable: str) -> Run:
+async def peer_run(bench: Bench, module: str, turn: int) -> Run:
     """One peer process drains the backlog; its own report gives its time, CPU and memory."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -113,14 +117,17 @@ async def peer_run(bench: Bench, module: str, durable: str) -> Run:
         "--database",
         role_url(bench.database_url, "tally_ingest"),
         "--durable",
-        durable,
+        f"peer_{module}_{turn}",
         "--expect",
         str(len(bench.corpus.wire)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        async with measure(bench.groups()) as usage:
+        async with (
+            bench.profile(module, process.pid, turn),
+            measure(bench.groups()) as usage,
+        ):
             out, err = await asyncio.wait_for(process.communicate(), PEER_TIMEOUT)
     except TimeoutError:
         process.kill()
@@ -161,9 +168,9 @@ async def recorder_stage(bench: Bench) -> StageResult:
                 await bench.empty_tables()
                 await bench.publish(bench.corpus.wire)
                 if module is None:
-                    series.runs.append(await recorder_run(bench))
+                    series.runs.append(await recorder_run(bench, turn))
                 else:
-                    series.runs.append(await peer_run(bench, module, f"peer_{module}_{turn}"))
+                    series.runs.append(await peer_run(bench, module, turn))
                 stored = await bench.stored()
                 if stored != len(bench.corpus.wire):
                     raise RuntimeError(

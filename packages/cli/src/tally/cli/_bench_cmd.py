@@ -50,6 +50,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--results", default=None, help="output folder (default benchmarks/results)"
     )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="DIR",
+        help="py-spy the services and peers in each comparison's first turn into DIR "
+        "(a run of its own: profiling shares the cores)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -80,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         else workspace_root() / "benchmarks" / "results",
         migrations=migrations_dir(),
         only=only,
+        profile_dir=Path(args.profile).resolve() if args.profile else None,
     )
     command = "uv run tally " + shlex.join(
         sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]
