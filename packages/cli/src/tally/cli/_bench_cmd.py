@@ -12,7 +12,7 @@ import sys
 from tally.cli._paths import migrations_dir, workspace_root
 
 QUICK_DAYS = 0.01
-FULL_DAYS = 0.2
+FULL_DAYS = 0.05
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
