@@ -88,9 +88,9 @@ async def local_postgres_pid(url: str) -> int | None:
 
 
 @contextlib.asynccontextmanager
-async def scratch_database(server_url: str) -> AsyncIterator[str]:
+async def scratch_database(server_url: str, prefix: str = "tally_bench") -> AsyncIterator[str]:
     """A database of this run's own on the server, dropped after it."""
-    name = f"tally_bench_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(server_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
