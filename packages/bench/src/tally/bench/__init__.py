@@ -13,12 +13,13 @@ benchmarks/RESULTS.md for the latest full run and where the time goes.
 
 from tally.bench.context import BenchOptions
 from tally.bench.machine import cpu_model
-from tally.bench.runner import run_bench
+from tally.bench.runner import BenchFailed, run_bench
 from tally.bench.servers import postgres_facts, scratch_database
 from tally.bench.stages import STAGES, Stage
 
 __all__ = [
     "STAGES",
+    "BenchFailed",
     "BenchOptions",
     "Stage",
     "cpu_model",

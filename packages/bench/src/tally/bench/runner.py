@@ -12,6 +12,7 @@ from pathlib import Path
 from tally.bench.context import Bench, BenchOptions, connect_nats
 from tally.bench.corpus import build_corpus
 from tally.bench.machine import load_average, machine_facts
+from tally.bench.measure import StageResult
 from tally.bench.profiles import summarise
 from tally.bench.report import Report, write
 from tally.bench.servers import (
@@ -39,7 +40,8 @@ async def run_bench(options: BenchOptions, command: str) -> tuple[Path, Path]:
     corpus = await build_corpus(days=options.corpus_days)
     print(f"  {len(corpus.wire):,} messages, {corpus.datapoints:,} datapoints")
     stages = [s for s in STAGES if options.only is None or s.key in options.only]
-    results = []
+    results: list[StageResult] = []
+    failures: list[str] = []
     with (
         servers(options.nats_url, options.postgres_url) as found,
         tempfile.TemporaryDirectory(prefix="tally-bench-logs-") as logs,
@@ -70,7 +72,16 @@ async def run_bench(options: BenchOptions, command: str) -> tuple[Path, Path]:
                 for stage in stages:
                     print(f"tally bench: {stage.key} — {stage.title} …")
                     stage_started = time.monotonic()
-                    results.append(await stage.run(bench, tokens))
+                    try:
+                        results.append(await stage.run(bench, tokens))
+                    except Exception as error:
+                        # The stages measured so far are still written; the run then fails.
+                        failed = StageResult(stage.key, f"{stage.title} — FAILED")
+                        failed.notes.append(f"failed: {error!r}")
+                        results.append(failed)
+                        failures.append(f"{stage.key}: {error!r}")
+                        print(f"  FAILED: {error!r}")
+                        continue
                     print(f"  done in {time.monotonic() - stage_started:.0f} s")
                 server_facts = {
                     "embedded": found.embedded,
@@ -115,7 +126,14 @@ async def run_bench(options: BenchOptions, command: str) -> tuple[Path, Path]:
         load_average(),
         time.monotonic() - started,
     )
-    return write(report, options.results_dir, stamp + (".quick" if options.quick else ""))
+    written = write(report, options.results_dir, stamp + (".quick" if options.quick else ""))
+    if failures:
+        raise BenchFailed(f"stages failed ({', '.join(failures)}); results so far in {written[0]}")
+    return written
+
+
+class BenchFailed(Exception):
+    """A stage failed; the results of the others were written."""
 
 
 def _sync_interval(config: str | None) -> str:

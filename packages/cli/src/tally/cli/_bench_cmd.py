@@ -62,7 +62,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from tally.bench import BenchOptions, run_bench
+        from tally.bench import BenchFailed, BenchOptions, run_bench
     except ImportError as error:
         print(
             f"tally bench needs tally-cli[bench] (the benchmark member): {error}", file=sys.stderr
@@ -92,7 +92,11 @@ def run(args: argparse.Namespace) -> int:
     command = "uv run tally " + shlex.join(
         sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]
     )
-    markdown, data = asyncio.run(run_bench(options, command))
+    try:
+        markdown, data = asyncio.run(run_bench(options, command))
+    except BenchFailed as error:
+        print(f"tally bench: {error}", file=sys.stderr)
+        return 1
     print(markdown.read_text())
     print(f"written: {markdown} and {data}")
     return 0
