@@ -22,7 +22,8 @@ from pathlib import Path
 
 import psutil
 
-from tally.bench import cpu_model, postgres_facts, scratch_database
+from tally.bench.machine import cpu_model
+from tally.bench.servers import postgres_facts, scratch_database
 from tally.sdk import NatsBroker, infrastructure, migrate, owner_database_url
 from tally.supervisor import ServiceProcesses
 

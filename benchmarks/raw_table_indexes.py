@@ -42,7 +42,7 @@ from benchmarks._common import (
     servers,
     write_results,
 )
-from tally.bench import scratch_database
+from tally.bench.servers import scratch_database
 
 Row = tuple[object, ...]
 

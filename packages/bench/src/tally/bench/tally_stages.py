@@ -25,7 +25,7 @@ from tally.bench.ceilings import copy_batches, copy_run, drop_twins, make_twins
 from tally.bench.context import Bench
 from tally.bench.measure import Ratio, Run, Series, StageResult
 from tally.bench.meter import measure
-from tally.bench.peers import PeerReport
+from tally.bench.peers.protocol import PeerReport
 from tally.sdk import role_url
 from tally.simulator import HttpSender
 from tally.supervisor import ServiceProcess, scrape, total
@@ -126,7 +126,7 @@ async def peer_run(bench: Bench, module: str, turn: int) -> Run:
     try:
         async with (
             bench.profile(module, process.pid, turn),
-            measure(bench.groups()) as usage,
+            measure(bench.groups(**{module: [process.pid]})) as usage,
         ):
             out, err = await asyncio.wait_for(process.communicate(), PEER_TIMEOUT)
     except TimeoutError:
@@ -139,10 +139,12 @@ async def peer_run(bench: Bench, module: str, turn: int) -> Run:
     if process.returncode != 0:
         raise RuntimeError(f"peer {module} failed ({process.returncode}): {err.decode()[-2000:]}")
     report = msgspec.json.decode(out.strip().splitlines()[-1], type=PeerReport)
+    # The peer's own CPU from its first batch to its last ack (its start-up and imports left
+    # out, as the recorder's are); the servers' CPU spans the peer's whole life, an upper bound
+    # (they are idle while it starts). Its RSS is sampled like every service's; its own
+    # ru_maxrss (a true peak, start-up included) goes to the JSON as well.
     cpu = {**usage.cpu_seconds, module: report.cpu_seconds}
-    # The servers' CPU spans the peer's whole life; scale to its working stretch is not
-    # possible, so it is an upper bound (the servers are idle while the peer starts).
-    rss = {**usage.peak_rss_mib, module: report.peak_rss_mib}
+    rss = {**usage.peak_rss_mib, f"{module} (ru_maxrss)": report.peak_rss_mib}
     return Run(report.datapoints, report.seconds, cpu, rss)
 
 

@@ -62,7 +62,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from tally.bench import BenchFailed, BenchOptions, run_bench
+        from tally.bench.context import BenchOptions
+        from tally.bench.runner import BenchFailed, run_bench
     except ImportError as error:
         print(
             f"tally bench needs tally-cli[bench] (the benchmark member): {error}", file=sys.stderr
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _all_stages() -> tuple[str, ...]:
-    from tally.bench import STAGES
+    from tally.bench.stages import STAGES
 
     return tuple(stage.key for stage in STAGES)
 

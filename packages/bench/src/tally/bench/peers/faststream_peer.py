@@ -32,15 +32,23 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from tally.bench.peers.protocol import CLAIM, COLUMNS, STREAM, SUBJECTS, Clock, peer_arguments
-from tally.contracts import AlarmCategory, ContextEvent, Mode, RejectReason
-from tally.contracts import StateModel as StateMachine
+from tally.bench.peers.wire import (
+    BOOT_PATTERN,
+    ID_PATTERN,
+    NAME_PATTERN,
+    AlarmCategory,
+    ContextEvent,
+    Mode,
+    RejectReason,
+    StateMachine,
+)
 
 # The fix described above: the module's `except TimeoutError` catches the built-in class.
 setattr(pull_subscriber, "TimeoutError", TimeoutError)  # noqa: B010 (a module constant, replaced)
 
-Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-BootId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
+BootId = Annotated[str, Field(min_length=1, max_length=64, pattern=BOOT_PATTERN)]
 Text = Annotated[str, Field(max_length=256)]
 
 
@@ -66,7 +74,7 @@ class StateModel(_Signal):
     kind: Literal["state"]
     name: Name
     model: StateMachine
-    mode: Mode = Mode.PRODUCTION
+    mode: Mode = "production"
     sub_state: Name | None = None
     code: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] | None = None
 
@@ -127,21 +135,21 @@ def rows(messages: list[TelemetryModel]) -> dict[str, list[tuple[Any, ...]]]:
                 case GaugeModel():
                     out["gauge_samples"].append((t, mc, s.name, ts, s.value, s.unit))
                 case WeighingModel():
-                    reason = None if s.reject_reason is None else s.reject_reason.value
+                    reason = s.reject_reason
                     out["weighings"].append(
                         (t, mc, ts, s.article, s.net_g, s.accepted, s.zone, reason)
                     )
                 case StateModel():
                     out["state_changes"].append(
-                        (t, mc, ts, s.name, s.model.value, s.mode.value, s.sub_state, s.code)
+                        (t, mc, ts, s.name, s.model, s.mode, s.sub_state, s.code)
                     )
                 case AlarmModel():
                     out["alarms"].append(
-                        (t, mc, ts, s.code, s.raised, s.category.value, s.first_out, s.text)
+                        (t, mc, ts, s.code, s.raised, s.category, s.first_out, s.text)
                     )
                 case ContextModel():
                     out["context_events"].append(
-                        (t, mc, ts, s.event.value, s.article, s.batch, s.order, s.shift)
+                        (t, mc, ts, s.event, s.article, s.batch, s.order, s.shift)
                     )
     return out
 

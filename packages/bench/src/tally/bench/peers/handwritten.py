@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -27,9 +28,83 @@ from tally.bench.peers.protocol import (
     Clock,
     peer_arguments,
 )
-from tally.contracts import Alarm, Context, Counter, Gauge, State, Telemetry, Weighing
+from tally.bench.peers.wire import (
+    BOOT_PATTERN,
+    ID_PATTERN,
+    NAME_PATTERN,
+    AlarmCategory,
+    ContextEvent,
+    Mode,
+    RejectReason,
+    StateMachine,
+)
 
 CONCURRENCY = 2
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+Time = Annotated[datetime, msgspec.Meta(tz=True)]
+Text = Annotated[str, msgspec.Meta(max_length=256)]
+
+
+class _Signal(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="kind"
+):
+    ts: Time | None = None
+
+
+class Counter(_Signal, frozen=True, tag="counter"):
+    name: Name
+    value: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+
+
+class Gauge(_Signal, frozen=True, tag="gauge"):
+    name: Name
+    value: Annotated[float, msgspec.Meta(ge=-1e12, le=1e12)]
+    unit: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+
+
+class State(_Signal, frozen=True, tag="state"):
+    name: Name
+    model: StateMachine
+    mode: Mode = "production"
+    sub_state: Name | None = None
+    code: Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)] | None = None
+
+
+class Weighing(_Signal, frozen=True, tag="weighing"):
+    article: Name
+    net_g: Annotated[float, msgspec.Meta(gt=0, le=100_000)]
+    accepted: bool
+    zone: Annotated[int, msgspec.Meta(ge=0, le=9)] = 0
+    reject_reason: RejectReason | None = None
+
+
+class Alarm(_Signal, frozen=True, tag="alarm"):
+    code: Name
+    raised: bool
+    category: AlarmCategory
+    first_out: bool = False
+    text: Text | None = None
+
+
+class Context(_Signal, frozen=True, tag="context"):
+    event: ContextEvent
+    article: Name | None = None
+    batch: Name | None = None
+    order: Name | None = None
+    shift: Name | None = None
+
+
+class Telemetry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    tenant: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID_PATTERN)]
+    machine: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID_PATTERN)]
+    boot_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=BOOT_PATTERN)]
+    seq: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+    ts: Time
+    signals: Annotated[
+        list[Counter | Gauge | State | Weighing | Alarm | Context],
+        msgspec.Meta(min_length=1, max_length=2000),
+    ]
+    historical: bool = False
 
 
 def rows(messages: list[Telemetry]) -> dict[str, list[tuple[Any, ...]]]:
@@ -44,19 +119,17 @@ def rows(messages: list[Telemetry]) -> dict[str, list[tuple[Any, ...]]]:
             elif isinstance(s, Gauge):
                 out["gauge_samples"].append((t, mc, s.name, ts, s.value, s.unit))
             elif isinstance(s, Weighing):
-                reason = None if s.reject_reason is None else s.reject_reason.value
+                reason = None if s.reject_reason is None else s.reject_reason
                 out["weighings"].append((t, mc, ts, s.article, s.net_g, s.accepted, s.zone, reason))
             elif isinstance(s, State):
                 out["state_changes"].append(
-                    (t, mc, ts, s.name, s.model.value, s.mode.value, s.sub_state, s.code)
+                    (t, mc, ts, s.name, s.model, s.mode, s.sub_state, s.code)
                 )
             elif isinstance(s, Alarm):
-                out["alarms"].append(
-                    (t, mc, ts, s.code, s.raised, s.category.value, s.first_out, s.text)
-                )
+                out["alarms"].append((t, mc, ts, s.code, s.raised, s.category, s.first_out, s.text))
             elif isinstance(s, Context):
                 out["context_events"].append(
-                    (t, mc, ts, s.event.value, s.article, s.batch, s.order, s.shift)
+                    (t, mc, ts, s.event, s.article, s.batch, s.order, s.shift)
                 )
     return out
 
