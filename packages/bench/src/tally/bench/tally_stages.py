@@ -141,11 +141,10 @@ async def peer_run(bench: Bench, module: str, turn: int) -> Run:
     report = msgspec.json.decode(out.strip().splitlines()[-1], type=PeerReport)
     # The peer's own CPU from its first batch to its last ack (its start-up and imports left
     # out, as the recorder's are); the servers' CPU spans the peer's whole life, an upper bound
-    # (they are idle while it starts). Its RSS is sampled like every service's; its own
-    # ru_maxrss (a true peak, start-up included) goes to the JSON as well.
+    # (they are idle while it starts). Its RSS is sampled like every service's (its own
+    # ru_maxrss would not do: Linux carries the parent's peak over fork and exec).
     cpu = {**usage.cpu_seconds, module: report.cpu_seconds}
-    rss = {**usage.peak_rss_mib, f"{module} (ru_maxrss)": report.peak_rss_mib}
-    return Run(report.datapoints, report.seconds, cpu, rss)
+    return Run(report.datapoints, report.seconds, cpu, usage.peak_rss_mib)
 
 
 async def recorder_stage(bench: Bench) -> StageResult:

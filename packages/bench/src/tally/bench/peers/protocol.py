@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 
 import msgspec
@@ -53,9 +52,8 @@ class PeerReport(msgspec.Struct, frozen=True):
     datapoints: int
     # From the first batch received to the last one acknowledged.
     seconds: float
-    # This process's CPU time over the same stretch, and its peak RSS over its life.
+    # This process's CPU time over the same stretch (its RSS is sampled by the benchmark).
     cpu_seconds: float
-    peak_rss_mib: float
 
 
 def peer_arguments(description: str) -> argparse.Namespace:
@@ -93,7 +91,6 @@ class Clock:
         self.cpu_ended = time.process_time()
 
     def report(self) -> bytes:
-        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return msgspec.json.encode(
             PeerReport(
                 messages=self.messages,
@@ -101,6 +98,5 @@ class Clock:
                 datapoints=self.datapoints,
                 seconds=self.ended - (self.started or self.ended),
                 cpu_seconds=self.cpu_ended - self.cpu_started,
-                peak_rss_mib=round(peak_kib / 1024, 1),
             )
         )
