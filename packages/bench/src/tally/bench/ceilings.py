@@ -21,7 +21,7 @@ import asyncpg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import FetchTimeoutError
 
-from tally.bench.context import Bench
+from tally.bench.context import STALL_SECONDS, Bench
 from tally.bench.measure import Ratio, Run, Series, StageResult
 from tally.bench.meter import measure
 from tally.contracts import Telemetry
@@ -112,11 +112,15 @@ async def consume_run(bench: Bench, durable: str) -> Run:
     done = datapoints = 0
     async with measure(bench.groups()) as usage:
         started = time.perf_counter()
+        since = time.monotonic()
         while done < expected:
             try:
                 batch = await subscription.fetch(BATCH, timeout=1.0)
             except (FetchTimeoutError, TimeoutError):
+                if time.monotonic() - since > STALL_SECONDS:
+                    raise RuntimeError(f"consumed {done} of {expected} messages, no more") from None
                 continue
+            since = time.monotonic()
             for msg in batch:
                 await msg.ack()
             done += len(batch)

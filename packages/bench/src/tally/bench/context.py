@@ -26,6 +26,9 @@ from tally.sdk import NatsBroker
 from tally.supervisor import ServiceProcess, ServiceProcesses
 
 LEDGER = "telemetry_messages"
+# A drain that stores nothing new for this long is stuck (a message dead-lettered, a service
+# wedged): the stage fails instead of waiting for ever.
+STALL_SECONDS = 120.0
 # Publishes in flight when filling a backlog or measuring raw publish: as many as the gateway
 # has in flight for 8 uploads of 50 messages.
 PUBLISH_IN_FLIGHT = 400

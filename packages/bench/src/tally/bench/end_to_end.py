@@ -27,7 +27,7 @@ import asyncpg
 import httpx
 
 from tally.bench.ceilings import copy_batches, copy_run, drop_twins, make_twins
-from tally.bench.context import LEDGER, Bench
+from tally.bench.context import LEDGER, STALL_SECONDS, Bench
 from tally.bench.measure import Ratio, Run, Series, StageResult
 from tally.bench.meter import measure, rss_mib
 from tally.simulator import HttpSender, Simulation
@@ -52,10 +52,16 @@ async def _pipeline(bench: Bench) -> tuple[ServiceProcess, ServiceProcess]:
 
 async def _until_stored(bench: Bench, expected: int) -> None:
     connection = await asyncpg.connect(bench.database_url)
+    last, since = -1, time.monotonic()
     try:
         while True:
-            if int(await connection.fetchval(f"SELECT count(*) FROM {LEDGER}")) >= expected:
+            stored = int(await connection.fetchval(f"SELECT count(*) FROM {LEDGER}"))
+            if stored >= expected:
                 break
+            if stored != last:
+                last, since = stored, time.monotonic()
+            elif time.monotonic() - since > STALL_SECONDS:
+                raise RuntimeError(f"stored {stored} of {expected} messages, and no more")
             await asyncio.sleep(0.05)
     finally:
         await connection.close()
@@ -146,15 +152,16 @@ async def latency_run(
     acked: dict[Identity, float] = {}
     visible: dict[Identity, float] = {}
     stop = asyncio.Event()
+    watcher = asyncio.create_task(_watch_visible(bench, acked, visible, stop))
     try:
-        watcher = asyncio.create_task(_watch_visible(bench, acked, visible, stop))
         async with measure(bench.groups(gateway, recorder)) as usage:
             started = time.perf_counter()
             await _send_all(bench, gateway, tokens, rate=rate, acked=acked)
             stop.set()
-            await watcher
+            await asyncio.wait_for(watcher, STALL_SECONDS)
             seconds = time.perf_counter() - started
     finally:
+        watcher.cancel()
         await bench.stop(gateway)
         await bench.stop(recorder)
     latencies = [visible[i] - acked[i] for i in acked]

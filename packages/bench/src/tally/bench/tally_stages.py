@@ -22,7 +22,7 @@ import httpx
 import msgspec
 
 from tally.bench.ceilings import copy_batches, copy_run, drop_twins, make_twins
-from tally.bench.context import Bench
+from tally.bench.context import STALL_SECONDS, Bench
 from tally.bench.measure import Ratio, Run, Series, StageResult
 from tally.bench.meter import measure
 from tally.bench.peers.protocol import PeerReport
@@ -93,12 +93,17 @@ async def recorder_run(bench: Bench, turn: int) -> Run:
             measure(bench.groups(recorder)) as usage,
         ):
             started = time.perf_counter()
+            last, since = -1.0, time.monotonic()
             while True:
                 stored = total(await scrape(client, recorder.ops_url), STORED)
                 if stored >= expected:
                     break
                 if recorder.process.poll() is not None:
                     raise RuntimeError(f"the recorder stopped; see {recorder.log}")
+                if stored != last:
+                    last, since = stored, time.monotonic()
+                elif time.monotonic() - since > STALL_SECONDS:
+                    raise RuntimeError(f"the recorder stored {stored} of {expected}, no more")
                 await asyncio.sleep(0.05)
             seconds = time.perf_counter() - started
     finally:
