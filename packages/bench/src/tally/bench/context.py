@@ -125,6 +125,25 @@ class Bench:
         finally:
             await connection.close()
 
+    async def stored_span(self) -> tuple[float, float, int] | None:
+        """From the ledger, the same way for every contender: the wall-clock start of the first
+        and of the last transaction that stored messages (`received_at` is `now()`, the
+        transaction's start), and the datapoints stored by the transactions before the last.
+        None when one transaction stored everything."""
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            row = await connection.fetchrow(
+                f"SELECT extract(epoch FROM min(received_at))::float8 AS first, "
+                f"extract(epoch FROM max(received_at))::float8 AS last, "
+                f"(SELECT coalesce(sum(signals), 0) FROM {LEDGER} WHERE received_at < "
+                f"(SELECT max(received_at) FROM {LEDGER}))::bigint AS datapoints FROM {LEDGER}"
+            )
+        finally:
+            await connection.close()
+        if row is None or row["first"] is None or row["last"] <= row["first"]:
+            return None
+        return float(row["first"]), float(row["last"]), int(row["datapoints"])
+
     async def stop(self, service: ServiceProcess) -> None:
         """SIGTERM (it drains), then wait without blocking the event loop."""
         service.process.terminate()

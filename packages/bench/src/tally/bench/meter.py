@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
@@ -33,6 +34,26 @@ class Usage:
 
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mib: dict[str, float] = field(default_factory=dict)
+    # (wall-clock time, CPU seconds per group since the start) at every sample.
+    timeline: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+
+    def cpu_between(self, start: float, end: float) -> dict[str, float]:
+        """CPU per group between two wall-clock times, interpolated between samples."""
+        return {
+            name: _at(self.timeline, name, end) - _at(self.timeline, name, start)
+            for name in self.cpu_seconds
+        }
+
+
+def _at(timeline: list[tuple[float, dict[str, float]]], name: str, when: float) -> float:
+    before = [(t, c[name]) for t, c in timeline if t <= when]
+    after = [(t, c[name]) for t, c in timeline if t >= when]
+    if not before:
+        return after[0][1] if after else 0.0
+    if not after:
+        return before[-1][1]
+    (t0, c0), (t1, c1) = before[-1], after[0]
+    return c0 if t1 == t0 else c0 + (c1 - c0) * (when - t0) / (t1 - t0)
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -81,11 +102,25 @@ async def measure(groups: Mapping[str, list[int]]) -> AsyncIterator[Usage]:
         _sample(group, first=True)
     usage = Usage()
 
+    def note() -> None:
+        usage.timeline.append(
+            (
+                time.time(),
+                {
+                    name: sum(g.last_cpu[p] - g.first_cpu.get(p, 0.0) for p in g.last_cpu)
+                    for name, g in state.items()
+                },
+            )
+        )
+
+    note()
+
     async def sampler() -> None:
         while True:
             await asyncio.sleep(SAMPLE_SECONDS)
             for group in state.values():
                 _sample(group, first=False)
+            note()
 
     task = asyncio.create_task(sampler())
     try:
@@ -94,8 +129,10 @@ async def measure(groups: Mapping[str, list[int]]) -> AsyncIterator[Usage]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        for name, group in state.items():
+        for group in state.values():
             _sample(group, first=False)
+        note()
+        for name, group in state.items():
             usage.cpu_seconds[name] = sum(
                 group.last_cpu[pid] - group.first_cpu.get(pid, 0.0) for pid in group.last_cpu
             )

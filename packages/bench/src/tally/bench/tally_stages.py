@@ -7,9 +7,9 @@ nats-server and PostgreSQL (the client, this process, is not counted in either).
 
 recorder: a backlog of the whole corpus in a fresh stream, drained by tally's recorder, by the
 hand-written peer and by the FastStream peer (each its own process), next to the two-connection
-COPY ceiling, in turns. Recorder time runs from ready (its consumer bound) to the last message
-stored; a peer's from its first batch to its last acknowledged. CPU: the contender, nats-server
-and PostgreSQL over the same stretch.
+COPY ceiling, in turns. For every contender alike, time and datapoints come from the ledger
+(from its first storing transaction's start to its last one's: no start-up, no polling), and CPU
+(the contender, nats-server and PostgreSQL) is taken over that same stretch.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import msgspec
 from tally.bench.ceilings import copy_batches, copy_run, drop_twins, make_twins
 from tally.bench.context import STALL_SECONDS, Bench
 from tally.bench.measure import Ratio, Run, Series, StageResult
-from tally.bench.meter import measure
+from tally.bench.meter import Usage, measure
 from tally.bench.peers.protocol import PeerReport
 from tally.sdk import role_url
 from tally.simulator import HttpSender
@@ -82,16 +82,27 @@ async def gateway_stage(bench: Bench, tokens: dict[tuple[str, str], str]) -> Sta
     return result
 
 
+async def drained(bench: Bench, usage: Usage, seconds: float) -> Run:
+    """Every contender's rate and CPU over the same stretch, read from the ledger: from its first
+    transaction's start to its last one's (so no contender's start-up counts, and no polling
+    decides when it began); CPU interpolated over that stretch from the meter's samples."""
+    span = await bench.stored_span()
+    if span is None:  # a backlog stored in one transaction: the whole measured stretch
+        return Run(bench.corpus.datapoints, seconds, usage.cpu_seconds, usage.peak_rss_mib)
+    first, last, datapoints = span
+    return Run(datapoints, last - first, usage.cpu_between(first, last), usage.peak_rss_mib)
+
+
 async def recorder_run(bench: Bench, turn: int) -> Run:
     expected = len(bench.corpus.wire)
     recorder = bench.processes.start("recorder", workers=bench.options.workers)
     try:
-        await bench.processes.wait_ready(recorder)
         async with (
             httpx.AsyncClient(timeout=5.0) as client,
             bench.profile("recorder", recorder.process.pid, turn),
             measure(bench.groups(recorder)) as usage,
         ):
+            await bench.processes.wait_ready(recorder)
             started = time.perf_counter()
             last, since = -1.0, time.monotonic()
             while True:
@@ -108,7 +119,7 @@ async def recorder_run(bench: Bench, turn: int) -> Run:
             seconds = time.perf_counter() - started
     finally:
         await bench.stop(recorder)
-    return Run(bench.corpus.datapoints, seconds, usage.cpu_seconds, usage.peak_rss_mib)
+    return await drained(bench, usage, seconds)
 
 
 async def peer_run(bench: Bench, module: str, turn: int) -> Run:
@@ -144,12 +155,11 @@ async def peer_run(bench: Bench, module: str, turn: int) -> Run:
     if process.returncode != 0:
         raise RuntimeError(f"peer {module} failed ({process.returncode}): {err.decode()[-2000:]}")
     report = msgspec.json.decode(out.strip().splitlines()[-1], type=PeerReport)
-    # The peer's own CPU from its first batch to its last ack (its start-up and imports left
-    # out, as the recorder's are); the servers' CPU spans the peer's whole life, an upper bound
-    # (they are idle while it starts). Its RSS is sampled like every service's (its own
-    # ru_maxrss would not do: Linux carries the parent's peak over fork and exec).
-    cpu = {**usage.cpu_seconds, module: report.cpu_seconds}
-    return Run(report.datapoints, report.seconds, cpu, usage.peak_rss_mib)
+    if report.datapoints != bench.corpus.datapoints:
+        raise RuntimeError(f"peer {module} stored {report.datapoints} datapoints, not all")
+    # Its RSS is sampled like every service's (its own ru_maxrss would not do: Linux carries
+    # the parent's peak over fork and exec); time and CPU from the ledger, as the recorder's.
+    return await drained(bench, usage, report.seconds)
 
 
 async def recorder_stage(bench: Bench) -> StageResult:
