@@ -8,6 +8,7 @@ tally dead-letters         list (or --replay) what consumers gave up on
 tally check / tally lock   prove the workspace fits together / record what it proved
 tally new service NAME     scaffold a service that passes `tally check`
 tally rollup rebuild --tenant T [--from DAY --to DAY]   the figures again from raw rows
+tally bench [--quick]      tally against the hardware's ceilings and its peers, in one run
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 
 from tally.cli import (
     _admin_cmd,
+    _bench_cmd,
     _check_cmd,
     _dead_letters_cmd,
     _demo_cmd,
@@ -36,6 +38,7 @@ _COMMANDS = (
     _check_cmd,
     _new_cmd,
     _rollup_cmd,
+    _bench_cmd,
 )
 
 
