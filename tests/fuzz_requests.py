@@ -89,6 +89,10 @@ def _string(schema: Schema, name: str) -> st.SearchStrategy[str]:
         # Plausible for the gateway's clock checks: within the last day.
         now = datetime.now(UTC)
         return st.integers(0, 86_400).map(lambda s: (now - timedelta(seconds=s)).isoformat())
+    if schema.get("format") == "date":
+        # Production days: from a year back to a month ahead.
+        today = datetime.now(UTC).date()
+        return st.integers(-365, 31).map(lambda d: (today + timedelta(days=d)).isoformat())
     if name == "timezone":
         return st.sampled_from(_ZONES)
     low, high = schema.get("minLength", 0), schema.get("maxLength", 40)

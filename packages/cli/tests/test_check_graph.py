@@ -123,10 +123,16 @@ def test_routes_are_read_from_the_declarations_with_who_may_call() -> None:
     ]
     routes = declared_routes(api)
     assert HttpRoute("PUT", "/v1/admin/tenants/{tenant}/articles/{article}", "adminToken") in routes
-    assert {r.auth for r in routes if r.path.startswith("/v1/admin/")} == {"adminToken"}
-    assert HttpRoute("POST", "/v1/session", "public") in routes
-    assert HttpRoute("GET", "/v1/users", "apiKey or userSession") in routes
-    assert len(routes) == len(api.endpoints) + 1  # and the generated /openapi.json
+    assert HttpRoute("GET", "/v1/lines/{line}/days/{day}", "apiKey or userSession") in routes
+    assert HttpRoute("GET", "/dashboard/lines/{line}", "userSession") in routes
+    # One route per declared endpoint, and the document.
+    assert len(routes) == len(api.endpoints) + 1
+    assert {r.auth for r in routes[:-1]} == {
+        "adminToken",  # the tenant administration
+        "public",  # logging in, the login page, the dashboard's files
+        "userSession",  # the dashboard's pages, whoami, logout
+        "apiKey or userSession",  # the figures API, users and keys
+    }
 
 
 def test_the_workspace_graph_passes_and_its_document_is_current() -> None:

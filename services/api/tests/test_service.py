@@ -38,14 +38,23 @@ async def test_every_operation_of_the_document_is_served(api: Api) -> None:
     assert response.status_code == 200
     operations = [(m, p) for p, item in response.json()["paths"].items() for m in item]
     ids = {"tenant": "acme", "site": "p1", "line": "l1", "machine": "m1", "article": "A%2F1"}
-    ids |= {"email": "a@example.com", "key_id": "0123456789abcdef"}
+    ids |= {"email": "a@example.com", "key_id": "0123456789abcdef", "day": "2026-03-01"}
+    ids |= {"name": "dashboard.css"}
+    # The dashboard's login page, its files and / are for strangers; its pages send them to
+    # the login page.
+    public = {("get", "/"), ("get", "/login"), ("get", "/dashboard/assets/{name}")}
+    pages = {("get", "/dashboard"), ("get", "/dashboard/lines/{line}")}
     api.client.headers.pop("Authorization")
 
     # Any route that exists answers a stranger 401; an unknown one would be 404 or 405.
     for method, path in operations:
-        if (method, path) == ("post", "/v1/session"):
+        if (method, path) == ("post", "/v1/session") or (method, path) in public:
             continue  # logging in is for strangers
         url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
         answer = await api.client.request(method.upper(), url)
+        if (method, path) in pages:
+            assert answer.status_code == 303, (method, path, answer.text)
+            assert answer.headers["location"].startswith("/login?next=")
+            continue
         assert answer.status_code == 401, (method, path, answer.text)
     assert {(e.method.lower(), e.openapi_path) for e in service.endpoints} == set(operations)

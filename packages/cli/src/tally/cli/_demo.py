@@ -1,9 +1,10 @@
 """`tally demo`: simulated packing lines of several tenants, through the real pipeline.
 
 NATS and PostgreSQL (embedded unless URLs are given) → migrate → provision the fleet → gateway,
-recorder and rollup as separate processes → the simulator uploads over HTTP as machines do →
-live progress → drain → summary, then each line's production days from the rollup beside the
-truth (and `--report FILE` as JSON). Ctrl-C stops it the same way.
+recorder, rollup and api as separate processes (the dashboard's URL and a demo login printed)
+→ the simulator uploads over HTTP as machines do → live progress → drain → summary, then each
+line's production days from the rollup beside the truth, and as the API serves them (and
+`--report FILE` as JSON). Ctrl-C stops it the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import msgspec
 
 from tally.cli._budgets import REGISTRY_RATE, fitted_rates
 from tally.cli._demo_counts import combined_stats, snapshot, summarise
+from tally.cli._demo_dashboard import admin_token, demo_login, line_days, render_line_days
 from tally.cli._demo_figures import figures_table, wait_for_rollup
 from tally.cli._demo_progress import Progress
 from tally.cli._migrate_cmd import migrate_database
@@ -83,14 +85,18 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
         gateway = services.start("gateway", workers=options.workers, extra=share)
         recorder = services.start("recorder", workers=options.workers)
         rollup = services.start("rollup")
-        await asyncio.gather(
-            services.wait_ready(gateway), services.wait_ready(recorder), services.wait_ready(rollup)
-        )
+        # Plain HTTP on the loopback: the session cookie cannot be `Secure` here.
+        token = admin_token()
+        api_env = {"TALLY_API_ADMIN_TOKEN": token, "TALLY_API_COOKIE_SECURE": "false"}
+        api = services.start("api", extra=api_env)
+        await asyncio.gather(*(services.wait_ready(s) for s in (gateway, recorder, rollup, api)))
         say(
             f"gateway {gateway.url} · metrics {gateway.ops_url}/metrics, "
             f"{recorder.ops_url}/metrics · logs in {state_dir() / 'logs'}"
         )
-        report, figures = await _run(
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            say(str(await demo_login(client, api.url, token, tenant_ids[0])))
+        report, figures, span = await _run(
             found,
             options,
             fleet,
@@ -100,11 +106,14 @@ async def run_demo(found: Endpoints, options: DemoOptions) -> int:
             rollup=rollup,
             say=say,
         )
+        served = await _served_figures(api, token, tenant_ids, span)
     finally:
         services.stop_all()
     print(render(report))
     print()
     print(figures)
+    print()
+    print(served)
     if options.report is not None:
         options.report.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
         say(f"report written to {options.report}")
@@ -121,7 +130,7 @@ async def _run(
     recorder: ServiceProcess,
     rollup: ServiceProcess,
     say: _Say,
-) -> tuple[DemoReport, str]:
+) -> tuple[DemoReport, str, tuple[datetime, datetime]]:
     stop = _stop_on_signals(say)
     before = await snapshot(found, [tenant.id for tenant in fleet.tenants])
     # Accelerated time must lie in the past (machines cannot report the future): the run
@@ -166,7 +175,7 @@ async def _run(
         if not await wait_for_rollup(client, rollup):
             say(f"the rollup had not caught up after a while; figures may lag ({rollup.log})")
         figures = await figures_table(found.database_url, ran)
-        return await summarise(
+        report = await summarise(
             found,
             before,
             ran,
@@ -176,7 +185,20 @@ async def _run(
             wall=wall,
             services=[gateway, recorder, rollup],
             truth_files=_write_truths(ran),
-        ), figures
+        )
+        first = min((r.truth.start for r in ran), default=start.timestamp())
+        last = max((r.truth.end for r in ran), default=start.timestamp())
+        played = (datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC))
+        return report, figures, played
+
+
+async def _served_figures(
+    api: ServiceProcess, token: str, tenants: list[str], span: tuple[datetime, datetime]
+) -> str:
+    """Each line's production days as the figures API serves them (the rollup has caught up)."""
+    async with httpx.AsyncClient(timeout=60.0) as client:
+        rows = await line_days(client, api.url, token, tenants, *span)
+    return "production days, from the figures API:\n" + render_line_days(rows)
 
 
 def _budgets(rates: dict[str, int], speed: float) -> str:

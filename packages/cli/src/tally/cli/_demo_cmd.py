@@ -17,9 +17,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "demo",
         help="simulated packing lines of several tenants through gateway, NATS and PostgreSQL",
         description="Runs NATS and PostgreSQL (embedded unless TALLY_NATS_URL and "
-        "TALLY_OWNER_DATABASE_URL are set), the gateway and the recorder as separate processes "
-        "logged in as their own roles, and the simulated fleet; prints live progress and a "
-        "summary. Ctrl-C stops cleanly.",
+        "TALLY_OWNER_DATABASE_URL are set), the gateway, the recorder, the rollup and the api "
+        "as separate processes logged in as their own roles, and the simulated fleet; prints "
+        "the dashboard's URL and a demo login, live progress, a summary and each line's "
+        "production days as the API serves them. Ctrl-C stops cleanly.",
     )
     parser.add_argument(
         "--duration",

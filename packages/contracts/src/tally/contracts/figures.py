@@ -286,6 +286,8 @@ class ProductionBucket(_View, frozen=True, kw_only=True, forbid_unknown_fields=T
     planned_seconds: float
     run_seconds: float
     oee: float | None
+    # False for a minute: finer than the ℮ hour-lot, so no weights (kg 0, giveaway null).
+    weighed: bool = True
 
 
 class Production(_View, frozen=True, kw_only=True, forbid_unknown_fields=True):

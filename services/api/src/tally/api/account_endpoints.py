@@ -88,14 +88,15 @@ def endpoints(admin: AdminToken[ApiDeps]) -> list[AnyEndpoint[ApiDeps]]:
             body_limit=_max_body,
         ),
         Endpoint(
-            "PATCH", "/v1/users/{email}", users.change_user, auth=TENANT, roles=_ADMIN_ROLE,
+            # `path`: an email may hold a slash (sent as %2F), as an article number may.
+            "PATCH", "/v1/users/{email:path}", users.change_user, auth=TENANT, roles=_ADMIN_ROLE,
             params=UserPath, body=UserChange, response=User,
             summary="Change a user's name, role or whether it is disabled",
             errors={**_TENANT_ERRORS, 404: "The tenant has no such user."},
             body_limit=_max_body,
         ),
         Endpoint(
-            "PUT", "/v1/users/{email}/password", users.set_password, auth=TENANT,
+            "PUT", "/v1/users/{email:path}/password", users.set_password, auth=TENANT,
             roles=_ADMIN_ROLE, params=UserPath, body=NewPassword, response=User,
             summary="Set a user's password; its sessions end",
             errors={**_TENANT_ERRORS, 404: "The tenant has no such user."},
@@ -128,14 +129,14 @@ def endpoints(admin: AdminToken[ApiDeps]) -> list[AnyEndpoint[ApiDeps]]:
             body_limit=_max_body,
         ),
         Endpoint(
-            "PATCH", f"{base}/users/{{email}}", users.admin_change_user, auth=admin,
+            "PATCH", f"{base}/users/{{email:path}}", users.admin_change_user, auth=admin,
             params=TenantUserPath, body=UserChange, response=User,
             summary="Change a user's name, role or whether it is disabled",
             errors={404: "No such tenant, or the tenant has no such user."},
             body_limit=_max_body,
         ),
         Endpoint(
-            "PUT", f"{base}/users/{{email}}/password", users.admin_set_password, auth=admin,
+            "PUT", f"{base}/users/{{email:path}}/password", users.admin_set_password, auth=admin,
             params=TenantUserPath, body=NewPassword, response=User,
             summary="Set a user's password; its sessions end",
             errors={404: "No such tenant, or the tenant has no such user."},

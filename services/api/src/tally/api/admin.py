@@ -40,7 +40,16 @@ from tally.api.views import (
     Tenants,
     article_view,
 )
-from tally.registry import Article, Line, Machine, Registry, RegistryError, Site, Tenant
+from tally.registry import (
+    Article,
+    Line,
+    Machine,
+    Registry,
+    RegistryError,
+    Site,
+    SnapshotCache,
+    Tenant,
+)
 from tally.sdk import (
     AdminCaller,
     Bound,
@@ -73,6 +82,11 @@ class ApiDeps:
     # Users, sessions and API keys (tally.accounts); cookies Secure unless on plain-http loopback.
     accounts: Accounts
     cookie_secure: bool = True
+    # Each tenant's registry (calendars, machines, articles) for the figures; None only in a
+    # process that serves no figures (a document generator).
+    snapshots: SnapshotCache | None = None
+    # How often the dashboard's event stream looks for new figures.
+    live_seconds: float = 2.0
 
     def __repr__(self) -> str:
         # Deps end up in tracebacks; the token must not.

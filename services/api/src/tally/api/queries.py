@@ -134,3 +134,55 @@ def machine_exists(tenant: str, machine: str) -> None: ...
 
 @query(Exists, "SELECT EXISTS (SELECT FROM articles WHERE tenant = $1 AND article = $2) AS found")
 def article_exists(tenant: str, article: str) -> None: ...
+
+
+# --- the figures' places: a tenant's sites and lines with their calendars' zone ------------
+
+
+class PlaceRow(msgspec.Struct, frozen=True):
+    """A line (or, with `line` and `line_name` null, a site without lines) and its site."""
+
+    site: str
+    site_name: str
+    timezone: str
+    day_start: time
+    line: str | None
+    line_name: str | None
+
+
+@query(
+    PlaceRow,
+    """
+    SELECT s.site, s.name AS site_name, s.timezone, s.day_start,
+           l.line, l.name AS line_name
+    FROM sites s LEFT JOIN lines l ON l.tenant = s.tenant AND l.site = s.site
+    WHERE s.tenant = $1
+    ORDER BY s.site, l.line
+    """,
+)
+def places_of_tenant(tenant: str) -> None: ...
+
+
+@query(
+    PlaceRow,
+    """
+    SELECT s.site, s.name AS site_name, s.timezone, s.day_start,
+           l.line, l.name AS line_name
+    FROM sites s LEFT JOIN lines l ON l.tenant = s.tenant AND l.site = s.site
+    WHERE s.tenant = $1 AND s.site = $2
+    ORDER BY l.line
+    """,
+)
+def places_of_site(tenant: str, site: str) -> None: ...
+
+
+@query(
+    PlaceRow,
+    """
+    SELECT s.site, s.name AS site_name, s.timezone, s.day_start,
+           l.line, l.name AS line_name
+    FROM lines l JOIN sites s ON s.tenant = l.tenant AND s.site = l.site
+    WHERE l.tenant = $1 AND l.line = $2
+    """,
+)
+def place_of_line(tenant: str, line: str) -> None: ...

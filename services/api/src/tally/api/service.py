@@ -27,12 +27,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tally.accounts import Accounts, LoginLimits, SessionTerms
-from tally.api import account_endpoints, admin, figure_inputs
+from tally.api import account_endpoints, admin, figure_endpoints, figure_inputs
 from tally.api.admin import ApiDeps
+from tally.api.callers import SESSION, TENANT
+from tally.api.dashboard import endpoints as dashboard_endpoints
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
 from tally.api.settings import ApiSettings
 from tally.api.views import Articles, ArticleView, IssuedToken, Lines, Machines, Sites, Tenants
-from tally.registry import Article, Line, Machine, Registry, Site, Tenant
+from tally.registry import Article, Line, Machine, Registry, Site, SnapshotCache, Tenant
 from tally.sdk import (
     AdminToken,
     AnyEndpoint,
@@ -151,6 +153,8 @@ ENDPOINTS = [
     *REGISTRY_ENDPOINTS,
     *account_endpoints.endpoints(ADMIN),
     *figure_inputs.endpoints(ADMIN, _max_body),
+    *figure_endpoints.endpoints(TENANT),
+    *dashboard_endpoints.endpoints(SESSION),
 ]
 
 
@@ -172,6 +176,8 @@ async def api_deps(runtime: DatabaseRuntime, settings: ApiSettings) -> AsyncIter
         max_body_bytes=settings.max_body_bytes,
         accounts=Accounts(runtime.database, terms, limits),
         cookie_secure=settings.cookie_secure,
+        snapshots=SnapshotCache(runtime.database),
+        live_seconds=settings.live_seconds,
     )
 
 
@@ -181,7 +187,9 @@ service: Service[ApiSettings, ApiDeps] = Service(
     deps=api_deps,
     endpoints=ENDPOINTS,
     openapi=OpenApiInfo(
-        title="tally API", description="Tenant administration for platform administrators."
+        title="tally API",
+        description="Production figures for tenants' users and ERPs (sessions, API keys), the "
+        "dashboard, and tenant administration for platform administrators.",
     ),
     uses_database=True,
     default_port=8082,

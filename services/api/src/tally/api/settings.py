@@ -30,6 +30,9 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True):
     login_address_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
     login_window_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 15
     login_lock_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 15
+    # How often an open dashboard's event stream looks for new figures (a read of the rollup's
+    # latest minute per line): pages update within this plus the rollup's own delay.
+    live_seconds: Annotated[float, msgspec.Meta(ge=0.2, le=60)] = 2.0
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < _SHORTEST_TOKEN:
