@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import platform
-import secrets
 import statistics
 import sys
 import tempfile
@@ -20,11 +19,14 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import psutil
 
+from tally.bench.machine import cpu_model
+
+# scratch_database is re-exported: the older benchmark scripts take it from here.
+from tally.bench.servers import postgres_facts
+from tally.bench.servers import scratch_database as scratch_database
 from tally.sdk import NatsBroker, infrastructure, migrate, owner_database_url
 from tally.supervisor import ServiceProcesses
 
@@ -66,28 +68,13 @@ def servers(*, fast: bool, need_nats: bool = True) -> Iterator[Servers]:
         )
 
 
-@contextlib.asynccontextmanager
-async def scratch_database(server_url: str, prefix: str) -> AsyncIterator[str]:
-    """A database created empty for this run on the server, dropped after it."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 def machine_info() -> dict[str, object]:
     """Cores, memory, CPU, and how busy the machine was when the run started."""
     load1, load5, _ = os.getloadavg()
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "logical_cores": psutil.cpu_count(logical=True),
         "physical_cores": psutil.cpu_count(logical=False),
         "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
@@ -98,22 +85,8 @@ def machine_info() -> dict[str, object]:
 
 
 async def postgres_info(url: str) -> dict[str, object]:
-    """Version and the settings that decide write speed."""
-    connection = await asyncpg.connect(url)
-    try:
-        info: dict[str, object] = {"version": await connection.fetchval("SHOW server_version")}
-        for setting in (
-            "fsync",
-            "synchronous_commit",
-            "full_page_writes",
-            "shared_buffers",
-            "max_wal_size",
-            "wal_compression",
-        ):
-            info[setting] = await connection.fetchval(f"SHOW {setting}")
-    finally:
-        await connection.close()
-    return info
+    """Version and the settings that decide write speed (as `tally bench` reports them)."""
+    return await postgres_facts(url)
 
 
 def write_results(name: str, results: dict[str, object], *, quick: bool) -> Path:
@@ -164,14 +137,6 @@ class Deadline:
     @property
     def left(self) -> float:
         return max(0.0, self._end - time.monotonic())
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,10 @@ from benchmarks._common import (
     median,
     postgres_info,
     print_table,
-    scratch_database,
     servers,
     write_results,
 )
+from tally.bench.servers import scratch_database
 
 Row = tuple[object, ...]
 

@@ -42,7 +42,12 @@ def database_services() -> list[Service[Any, Any]]:
 
 def test_the_services_declare_their_own_roles() -> None:
     roles = {s.name: s.database_role for s in database_services()}
-    assert roles == {"api": "tally_app", "gateway": "tally_gateway", "recorder": "tally_ingest"}
+    assert roles == {
+        "api": "tally_app",
+        "gateway": "tally_gateway",
+        "recorder": "tally_ingest",
+        "rollup": "tally_rollup",
+    }
 
 
 async def test_no_service_role_can_become_a_superuser(

@@ -63,7 +63,10 @@ def declare(
         (lambda: declare(body=Item), "a GET has no body"),
         (lambda: declare("POST", body=Body(Payload)), "needs `schema`"),
         (lambda: declare("PUT", body=Body(dict, merge_path=True)), "merge_path needs a Struct"),
-        (lambda: declare("POST", body=Body(Item, media_types=["text/csv"])), "use JSON and"),
+        (
+            lambda: declare("POST", body=Body(Item, media_types=["text/csv"])),
+            "use JSON, MessagePack and FORM",
+        ),
         (lambda: declare(response=Redirect, status=200), "a Redirect answers 3xx"),
         (lambda: declare("POST", body=Lenient), "declare ['Lenient'] with forbid_unknown_fields"),
         (lambda: declare("POST", body=Basket), "declare ['Lenient'] with forbid_unknown_fields"),

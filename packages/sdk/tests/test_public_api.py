@@ -9,6 +9,7 @@ import tally.sdk.testing
 
 SDK = [
     "DEAD_LETTER_STREAM",
+    "FORM",
     "PUBLIC",
     "STORABLE_TEXT",
     "TOKEN_HASH_BYTES",

@@ -19,11 +19,14 @@ class Role(enum.StrEnum):
 
 
 # The login name; stored lower-cased. Deliberately loose: the mail server is the judge. No NUL
-# or lone surrogate, which PostgreSQL cannot store (see STORABLE_TEXT).
+# or lone surrogate, which PostgreSQL cannot store (see STORABLE_TEXT), and no "/", since the
+# email is a path segment of /v1/users/{email} (RFC 5322 allows it; no one uses it).
 Email = Annotated[
     str,
     msgspec.Meta(
-        min_length=3, max_length=254, pattern=r"^[^@\s\x00\ud800-\udfff]+@[^@\s\x00\ud800-\udfff]+$"
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s/\x00\ud800-\udfff]+@[^@\s/\x00\ud800-\udfff]+$",
     ),
 ]
 # A password as an answer's document describes it: the limits are checked by

@@ -9,6 +9,7 @@ tally report               a line's or site's daily production report, PDF and C
 tally check / tally lock   prove the workspace fits together / record what it proved
 tally new service NAME     scaffold a service that passes `tally check`
 tally rollup rebuild --tenant T [--from DAY --to DAY]   the figures again from raw rows
+tally bench [--quick]      tally against the hardware's ceilings and its peers, in one run
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 
 from tally.cli import (
     _admin_cmd,
+    _bench_cmd,
     _check_cmd,
     _dead_letters_cmd,
     _demo_cmd,
@@ -39,6 +41,7 @@ _COMMANDS = (
     _check_cmd,
     _new_cmd,
     _rollup_cmd,
+    _bench_cmd,
 )
 
 

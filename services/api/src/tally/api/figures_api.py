@@ -101,10 +101,7 @@ async def get_production(
         today = site.today(datetime.now(UTC).timestamp())
         default = Range(site.at(today.start), site.at(today.end))
         within = bounded(query.from_, query.to, site.timezone, LONGEST[query.bucket], what, default)
-        articles = [a.article for a in await tx.fetch(articles_of_tenant(tenant))]
-        return await production_view(
-            tx, snapshot, articles, site, line, query.bucket, within, query.limit
-        )
+        return await production_view(tx, snapshot, site, line, query.bucket, within, query.limit)
 
     return await call.database().transaction(work, readonly=True)
 

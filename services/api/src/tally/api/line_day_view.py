@@ -47,7 +47,8 @@ async def line_day_view(
     weights = await figures.line_day_weights(tx, snapshot, line.line, day)
     distributions = await figures.line_day_distribution(tx, snapshot, line.line, day) or []
     eol = weights.machine if weights is not None else None
-    lots = await hour_weights(tx, snapshot, eol, list(names), start, end)
+    weighed = [a.article for a in weights.articles] if weights is not None else []
+    lots = await hour_weights(tx, snapshot, eol, weighed, start, end)
     ppt = rolled.ppt_seconds if rolled is not None else 0.0
     planned = rolled.planned_seconds if rolled is not None else 0.0
     machines = [m for m in snapshot.machines_on(line.line, span.start)]

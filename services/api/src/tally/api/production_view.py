@@ -24,14 +24,14 @@ from tally.sdk import Tx
 
 
 async def production_view(
-    tx: Tx, snapshot: RegistrySnapshot, articles: list[str], site: SitePlace,
-    line: LinePlace, bucket: Bucket, within: Range, limit: int,
+    tx: Tx, snapshot: RegistrySnapshot, site: SitePlace, line: LinePlace, bucket: Bucket,
+    within: Range, limit: int,
 ) -> Production:  # fmt: skip
     zone = ZoneInfo(site.timezone)
     if bucket is Bucket.MINUTE:
         buckets = await _minutes(tx, snapshot, line.line, within, limit + 1, zone)
     else:
-        buckets = await _periods(tx, snapshot, articles, line.line, bucket, within, limit + 1, zone)
+        buckets = await _periods(tx, snapshot, line.line, bucket, within, limit + 1, zone)
     more = len(buckets) > limit
     return Production(
         line=line.line,
@@ -43,8 +43,8 @@ async def production_view(
 
 
 async def _periods(
-    tx: Tx, snapshot: RegistrySnapshot, articles: list[str], line: str, bucket: Bucket,
-    within: Range, count: int, zone: ZoneInfo,
+    tx: Tx, snapshot: RegistrySnapshot, line: str, bucket: Bucket, within: Range, count: int,
+    zone: ZoneInfo,
 ) -> list[ProductionBucket]:  # fmt: skip
     periods = await figures.line_figures(
         tx, snapshot.tenant, line, bucket.value, within.start, within.end
@@ -53,7 +53,12 @@ async def _periods(
     if not periods:
         return []
     eol = snapshot.end_of_line_machine(line, periods[0].start.timestamp())
-    lots = await hour_weights(tx, snapshot, eol, articles, periods[0].start, periods[-1].end)
+    first, last = periods[0].start, periods[-1].end
+    # Only the articles the end-of-line machine weighed in these periods: their lots.
+    weighed = (
+        [] if eol is None else await figures.article_weights(tx, snapshot.tenant, eol, first, last)
+    )
+    lots = await hour_weights(tx, snapshot, eol, [a.article for a in weighed], first, last)
     found = []
     for period in periods:
         inside = [w for hour, w in lots.items() if period.start <= hour < period.end]
