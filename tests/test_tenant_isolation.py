@@ -119,6 +119,9 @@ _SEED = (
     "$2::timestamptz), date_trunc('hour', $2::timestamptz) + interval '1h', "
     "date_trunc('hour', $2::timestamptz)::timestamp, 0, false, 1000, 955, 910, 1, 1, 0, '{}',"
     " 1015, 1030225, 1015, 1015, 1, 0, 0, 1000, 15, 0, 5, '{1015}', '{1}', '{0}')",
+    "INSERT INTO reports (tenant, site, line, day, version, produced_at, figures_digest,"
+    " completeness, pdf, csv) VALUES ($1, 'p1', 'l1', DATE '2026-03-02', 1, $2,"
+    " sha256('figures'), 1.0, '%PDF-', 'report')",
 )
 
 _TENANT_TABLES = """

@@ -5,6 +5,7 @@ tally run SERVICE          one service in the foreground
 tally migrate [--status]
 tally admin ...            tenants, sites, lines, machines, articles, machine tokens
 tally dead-letters         list (or --replay) what consumers gave up on
+tally report               a line's or site's daily production report, PDF and CSV, over the API
 tally check / tally lock   prove the workspace fits together / record what it proved
 tally new service NAME     scaffold a service that passes `tally check`
 tally rollup rebuild --tenant T [--from DAY --to DAY]   the figures again from raw rows
@@ -24,6 +25,7 @@ from tally.cli import (
     _demo_cmd,
     _migrate_cmd,
     _new_cmd,
+    _report_cmd,
     _rollup_cmd,
     _run_cmd,
 )
@@ -35,6 +37,7 @@ _COMMANDS = (
     _migrate_cmd,
     _admin_cmd,
     _dead_letters_cmd,
+    _report_cmd,
     _check_cmd,
     _new_cmd,
     _rollup_cmd,

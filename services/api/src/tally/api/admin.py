@@ -30,6 +30,7 @@ from tally.api.queries import (
     sites_of_tenant,
     tenant_by_id,
 )
+from tally.api.report_production import Reports
 from tally.api.views import (
     Articles,
     ArticleView,
@@ -87,6 +88,8 @@ class ApiDeps:
     snapshots: SnapshotCache | None = None
     # How often the dashboard's event stream looks for new figures.
     live_seconds: float = 2.0
+    # The daily reports' figures, store and clock; None in a process that makes no reports.
+    reports: Reports | None = None
 
     def __repr__(self) -> str:
         # Deps end up in tracebacks; the token must not.

@@ -13,7 +13,7 @@ the figures to its view's builder (`*_view.py`), which makes the contract struct
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from tally.api.admin import ApiDeps
 from tally.api.compliance_view import compliance_view
@@ -60,10 +60,14 @@ async def get_site_day(deps: ApiDeps, call: Call[TenantCaller, SiteDayPath]) -> 
     snapshot = await snapshot_of(deps, tenant)
 
     async def work(tx: Tx) -> SiteDay:
-        site = await site_of(tx, tenant, call.path.site)
-        return await site_day_view(tx, snapshot, site, call.path.day)
+        return await site_day_of(tx, snapshot, call.path.site, call.path.day)
 
     return await call.database().transaction(work, readonly=True)
+
+
+async def site_day_of(tx: Tx, snapshot: RegistrySnapshot, site: str, day: date) -> SiteDay:
+    """GET /v1/sites/{site}/days/{day}'s answer (the daily report draws on it too)."""
+    return await site_day_view(tx, snapshot, await site_of(tx, snapshot.tenant, site), day)
 
 
 async def get_line_day(deps: ApiDeps, call: Call[TenantCaller, LineDayPath]) -> LineDay:
@@ -71,11 +75,17 @@ async def get_line_day(deps: ApiDeps, call: Call[TenantCaller, LineDayPath]) -> 
     snapshot = await snapshot_of(deps, tenant)
 
     async def work(tx: Tx) -> LineDay:
-        site, line = await line_of(tx, tenant, call.path.line)
-        names = {a.article: a.name for a in await tx.fetch(articles_of_tenant(tenant))}
-        return await line_day_view(tx, snapshot, names, site, line, call.path.day)
+        return await line_day_of(tx, snapshot, call.path.line, call.path.day)
 
     return await call.database().transaction(work, readonly=True)
+
+
+async def line_day_of(tx: Tx, snapshot: RegistrySnapshot, line: str, day: date) -> LineDay:
+    """GET /v1/lines/{line}/days/{day}'s answer (the daily report draws on it too)."""
+    tenant = snapshot.tenant
+    site, place = await line_of(tx, tenant, line)
+    names = {a.article: a.name for a in await tx.fetch(articles_of_tenant(tenant))}
+    return await line_day_view(tx, snapshot, names, site, place, day)
 
 
 async def get_production(

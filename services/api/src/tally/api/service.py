@@ -27,11 +27,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tally.accounts import Accounts, LoginLimits, SessionTerms
-from tally.api import account_endpoints, admin, figure_endpoints, figure_inputs
+from tally.api import account_endpoints, admin, figure_endpoints, figure_inputs, report_endpoints
 from tally.api.admin import ApiDeps
 from tally.api.callers import SESSION, TENANT
 from tally.api.dashboard import endpoints as dashboard_endpoints
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
+from tally.api.report_figures import ApiFigureDays
+from tally.api.report_production import Reports
+from tally.api.report_schedules import SCHEDULES
 from tally.api.settings import ApiSettings
 from tally.api.views import Articles, ArticleView, IssuedToken, Lines, Machines, Sites, Tenants
 from tally.registry import Article, Line, Machine, Registry, Site, SnapshotCache, Tenant
@@ -155,6 +158,7 @@ ENDPOINTS = [
     *figure_inputs.endpoints(ADMIN, _max_body),
     *figure_endpoints.endpoints(TENANT),
     *dashboard_endpoints.endpoints(SESSION),
+    *report_endpoints.endpoints(TENANT),
 ]
 
 
@@ -170,14 +174,23 @@ async def api_deps(runtime: DatabaseRuntime, settings: ApiSettings) -> AsyncIter
         window=timedelta(minutes=settings.login_window_minutes),
         lock=timedelta(minutes=settings.login_lock_minutes),
     )
+    snapshots = SnapshotCache(runtime.database)
+    reports = Reports(
+        database=runtime.database,
+        days=ApiFigureDays(snapshots),
+        grace=timedelta(minutes=settings.report_grace_minutes),
+        recheck=timedelta(days=settings.report_recheck_days),
+        scheduled=settings.report_schedules,
+    )
     yield ApiDeps(
         registry=Registry(runtime.database),
         admin_token=settings.admin_token,
         max_body_bytes=settings.max_body_bytes,
         accounts=Accounts(runtime.database, terms, limits),
         cookie_secure=settings.cookie_secure,
-        snapshots=SnapshotCache(runtime.database),
+        snapshots=snapshots,
         live_seconds=settings.live_seconds,
+        reports=reports,
     )
 
 
@@ -186,6 +199,7 @@ service: Service[ApiSettings, ApiDeps] = Service(
     settings=ApiSettings,
     deps=api_deps,
     endpoints=ENDPOINTS,
+    schedules=SCHEDULES,
     openapi=OpenApiInfo(
         title="tally API",
         description="Production figures for tenants' users and ERPs (sessions, API keys), the "

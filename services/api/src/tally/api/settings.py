@@ -33,6 +33,13 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True):
     # How often an open dashboard's event stream looks for new figures (a read of the rollup's
     # latest minute per line): pages update within this plus the rollup's own delay.
     live_seconds: Annotated[float, msgspec.Meta(ge=0.2, le=60)] = 2.0
+    # A site's production day is closed (its daily reports stored as version 1) this long
+    # after it ends; closed days this recent are checked for late data every 30 minutes.
+    report_grace_minutes: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] = 30
+    report_recheck_days: Annotated[int, msgspec.Meta(ge=1, le=31)] = 2
+    # False: this process serves reports but never produces closed days on its schedule
+    # (`tally report` starts such an api for one report).
+    report_schedules: bool = True
 
     def __post_init__(self) -> None:
         if len(self.admin_token) < _SHORTEST_TOKEN:

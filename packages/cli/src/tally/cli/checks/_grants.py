@@ -97,6 +97,8 @@ ROLE_GRANTS: Mapping[str, Grants] = {
             **_SCHEDULES,
             **_ACCOUNTS,
             "weighing_lots": "SELECT",
+            # The daily reports' versions (0014): read and added, never changed.
+            "reports": "SELECT, INSERT",
         },
         functions={
             "tally_tenants()": "EXECUTE",
