@@ -1,20 +1,21 @@
 """The demo's closing table: each line's production days from the rollup, beside the truth.
 
-Good packs, reject % and OEE are read from the rollup's tables (tally.figures, as the api reads
-them, under the tenant policy); kg and giveaway % come from the simulator's truth only until the
-weighings' figures join the rollup (their columns say "truth"). A day the run did not cover
-whole is marked partial: the truth counts only what was generated in it.
+Good packs, reject % and OEE are read from the rollup's tables, kg and giveaway % from the ℮ lots
+of the line's end-of-line machine (tally.figures, as the api reads them, under the tenant
+policy). A day the run did not cover whole is marked partial: the truth counts only what was
+generated in it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from tally.figures import PeriodFigures, line_figures
+from tally.figures import LineDayWeights, PeriodFigures, line_day_weights, line_figures
+from tally.registry import RegistrySnapshot, load_snapshot
 from tally.sdk import Database, Tx
 from tally.simulator import LineDayTruth, Simulation
 from tally.supervisor import ServiceProcess, scrape, total
@@ -44,17 +45,18 @@ async def figures_table(owner_url: str, runs: list[Simulation]) -> str:
     """Per line and production day: the rollup's figures | the truth's."""
     truths = [simulation.truth.to_file() for simulation in runs]
     header = (
-        f"{'tenant':<11}{'line':<6}{'day':<12}{'good packs':>22}{'kg':>10}{'giveaway %':>11}"
+        f"{'tenant':<11}{'line':<6}{'day':<12}{'good packs':>22}{'kg':>22}{'giveaway %':>15}"
         f"{'reject %':>17}{'OEE %':>15}"
     )
     rows = [
         header,
-        f"{'':<29}{'rollup | truth':>22}{'truth':>10}{'truth':>11}"
+        f"{'':<29}{'rollup | truth':>22}{'rollup | truth':>22}{'rollup | truth':>15}"
         f"{'rollup | truth':>17}{'rollup | truth':>15}",
     ]
     async with await Database.connect(owner_url, max_size=2, switch_role=True) as database:
         for truth in truths:
             for tenant in truth.tenants:
+                snapshot = await load_snapshot(database, tenant.tenant)
                 for line in tenant.lines:
                     day = line.production_day
                     start = datetime.combine(day, datetime.min.time(), UTC) - timedelta(days=1)
@@ -66,7 +68,17 @@ async def figures_table(owner_url: str, runs: list[Simulation]) -> str:
 
                     found = await database.transaction(read, tenant=tenant.tenant, readonly=True)
                     mine = next((f for f in found if f.production_day == day), None)
-                    rows.append(_row(tenant.tenant, line, mine))
+
+                    async def weigh(
+                        tx: Tx,
+                        name: str = line.line,
+                        d: date = day,
+                        known: RegistrySnapshot = snapshot,
+                    ) -> LineDayWeights | None:
+                        return await line_day_weights(tx, known, name, d)
+
+                    weights = await database.transaction(weigh, tenant=tenant.tenant, readonly=True)
+                    rows.append(_row(tenant.tenant, line, mine, weights))
     return "\n".join(rows)
 
 
@@ -74,7 +86,9 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def _row(tenant: str, line: LineDayTruth, mine: PeriodFigures | None) -> str:
+def _row(
+    tenant: str, line: LineDayTruth, mine: PeriodFigures | None, weights: LineDayWeights | None
+) -> str:
     truth_total = line.packs_total
     truth_reject = (truth_total - line.packs_good) / truth_total if truth_total else None
     declared = line.kg_declared
@@ -86,10 +100,16 @@ def _row(tenant: str, line: LineDayTruth, mine: PeriodFigures | None) -> str:
         total_packs = mine.total_packs
         reject = _pct((total_packs - mine.good_packs) / total_packs if total_packs else None)
         oee = _pct(mine.oee)
+    kg = "-" if weights is None else f"{weights.kg:,.1f}"
+    weighed_giveaway = None
+    if weights is not None and weights.kg_declared:
+        weighed_giveaway = weights.giveaway_g / 1000 / weights.kg_declared
     partial = "" if line.complete else " (partial)"
     return (
         f"{tenant:<11}{line.line:<6}{line.production_day.isoformat():<12}"
-        f"{good + ' | ' + format(line.packs_good, ','):>22}{line.kg:>10,.1f}{_pct(giveaway):>11}"
+        f"{good + ' | ' + format(line.packs_good, ','):>22}"
+        f"{kg + ' | ' + format(line.kg, ',.1f'):>22}"
+        f"{_pct(weighed_giveaway) + ' | ' + _pct(giveaway):>15}"
         f"{reject + ' | ' + _pct(truth_reject):>17}{oee + ' | ' + _pct(line.figures.oee):>15}"
         f"{partial}"
     )
