@@ -7,9 +7,19 @@ neighbouring messages and counter samples.
   the time between: widen to the samples before and after the range.
 - A state holds until the next state change: widen to it (or, at the live tail, to the last
   message).
+- An article change sets the ideal rate of every pack until the next change: widen to it (or
+  to the machine's last message within a day), so an article stored after the packs it
+  applies to still counts their ideal time.
 - A stop's length decides whether its seconds are micro-stops: widen, minute by minute, until
   both ends of the range lie in running time with data (or at the machine's first or last
   message), so every stop the range holds is whole.
+- A stop that was already at least a micro-stop's length long before the range stays a stop
+  (not micro) whatever the range holds: its earlier minutes keep their figures, so the range
+  does not widen back over them; the span records where that stop began (`Span.stop_start`)
+  and the caller recomputes the stop's own row from there.
+- Before the machine's first state is known its seconds are no data (docs/FIGURES.md), from the
+  start of that production day: a range reaching back to the first message widens to the day's
+  start, so a machine first heard mid-day has the day's earlier planned time as no data.
 
 The result is whole minutes; a minute's figures depend only on raw rows, so recomputing any
 range that holds it gives the same minute.
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tally.calendar import SiteCalendar
 from tally.figures import _raw
 from tally.figures._conditions import RUNNING
 from tally.figures._machine_range import MINUTE, Span
@@ -38,14 +49,23 @@ class Extent:
     """The widening of one machine's touched range, in one transaction."""
 
     def __init__(
-        self, tx: Tx, snapshot: RegistrySnapshot, machine: str, counters: list[str]
+        self,
+        tx: Tx,
+        snapshot: RegistrySnapshot,
+        machine: str,
+        counters: list[str],
+        calendar: SiteCalendar,
     ) -> None:
         self.tx = tx
+        self.calendar = calendar
         self.snapshot = snapshot
         self.tenant = snapshot.tenant
         self.machine = machine
         self.counters = counters
         self.gap = snapshot.settings.gap_seconds
+        self.micro_stop_seconds = snapshot.settings.micro_stop_seconds
+        # Where the stop the span's start cuts into began (see `_back`).
+        self.stop_start: float | None = None
 
     async def of(self, start: float, end: float) -> Span | None:
         """The minutes to recompute for data stored in [start, end]; None without messages."""
@@ -73,6 +93,7 @@ class Extent:
         reach = await self.tx.fetch_one(_raw.reach_after(tenant, machine, _utc(end)))
         if reach.t is not None:
             high = max(high, reach.t)
+        high = max(high, await self._article_reach(start, end))
         for counter in self.counters:
             around = await self.tx.fetch_one(
                 _raw.counter_around(tenant, machine, counter, _utc(start), _utc(end))
@@ -81,13 +102,47 @@ class Extent:
             high = max(high, around.after if around.after is not None else high)
         first = await self._back(_floor(low))
         last = await self._forward(_floor(high) + MINUTE)
-        return Span(first, last)
+        start = await self._day_start_before_first_message(first)
+        return Span(start, last, self.stop_start if start == first else None)
+
+    async def _day_start_before_first_message(self, first: int) -> int:
+        """`first`, or the start of its production day when no message precedes it: the
+        minutes from the day's start to the machine's first message are no data, and every
+        range holding that message recomputes them all (whatever order the data came in)."""
+        around = await self.tx.fetch_one(
+            _raw.messages_around(self.tenant, self.machine, _utc(first - 0.001))
+        )
+        if around.before is not None:
+            return first
+        return min(first, _floor(self.calendar.day_of(first).start))
+
+    async def _article_reach(self, start: float, end: float) -> float:
+        """Up to where an article change stored in [start, end] holds; `start` without one."""
+        tenant, machine = self.tenant, self.machine
+        changes = await self.tx.fetch(
+            _raw.article_changes(tenant, machine, _utc(start), _utc(end + 0.001))
+        )
+        if not any(change.t >= start for change in changes):
+            return start
+        later = await self.tx.fetch(
+            _raw.article_changes(tenant, machine, _utc(end + 0.001), _utc(end + 86400))
+        )
+        following = [change.t for change in later if change.t > end]
+        if following:
+            return following[0]
+        last = await self.tx.fetch_one(_raw.messages_around(tenant, machine, _utc(end + 86400)))
+        return last.before if last.before is not None else start
 
     async def _back(self, t: int) -> int:
         """Back from t until t lies in running time with data (or before any state)."""
         for _ in range(MAX_WIDENINGS):
             earlier = await self._stop_start(t)
             if earlier is None:
+                return t
+            if t - earlier >= self.micro_stop_seconds and await self._heard_before(earlier):
+                # Long enough before t never to be a micro-stop: its minutes before t stay.
+                # (Not the machine's first stop: that one begins at its day's start.)
+                self.stop_start = earlier
                 return t
             floored = _floor(earlier)
             if floored >= t:
@@ -106,6 +161,13 @@ class Extent:
                 return t
             t = ceiled
         return t
+
+    async def _heard_before(self, t: float) -> bool:
+        """Whether the machine sent a message before t (within a day)."""
+        around = await self.tx.fetch_one(
+            _raw.messages_around(self.tenant, self.machine, _utc(t - 0.001))
+        )
+        return around.before is not None
 
     async def _stop_start(self, t: int) -> float | None:
         """Where the stop holding the instant just before t began (a stop ending at t is
@@ -144,6 +206,14 @@ class Extent:
                 end = state.t
                 if self._running(state):
                     break
+            else:
+                # No running state follows: the stop holds to the last message (within a day),
+                # however much of it was stored before this range.
+                last = await self.tx.fetch_one(
+                    _raw.messages_around(tenant, machine, _utc(at + 86400))
+                )
+                if last.before is not None:
+                    end = max(end, last.before)
         return end
 
     def _running(self, state: _raw.StateRow) -> bool:

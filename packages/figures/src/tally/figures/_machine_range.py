@@ -87,10 +87,13 @@ class MinutePlace:
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """[start, end) of whole minutes being recomputed."""
+    """[start, end) of whole minutes being recomputed; `stop_start`: where the stop that holds
+    the instant before `start` began, when the span cuts into it (`_extent.py`), so that the
+    stop's row is recomputed whole from the raw rows the caller read from there."""
 
     start: int
     end: int
+    stop_start: float | None = None
 
 
 @dataclass(slots=True)
@@ -234,6 +237,18 @@ def _timeline(
     }
     stops: list[Stop] = []
     timeline = pieces(raw.states, found_gaps, span.start, span.end, category)
+    # The stop the span cut into (`Span.stop_start`), with its part before the span.
+    cut = (
+        _Cut(span.stop_start, pieces(raw.states, found_gaps, span.stop_start, span.start, category))
+        if span.stop_start is not None
+        else None
+    )
+    if cut is not None and (not timeline or timeline[0].category == RUNNING):
+        # It ended where the span starts: only its row is recomputed.
+        ended = _stop(
+            [], calendar, span, minutes, excluded, settings.micro_stop_seconds, raw.alarms, cut
+        )
+        stops.extend([ended] if ended else [])
     for stretch in stretches(timeline):
         if stretch[0].category == RUNNING:
             for piece in stretch:
@@ -244,11 +259,26 @@ def _timeline(
                         tally.running += b - a
             continue
         stop = _stop(
-            stretch, calendar, span, minutes, excluded, settings.micro_stop_seconds, raw.alarms
+            stretch,
+            calendar,
+            span,
+            minutes,
+            excluded,
+            settings.micro_stop_seconds,
+            raw.alarms,
+            cut if stretch[0].start == span.start else None,
         )
         if stop is not None:
             stops.append(stop)
     return stops
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """The part of a stop before the span: where it began and its pieces up to the span."""
+
+    start: float
+    pieces: list[Piece]
 
 
 def _stop(
@@ -259,13 +289,15 @@ def _stop(
     excluded: set[str],
     micro_stop_seconds: int,
     alarms: Sequence[AlarmRow],
+    cut: _Cut | None = None,
 ) -> Stop | None:
     """Account a stop's seconds in the span's minutes; the stop itself when it is listed (not
-    micro, with planned time), on the day of its first planned not-excluded second."""
-    start, end = stretch[0].start, stretch[-1].end
+    micro, with planned time), on the day of its first planned not-excluded second. A stop the
+    span cuts into counts its seconds before the span for its row only (their minutes stay)."""
+    start = cut.start if cut else stretch[0].start
+    end = stretch[-1].end if stretch else span.start
     micro = end - start < micro_stop_seconds
-    by_category: dict[str, float] = {}
-    first: float | None = None
+    first, by_category = _before_span(cut, calendar, span, excluded, micro)
     for piece in stretch:
         for m, a, b in _minute_chunks(piece, span):
             tally = minutes[m]
@@ -286,6 +318,26 @@ def _stop(
         reason_code=code,
         reason_text=text,
     )
+
+
+def _before_span(
+    cut: _Cut | None, calendar: SiteCalendar, span: Span, excluded: set[str], micro: bool
+) -> tuple[float | None, dict[str, float]]:
+    """The first planned not-excluded second and the seconds by category of a stop's part
+    before the span, accounted as `_stop_seconds` does, minute by minute on the same grid."""
+    first: float | None = None
+    by_category: dict[str, float] = {}
+    if cut is None:
+        return first, by_category
+    before = Span(int(cut.start // MINUTE) * MINUTE, span.start)
+    for piece in cut.pieces:
+        for m, a, b in _minute_chunks(piece, before):
+            if not calendar.planned_seconds(m, m + MINUTE) or piece.category in excluded:
+                continue
+            first = a if first is None else first
+            if not micro:
+                by_category[piece.category] = by_category.get(piece.category, 0.0) + b - a
+    return first, by_category
 
 
 def _stop_seconds(

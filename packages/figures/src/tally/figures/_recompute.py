@@ -60,7 +60,7 @@ async def recompute(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> lis
     machine_view = snapshot.machine(machine)
     pack_counter = settings.pack_counter(machine_view.kind) if machine_view else "packs_total"
     counters = sorted({pack_counter, settings.good_counter})
-    span = await Extent(tx, snapshot, machine, counters).of(touched.start, touched.end)
+    span = await Extent(tx, snapshot, machine, counters, calendar).of(touched.start, touched.end)
     if span is None:
         return []
     raw = await _read(tx, tenant, machine, span, pack_counter, settings.good_counter)
@@ -73,8 +73,7 @@ async def recompute(tx: Tx, snapshot: RegistrySnapshot, touched: Touched) -> lis
         day = calendar.day(name)
         start, end = utc(day.start), utc(day.end)
         await tx.execute(_store.delete_periods(tenant, machine, name, start, end))
-        for insert in (_store.insert_hours, _store.insert_shifts, _store.insert_day):
-            await tx.execute(insert(tenant, machine, name, start, end))
+        await tx.execute(_store.insert_periods(tenant, machine, name, start, end))
     for recomputer in RECOMPUTERS:
         await recomputer(tx, tenant, machine, utc(touched.start), utc(touched.end))
     for name in days:
@@ -88,21 +87,23 @@ async def _read(
     tx: Tx, tenant: str, machine: str, span: Span, pack_counter: str, good_counter: str
 ) -> RawRange:
     start, end = utc(span.start), utc(span.end)
+    # A stop the span cuts into is read from its start: its row is recomputed whole.
+    since = utc(min(span.start, span.stop_start)) if span.stop_start is not None else start
     good = (
         await tx.fetch(_raw.counter_samples(tenant, machine, good_counter, start, end))
         if good_counter != pack_counter
         else []
     )
     return RawRange(
-        states=await tx.fetch(_raw.states_between(tenant, machine, start, end)),
+        states=await tx.fetch(_raw.states_between(tenant, machine, since, end)),
         message_times=[
-            r.t for r in await tx.fetch(_raw.message_times(tenant, machine, start, end))
+            r.t for r in await tx.fetch(_raw.message_times(tenant, machine, since, end))
         ],
         packs=await tx.fetch(_raw.counter_samples(tenant, machine, pack_counter, start, end)),
         # A machine that sends no good counter: all its packs are good.
         good=good or None,
         alarms=await tx.fetch(
-            _raw.first_out_alarms(tenant, machine, start - timedelta(seconds=5), end)
+            _raw.first_out_alarms(tenant, machine, since - timedelta(seconds=5), end)
         ),
         articles=await tx.fetch(_raw.article_changes(tenant, machine, start, end)),
     )
@@ -124,6 +125,9 @@ async def _replace(
     start, end = utc(span.start), utc(span.end)
     await tx.execute(_store.delete_minutes(tenant, machine, start, end))
     await tx.execute(_store.delete_stops(tenant, machine, start, end))
+    if span.stop_start is not None:
+        # The row of the stop the span cut into (it began before the span).
+        await tx.execute(_store.delete_stops(tenant, machine, utc(span.stop_start), start))
     await tx.execute(_store.delete_suspects(tenant, machine, start, end))
     minutes = sorted(result.minutes.items())
     places = [result.places[m] for m, _ in minutes]

@@ -1,8 +1,8 @@
 """Replacing a machine's buckets, and deriving its periods and its lines' from them.
 
 Every write is a whole bucket: delete the rows, insert them again, in the caller's transaction
-(a range's minutes, stops and suspects; then its days' hours, shifts and days as GROUP BYs of
-their minutes). Rows go in as arrays through one `unnest` per table: COPY is refused under
+(a range's minutes, stops and suspects; then its days' hours, shifts and days as one GROUP BY
+of their minutes). Rows go in as arrays through one `unnest` per table: COPY is refused under
 row-level security, and a row per statement would cost a round trip per minute.
 """
 
@@ -89,61 +89,73 @@ def delete_periods(
 ) -> None: ...
 
 
-_PERIOD_COLUMNS = """
+# A machine's hours, shifts and day of one production day ($4, $5: the day's bounds), in one
+# statement from the day's minutes: each minute is counted once per grain (its local hour, its
+# shift when it has one, the day), the plain columns summed per period, and the seconds by
+# state, mode, category and loss summed key by key set-based (every minute's JSON objects
+# unnested into key/value rows, grouped per period and key). A per-row aggregate over the JSON
+# objects (tally_jsonb_sum) cost more than all the rest of a recomputation together.
+@command(
+    """
+    WITH per_period AS (
+        SELECT m.*, p.grain, p.period_start, p.period_end, p.label
+        FROM rollup_machine_minutes m,
+        LATERAL (VALUES ('hour', m.hour_start, m.hour_end, m.hour_label),
+                        ('shift', m.shift_start, m.shift_end, m.shift_name),
+                        ('day', $4::timestamptz, $5::timestamptz, $3::date::text))
+            AS p (grain, period_start, period_end, label)
+        WHERE m.tenant = $1 AND m.machine = $2 AND m.production_day = $3
+          AND m.minute >= $4 AND m.minute < $5 AND p.label IS NOT NULL
+    ),
+    sums AS (
+        SELECT grain, period_start, period_end, label,
+            (array_agg(line ORDER BY minute DESC))[1] AS line,
+            (array_agg(site ORDER BY minute DESC))[1] AS site,
+            sum(packs_total) AS packs_total, sum(packs_good) AS packs_good,
+            sum(packs_in_ppt) AS packs_in_ppt, sum(good_in_ppt) AS good_in_ppt,
+            sum(suspect_packs) AS suspect_packs, sum(ideal_seconds) AS ideal_seconds,
+            sum(planned_seconds) AS planned_seconds, sum(excluded_seconds) AS excluded_seconds,
+            sum(running_seconds) AS running_seconds, sum(micro_seconds) AS micro_seconds,
+            sum(micro_stops)::int AS micro_stops, sum(no_data_seconds) AS no_data_seconds,
+            sum(no_data_planned_seconds) AS no_data_planned_seconds
+        FROM per_period
+        GROUP BY grain, period_start, period_end, label
+    ),
+    seconds AS (
+        SELECT grain, period_start, kind, jsonb_object_agg(key, total) AS summed
+        FROM (
+            SELECT grain, period_start, kind, e.key, sum(e.value::float8) AS total
+            FROM per_period,
+            LATERAL (VALUES ('state', state_seconds), ('mode', mode_seconds),
+                            ('category', category_seconds), ('loss', losses)) AS c (kind, doc),
+            LATERAL jsonb_each_text(c.doc) AS e
+            GROUP BY grain, period_start, kind, e.key
+        ) AS by_key
+        GROUP BY grain, period_start, kind
+    )
     INSERT INTO rollup_machine_periods (tenant, machine, grain, period_start, period_end,
         production_day, label, line, site, packs_total, packs_good, packs_in_ppt, good_in_ppt,
         suspect_packs, ideal_seconds, planned_seconds, excluded_seconds, running_seconds,
         micro_seconds, micro_stops, no_data_seconds, no_data_planned_seconds, state_seconds,
         mode_seconds, category_seconds, losses)
-"""
-_SUMS = """
-    (array_agg(line ORDER BY minute DESC))[1], (array_agg(site ORDER BY minute DESC))[1],
-    sum(packs_total), sum(packs_good), sum(packs_in_ppt), sum(good_in_ppt), sum(suspect_packs),
-    sum(ideal_seconds), sum(planned_seconds), sum(excluded_seconds), sum(running_seconds),
-    sum(micro_seconds), sum(micro_stops)::int, sum(no_data_seconds),
-    sum(no_data_planned_seconds), tally_jsonb_sum(state_seconds), tally_jsonb_sum(mode_seconds),
-    tally_jsonb_sum(category_seconds), tally_jsonb_sum(losses)
-"""
-_DAY_MINUTES = """
-    FROM rollup_machine_minutes
-    WHERE tenant = $1 AND machine = $2 AND production_day = $3 AND minute >= $4 AND minute < $5
-"""
-
-
-# A machine's hours, shifts and day: GROUP BYs of the day's minutes ($4, $5: the day's bounds).
-@command(
-    _PERIOD_COLUMNS
-    + f"""
-    SELECT $1, $2, 'hour', hour_start, hour_end, $3, hour_label, {_SUMS} {_DAY_MINUTES}
-    GROUP BY hour_start, hour_end, hour_label
+    SELECT $1, $2, s.grain, s.period_start, s.period_end, $3, s.label, s.line, s.site,
+        s.packs_total, s.packs_good, s.packs_in_ppt, s.good_in_ppt, s.suspect_packs,
+        s.ideal_seconds, s.planned_seconds, s.excluded_seconds, s.running_seconds,
+        s.micro_seconds, s.micro_stops, s.no_data_seconds, s.no_data_planned_seconds,
+        coalesce(state.summed, '{}'), coalesce(mode.summed, '{}'),
+        coalesce(category.summed, '{}'), coalesce(loss.summed, '{}')
+    FROM sums s
+    LEFT JOIN seconds state ON (state.grain, state.period_start, state.kind)
+        = (s.grain, s.period_start, 'state')
+    LEFT JOIN seconds mode ON (mode.grain, mode.period_start, mode.kind)
+        = (s.grain, s.period_start, 'mode')
+    LEFT JOIN seconds category ON (category.grain, category.period_start, category.kind)
+        = (s.grain, s.period_start, 'category')
+    LEFT JOIN seconds loss ON (loss.grain, loss.period_start, loss.kind)
+        = (s.grain, s.period_start, 'loss')
     """
 )
-def insert_hours(
-    tenant: str, machine: str, production_day: date, start: datetime, end: datetime
-) -> None: ...
-
-
-@command(
-    _PERIOD_COLUMNS
-    + f"""
-    SELECT $1, $2, 'shift', shift_start, shift_end, $3, shift_name, {_SUMS} {_DAY_MINUTES}
-      AND shift_name IS NOT NULL
-    GROUP BY shift_start, shift_end, shift_name
-    """
-)
-def insert_shifts(
-    tenant: str, machine: str, production_day: date, start: datetime, end: datetime
-) -> None: ...
-
-
-@command(
-    _PERIOD_COLUMNS
-    + f"""
-    SELECT $1, $2, 'day', $4, $5, $3, $3::date::text, {_SUMS} {_DAY_MINUTES}
-    HAVING count(*) > 0
-    """
-)
-def insert_day(
+def insert_periods(
     tenant: str, machine: str, production_day: date, start: datetime, end: datetime
 ) -> None: ...
 

@@ -5,10 +5,17 @@ merged per machine into one range, and each machine's range is recomputed in a t
 its own (tally.figures.recompute replaces whole buckets): a redelivered or repeated notice, or
 notices in any order, leave the same rows, so the batch is simply acknowledged after its
 transactions commit. A crash before that redelivers the batch; nothing is ever half-written.
+
+The machines of a batch are recomputed `CONCURRENT_MACHINES` at a time: a recomputation mostly
+waits on PostgreSQL, and the per-machine and per-line locks it takes (sorted, so never in a
+deadlock) keep two transactions off the same machine's or line's rows. While a backlog exists
+the consumer's batches are large, so a busy machine is recomputed once per batch, not per
+recorder commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -59,24 +66,39 @@ def merged(notices: Sequence[Stored]) -> list[Touched]:
     ]
 
 
+# Machines recomputed at once, each in a transaction (and a pooled connection) of its own;
+# below the SDK's pool of 10 connections.
+CONCURRENT_MACHINES = 4
+
+
 async def recompute_batch(deps: RollupDeps, batch: Sequence[Envelope[Stored]]) -> None:
     """Recompute every machine the batch touched; the SDK acks the batch after this returns."""
-    for touched in merged([envelope.message for envelope in batch]):
-        snapshot = await deps.registry.of(touched.tenant)
-        started = time.perf_counter()
-        # Its production days (and their stops' margins) reach up to a day either side in UTC.
-        await deps.partitions.ensure(
-            utc_days_around(touched.start - 2 * 86400, touched.end + 2 * 86400)
-        )
+    ranges = merged([envelope.message for envelope in batch])
+    if not ranges:
+        return
+    # Their production days (and their stops' margins) reach up to a day either side in UTC.
+    await deps.partitions.ensure(
+        set().union(*(utc_days_around(t.start - 2 * 86400, t.end + 2 * 86400) for t in ranges))
+    )
+    waiting = list(reversed(ranges))
 
-        async def work(
-            tx: Tx, snapshot: RegistrySnapshot = snapshot, touched: Touched = touched
-        ) -> int:
-            return len(await recompute(tx, snapshot, touched))
+    async def worker() -> None:
+        while waiting:
+            await recompute_machine(deps, waiting.pop())
 
-        days = await deps.database.transaction(work, tenant=touched.tenant, max_retries=5)
-        deps.recomputed.labels(touched.tenant).inc(days)
-        deps.seconds.observe(time.perf_counter() - started)
+    await asyncio.gather(*(worker() for _ in range(min(CONCURRENT_MACHINES, len(ranges)))))
+
+
+async def recompute_machine(deps: RollupDeps, touched: Touched) -> None:
+    snapshot = await deps.registry.of(touched.tenant)
+    started = time.perf_counter()
+
+    async def work(tx: Tx, snapshot: RegistrySnapshot = snapshot) -> int:
+        return len(await recompute(tx, snapshot, touched))
+
+    days = await deps.database.transaction(work, tenant=touched.tenant, max_retries=5)
+    deps.recomputed.labels(touched.tenant).inc(days)
+    deps.seconds.observe(time.perf_counter() - started)
 
 
 def utc_days_around(start: float, end: float) -> set[date]:
