@@ -194,9 +194,11 @@ async def test_a_line_day_holds_the_rolled_up_figures(
     assert sum(line.weights[0].counts) == 2850
     held = [s for s in line.timeline if s.machine == "l1-tf" and s.state == "Held"]
     assert [round((s.end - s.start).total_seconds()) for s in held] == [600]
-    assert [(d.category, d.count, d.seconds) for d in line.downtime] == [
-        ("equipment_failure", 1, 600.0)
-    ]
+    stops = [(d.category, d.count, d.seconds) for d in line.downtime if d.category != "no_data"]
+    assert stops == [("equipment_failure", 1, 600.0)]
+    # The day's planned time before the machines' first message is no data (FIGURES.md): a stop
+    # of its own in the Pareto, as long as the time of day the test runs at makes it.
+    assert all(d.seconds > 0 for d in line.downtime if d.category == "no_data")
     assert line.oee is not None
     assert line.losses.stop_seconds == {"equipment_failure": 600.0}
 
