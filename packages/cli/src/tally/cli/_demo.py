@@ -148,7 +148,9 @@ async def _run(
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
         ran: list[Simulation] = []
-        progress = Progress(client, lambda: combined_stats(ran), gateway, recorder, started)
+        progress = Progress(
+            client, lambda: combined_stats(ran), gateway, recorder, started, others=[rollup]
+        )
         say.progress = progress
         watcher = asyncio.create_task(progress.run())
         sender = HttpSender(gateway.url, tokens, client=client)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import httpx
 
@@ -27,10 +27,13 @@ class Progress:
         gateway: ServiceProcess,
         recorder: ServiceProcess,
         started: float,
+        others: Sequence[ServiceProcess] = (),
     ) -> None:
         self._client = client
         self._stats = stats
         self._services = (gateway, recorder)
+        # Services shown by their memory only (the rollup, the api): sampled for their peak too.
+        self._others = tuple(others)
         self._started = started
         self._tty = sys.stdout.isatty()
         self._drawn = 0
@@ -61,7 +64,8 @@ class Progress:
         lag = total(r, "tally_consumer_lag", consumer="recorder")
         # Told to wait (429 over budget, 503) or to send smaller (413): the simulator obliged.
         retried = sum(s.retries for s in stats)
-        memory = "  ".join(f"{s.name} {s.rss() / 2**20:.0f} MB" for s in self._services)
+        watched = (*self._services, *self._others)
+        memory = "  ".join(f"{s.name} {s.rss() / 2**20:.0f} MB" for s in watched)
         return [
             f"[{now - self._started:6.0f} s]  accepted {rate_in:9,.0f} datapoints/s   "
             f"stored {rate_out:9,.0f} datapoints/s",
