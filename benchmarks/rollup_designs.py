@@ -71,15 +71,7 @@ async def generate(hours: float) -> tuple[list[Telemetry], object]:
     # Only the first site's line: one line's rate.
     line_machines = {m.id for m in fleet.tenants[0].sites[0].lines[0].machines}
     messages = [
-        Telemetry(
-            tenant=sent.tenant,
-            machine=sent.machine,
-            boot_id=m.boot_id,
-            seq=m.seq,
-            ts=m.ts,
-            signals=m.signals,
-            historical=m.historical,
-        )
+        Telemetry.of(sent.tenant, sent.machine, m)
         for sent in sender.uploads
         if sent.tenant == tenant and sent.machine in line_machines
         for m in sent.upload.messages

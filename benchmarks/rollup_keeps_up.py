@@ -75,15 +75,7 @@ async def generate(hours: float) -> tuple[list[Telemetry], Fleet]:
     sender = MemorySender()
     await simulation.run(sender, until_sim=START + timedelta(hours=hours))
     messages = [
-        Telemetry(
-            tenant=sent.tenant,
-            machine=sent.machine,
-            boot_id=m.boot_id,
-            seq=m.seq,
-            ts=m.ts,
-            signals=m.signals,
-            historical=m.historical,
-        )
+        Telemetry.of(sent.tenant, sent.machine, m)
         for sent in sender.uploads
         if sent.tenant == tenant
         for m in sent.upload.messages

@@ -36,15 +36,7 @@ async def store(url: str, login_url: LoginUrl) -> TruthFile:
     sender = MemorySender()
     await simulation.run(sender, until_sim=END)
     messages = [
-        Telemetry(
-            tenant=sent.tenant,
-            machine=sent.machine,
-            boot_id=m.boot_id,
-            seq=m.seq,
-            ts=m.ts,
-            signals=m.signals,
-            historical=m.historical,
-        )
+        Telemetry.of(sent.tenant, sent.machine, m)
         for sent in sender.uploads
         for m in sent.upload.messages
     ]

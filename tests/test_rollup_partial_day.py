@@ -50,15 +50,7 @@ async def test_planned_time_before_the_first_message_is_no_data(
     await simulation.run(sender, until_sim=END)
     truth = simulation.truth.to_file().tenants[0]
     messages = [
-        Telemetry(
-            tenant=sent.tenant,
-            machine=sent.machine,
-            boot_id=m.boot_id,
-            seq=m.seq,
-            ts=m.ts,
-            signals=m.signals,
-            historical=m.historical,
-        )
+        Telemetry.of(sent.tenant, sent.machine, m)
         for sent in sender.uploads
         for m in sent.upload.messages
     ]

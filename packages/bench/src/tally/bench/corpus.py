@@ -72,17 +72,7 @@ async def build_corpus(*, days: float, tenants: int = 3, now: datetime | None = 
                 continue
             seen.add(identity)
             fresh.append(m)
-            messages.append(
-                Telemetry(
-                    tenant=sent.tenant,
-                    machine=sent.machine,
-                    boot_id=m.boot_id,
-                    seq=m.seq,
-                    ts=m.ts,
-                    signals=m.signals,
-                    historical=m.historical,
-                )
-            )
+            messages.append(Telemetry.of(sent.tenant, sent.machine, m))
         if fresh:
             uploads.append((sent.tenant, sent.machine, Upload(messages=fresh)))
     wire = [Wire(TELEMETRY.subject(m), _ENCODE(m), m.identity, len(m.signals)) for m in messages]

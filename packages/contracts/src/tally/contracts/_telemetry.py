@@ -59,6 +59,19 @@ class Telemetry(
     signals: Signals
     historical: bool = False
 
+    @classmethod
+    def of(cls, tenant: str, machine: str, message: MachineMessage) -> Telemetry:
+        """`message` as it crosses the broker, under the tenant and machine it came from."""
+        return cls(
+            tenant=tenant,
+            machine=machine,
+            boot_id=message.boot_id,
+            seq=message.seq,
+            ts=message.ts,
+            signals=message.signals,
+            historical=message.historical,
+        )
+
     @property
     def identity(self) -> str:
         """The message identity, also the broker's de-duplication id."""

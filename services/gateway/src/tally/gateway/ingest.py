@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from tally.contracts import TELEMETRY, MachineMessage, Telemetry, Upload, UploadResult
+from tally.contracts import TELEMETRY, Telemetry, Upload, UploadResult
 from tally.gateway.auth import MachineTokens, TokensUnavailable
 from tally.gateway.limits import TenantLimits
 from tally.gateway.metrics import GatewayMetrics
@@ -90,7 +90,10 @@ class Ingest:
         messages = upload.messages
         tenant = machine.tenant
         datapoints = sum(len(m.signals) for m in messages)
-        outgoing = [self.broker.outgoing(TELEMETRY, _telemetry(machine, m)) for m in messages]
+        outgoing = [
+            self.broker.outgoing(TELEMETRY, Telemetry.of(machine.tenant, machine.machine, m))
+            for m in messages
+        ]
         # Every message must fit before any is published (a refused upload stores nothing), and
         # before the tenant's budget is spent on it.
         limit = self.broker.message_limit
@@ -134,15 +137,3 @@ class Ingest:
                 retry_after=_FULL_RETRY_AFTER,
             )
         return unavailable("the broker did not confirm storage")
-
-
-def _telemetry(machine: MachineIdentity, message: MachineMessage) -> Telemetry:
-    return Telemetry(
-        tenant=machine.tenant,
-        machine=machine.machine,
-        boot_id=message.boot_id,
-        seq=message.seq,
-        ts=message.ts,
-        signals=message.signals,
-        historical=message.historical,
-    )
