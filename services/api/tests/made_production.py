@@ -9,15 +9,19 @@ Held (an equipment failure, with a first-out alarm).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 
+from services.api.tests.conftest import Api
 from tally.calendar import Shift, ShiftPlan
 from tally.figures import Touched, recompute
 from tally.registry import Registry, SitePlan, load_snapshot
 from tally.sdk import Database, Tx
+from tally.sdk.testing import LoginUrl
 
 MACHINES = ("l1-tf", "l1-cw")
 ROUND_THE_CLOCK = ShiftPlan(
@@ -140,3 +144,36 @@ class MadeProduction:
                 tenant,
                 stop_from,
             )
+
+
+async def plant(api: Api, tenant: str) -> None:
+    """A site in Berlin with one line of two machines, and an article."""
+    base = f"/v1/admin/tenants/{tenant}"
+    site = {"name": "Kempten", "timezone": "Europe/Berlin"}
+    for path, body in (
+        (f"{base}/sites/p1", site),
+        (f"{base}/lines/l1", {"site": "p1", "name": "Line 1"}),
+        (f"{base}/machines/l1-tf", {"line": "l1", "kind": "thermoformer"}),
+        (f"{base}/machines/l1-cw", {"line": "l1", "kind": "checkweigher", "position": 1}),
+        (
+            f"{base}/articles/salami-100",
+            {"name": "Salami", "nominal_g": 100, "ideal_rate_ppm": 120, "price_per_kg": 14.9},
+        ),
+    ):
+        answer = await api.client.put(path, json=body)
+        assert answer.status_code == 200, answer.text
+
+
+@asynccontextmanager
+async def making(tenant: str, url: str, login_url: LoginUrl) -> AsyncIterator[MadeProduction]:
+    """The tenant's round-the-clock plan, and a way to make production (as the app and the
+    rollup log in)."""
+    async with (
+        await Database.connect(login_url(url, "tally_app"), max_size=2) as app,
+        await Database.connect(
+            login_url(url, "tally_rollup"), max_size=2, role="tally_rollup"
+        ) as rollup,
+    ):
+        production = MadeProduction(tenant, url, app, rollup)
+        await production.plan()
+        yield production

@@ -18,11 +18,10 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from services.api.tests.conftest import PASSWORD, Api, add_user, hosted_api
-from services.api.tests.made_production import MadeProduction
-from services.api.tests.test_figures_api import _an_hour_ago, _plant
+from services.api.tests.made_production import MadeProduction, making, plant
+from services.api.tests.test_figures_api import _an_hour_ago
 from tally.api.dashboard.formats import count, ratio
 from tally.api.service import service
-from tally.sdk import Database
 from tally.sdk.testing import LoginUrl
 
 
@@ -47,15 +46,8 @@ async def made(
 ) -> AsyncIterator[MadeProduction]:
     """A user of the test's tenant, its plant with a plan, and a way to make production."""
     await add_user(plain_http_api, tenant, "plant@example.com", "viewer")
-    await _plant(plain_http_api, tenant)
-    async with (
-        await Database.connect(login_url(migrated_database_url, "tally_app"), max_size=2) as app,
-        await Database.connect(
-            login_url(migrated_database_url, "tally_rollup"), max_size=2, role="tally_rollup"
-        ) as rollup,
-    ):
-        production = MadeProduction(tenant, migrated_database_url, app, rollup)
-        await production.plan()
+    await plant(plain_http_api, tenant)
+    async with making(tenant, migrated_database_url, login_url) as production:
         yield production
 
 
@@ -87,7 +79,7 @@ async def test_log_in_see_the_figures_follow_them_live_and_log_out(
     await made.run(start, 60, held=10)
     other = f"{tenant}x"
     await add_user(api, other, "them@example.com", "viewer")
-    await _plant(api, other)
+    await plant(api, other)
     theirs = {"site": "p1", "name": "Their line"}
     created = await api.client.put(f"/v1/admin/tenants/{other}/lines/theirs", json=theirs)
     assert created.status_code == 200, created.text

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.api.tests.conftest import Api, Caller
-from services.api.tests.test_figures_api import _plant
+from services.api.tests.made_production import plant
 
 
 async def test_the_files_and_the_login_page_are_public(api: Api) -> None:
@@ -40,7 +40,7 @@ async def test_a_stranger_is_sent_to_the_login_page_and_back(api: Api) -> None:
 
 
 async def test_an_api_key_opens_no_page(api: Api, tenant: str, tenant_key: Caller) -> None:
-    await _plant(api, tenant)
+    await plant(api, tenant)
     assert (await tenant_key.client.get("/dashboard")).status_code == 303
     assert (await tenant_key.client.get("/dashboard/events?follow=site:p1")).status_code == 401
 
@@ -48,7 +48,7 @@ async def test_an_api_key_opens_no_page(api: Api, tenant: str, tenant_key: Calle
 async def test_a_user_sees_the_own_site_and_line(
     api: Api, tenant: str, user_session: Caller
 ) -> None:
-    await _plant(api, tenant)
+    await plant(api, tenant)
     overview = await user_session.client.get("/dashboard")
     assert overview.status_code == 200, overview.text
     assert 'data-line="l1"' in overview.text
@@ -73,7 +73,7 @@ async def test_a_user_sees_the_own_site_and_line(
 async def test_another_tenants_site_or_line_is_404(
     api: Api, tenant: str, user_session: Caller, path: str
 ) -> None:
-    await _plant(api, tenant)
+    await plant(api, tenant)
     them = f"{tenant}y"
     assert (await api.client.put(f"/v1/admin/tenants/{them}", json={"name": "Them"})).is_success
     site = {"name": "Theirs", "timezone": "UTC"}
@@ -88,7 +88,7 @@ async def test_another_tenants_site_or_line_is_404(
 async def test_the_event_stream_ends_with_its_session(
     api: Api, tenant: str, user_session: Caller
 ) -> None:
-    await _plant(api, tenant)
+    await plant(api, tenant)
     events: list[str] = []
     async with (
         asyncio.timeout(30),

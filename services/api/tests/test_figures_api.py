@@ -13,30 +13,11 @@ import msgspec
 import pytest
 
 from services.api.tests.conftest import Api, Caller, add_user, login
-from services.api.tests.made_production import MadeProduction
+from services.api.tests.made_production import MadeProduction, making, plant
 from tally.contracts.figures import Compliance, LineDay, Live, Production, SiteDay, Sites
-from tally.sdk import Database
 from tally.sdk.testing import LoginUrl
 
 DAY = "2026-03-02"
-
-
-async def _plant(api: Api, tenant: str) -> None:
-    """A site in Berlin with one line of two machines, and an article."""
-    base = f"/v1/admin/tenants/{tenant}"
-    site = {"name": "Kempten", "timezone": "Europe/Berlin"}
-    for path, body in (
-        (f"{base}/sites/p1", site),
-        (f"{base}/lines/l1", {"site": "p1", "name": "Line 1"}),
-        (f"{base}/machines/l1-tf", {"line": "l1", "kind": "thermoformer"}),
-        (f"{base}/machines/l1-cw", {"line": "l1", "kind": "checkweigher", "position": 1}),
-        (
-            f"{base}/articles/salami-100",
-            {"name": "Salami", "nominal_g": 100, "ideal_rate_ppm": 120, "price_per_kg": 14.9},
-        ),
-    ):
-        answer = await api.client.put(path, json=body)
-        assert answer.status_code == 200, answer.text
 
 
 @pytest.fixture
@@ -44,7 +25,7 @@ async def other(api: Api, tenant: str) -> AsyncIterator[Caller]:
     """A user of another tenant with a plant of the same ids."""
     them = f"{tenant}x"
     await add_user(api, them, "them@example.com", "viewer")
-    await _plant(api, them)
+    await plant(api, them)
     caller = await login(api, them, "them@example.com")
     yield caller
     await caller.client.aclose()
@@ -62,7 +43,7 @@ TENANT_PATHS = (
 async def test_a_day_without_production_is_zeros_and_nulls(
     api: Api, tenant: str, user_session: Caller, tenant_key: Caller
 ) -> None:
-    await _plant(api, tenant)
+    await plant(api, tenant)
     for caller in (user_session, tenant_key):
         answer = await caller.client.get("/v1/sites")
         assert answer.status_code == 200, answer.text
@@ -124,7 +105,7 @@ async def test_no_credentials_no_figures(api: Api, path: str) -> None:
 async def test_bad_dates_buckets_and_ranges_are_422_naming_the_field(
     api: Api, tenant: str, user_session: Caller, path: str, field: str
 ) -> None:
-    await _plant(api, tenant)
+    await plant(api, tenant)
     answer = await user_session.client.get(path)
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == field, answer.text
@@ -133,7 +114,7 @@ async def test_bad_dates_buckets_and_ranges_are_422_naming_the_field(
 async def test_a_too_long_range_names_the_limit(
     api: Api, tenant: str, user_session: Caller
 ) -> None:
-    await _plant(api, tenant)
+    await plant(api, tenant)
     path = f"/v1/lines/l1/production?from={DAY}T00:00:00&to=2026-03-09T00:00:00&bucket=minute"
     answer = await user_session.client.get(path)
     assert "at most 2 days" in answer.json()["detail"]
@@ -144,15 +125,8 @@ async def made(
     api: Api, tenant: str, user_session: Caller, migrated_database_url: str, login_url: LoginUrl
 ) -> AsyncIterator[MadeProduction]:
     """The test's tenant's plant with a round-the-clock plan, and a way to make production."""
-    await _plant(api, tenant)
-    async with (
-        await Database.connect(login_url(migrated_database_url, "tally_app"), max_size=2) as app,
-        await Database.connect(
-            login_url(migrated_database_url, "tally_rollup"), max_size=2, role="tally_rollup"
-        ) as rollup,
-    ):
-        production = MadeProduction(tenant, migrated_database_url, app, rollup)
-        await production.plan()
+    await plant(api, tenant)
+    async with making(tenant, migrated_database_url, login_url) as production:
         yield production
 
 

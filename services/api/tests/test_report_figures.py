@@ -20,11 +20,10 @@ import pytest
 from pypdf import PdfReader
 
 from services.api.tests.conftest import Api, Caller
-from services.api.tests.made_production import MadeProduction
+from services.api.tests.made_production import MadeProduction, making, plant
 from tally.cli.__main__ import main
 from tally.contracts.figures import LineDay
 from tally.reports import completeness_text, formats
-from tally.sdk import Database
 from tally.sdk.testing import LoginUrl
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -63,35 +62,12 @@ def assert_same_headline(pdf: bytes, day: LineDay) -> None:
     assert completeness_text(day.completeness) in text.replace("\n", " ")
 
 
-async def _plant(api: Api, tenant: str) -> None:
-    base = f"/v1/admin/tenants/{tenant}"
-    for path, body in (
-        (f"{base}/sites/p1", {"name": "Kempten", "timezone": "Europe/Berlin"}),
-        (f"{base}/lines/l1", {"site": "p1", "name": "Line 1"}),
-        (f"{base}/machines/l1-tf", {"line": "l1", "kind": "thermoformer"}),
-        (f"{base}/machines/l1-cw", {"line": "l1", "kind": "checkweigher", "position": 1}),
-        (
-            f"{base}/articles/salami-100",
-            {"name": "Salami", "nominal_g": 100, "ideal_rate_ppm": 120, "price_per_kg": 14.9},
-        ),
-    ):
-        answer = await api.client.put(path, json=body)
-        assert answer.status_code == 200, answer.text
-
-
 @pytest.fixture
 async def made(
     api: Api, tenant: str, user_session: Caller, migrated_database_url: str, login_url: LoginUrl
 ) -> AsyncIterator[MadeProduction]:
-    await _plant(api, tenant)
-    async with (
-        await Database.connect(login_url(migrated_database_url, "tally_app"), max_size=2) as app,
-        await Database.connect(
-            login_url(migrated_database_url, "tally_rollup"), max_size=2, role="tally_rollup"
-        ) as rollup,
-    ):
-        production = MadeProduction(tenant, migrated_database_url, app, rollup)
-        await production.plan()
+    await plant(api, tenant)
+    async with making(tenant, migrated_database_url, login_url) as production:
         yield production
 
 
