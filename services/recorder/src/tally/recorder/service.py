@@ -53,14 +53,14 @@ class RecorderDeps:
 
 async def record_batch(deps: RecorderDeps, batch: Sequence[Envelope[Telemetry]]) -> None:
     """Store a batch in one transaction; the SDK acks it after this returns."""
-    await deps.partitions.ensure(days_touched([envelope.message for envelope in batch]))
+    messages = [envelope.message for envelope in batch]
+    await deps.partitions.ensure(days_touched(messages))
     # A batch mixes tenants: each tenant's messages are claimed and written as that tenant's.
     tenants = {t: [e.message for e in envelopes] for t, envelopes in by_tenant(batch).items()}
 
     async def write(tx: Tx) -> dict[str, tuple[int, int]]:
         return {
-            tenant: await _write_tenant(tx, tenant, messages)
-            for tenant, messages in tenants.items()
+            tenant: await _write_tenant(tx, tenant, theirs) for tenant, theirs in tenants.items()
         }
 
     try:
@@ -73,7 +73,7 @@ async def record_batch(deps: RecorderDeps, batch: Sequence[Envelope[Telemetry]])
     # After the commit, before the ack: what each machine's messages covered, duplicates
     # included (a batch redelivered after a crash between commit and publish must still tell
     # the rollup; a repeated notice only repeats an idempotent recomputation).
-    for notice in stored_notices([envelope.message for envelope in batch]):
+    for notice in stored_notices(messages):
         await deps.broker.publish(STORED, notice)
     for tenant, (messages_stored, rows) in stored.items():
         deps.stored.labels(tenant).inc(messages_stored)
