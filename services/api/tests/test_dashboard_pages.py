@@ -57,6 +57,10 @@ async def test_a_user_sees_the_own_site_and_line(
     line = await user_session.client.get("/dashboard/lines/l1?day=2026-03-02")
     assert line.status_code == 200, line.text
     assert line.text.count('<svg class="chart') == 5
+    # A day at datetime's limits is a 422 naming it, as a malformed day is, not a 500.
+    for far in ("/dashboard?day=9999-12-31", "/dashboard/lines/l1?day=0001-01-01"):
+        refused = await user_session.client.get(far)
+        assert (refused.status_code, refused.json()["field"]) == (422, "day"), refused.text
 
 
 @pytest.mark.parametrize(

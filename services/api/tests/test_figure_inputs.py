@@ -135,3 +135,28 @@ async def test_every_figure_input_endpoint_is_404_for_a_missing_tenant_and_401_w
         assert (response.status_code, response.json()["field"]) == (404, "tenant"), path
         stranger = await api.client.request(method, path, json=body, headers={"Authorization": ""})
         assert stranger.status_code == 401
+
+
+async def test_dates_at_datetimes_limits_are_422_naming_the_field(api: Api, tenant: str) -> None:
+    base = await _fleet(api.client, tenant)
+    terms = {"nominal_g": 200, "ideal_rate_ppm": 110, "price_per_kg": 12}
+    for method, path, body, field in (
+        ("PUT", f"{base}/sites/p1/plans", {"plan": PLAN, "valid_from": "9999-12-31"}, "valid_from"),
+        ("DELETE", f"{base}/sites/p1/plans?from=0001-01-01", None, "from"),
+        (
+            "PUT",
+            f"{base}/machines/tf/moves",
+            {"line": "l2", "valid_from": "0001-01-01T00:00:00+05:00"},
+            "valid_from",
+        ),
+        ("DELETE", f"{base}/machines/tf/moves?at=9999-12-31T23:59:59-05:00", None, "at"),
+        (
+            "PUT",
+            f"{base}/article-versions/ham%2F1",
+            {**terms, "valid_from": "9999-12-31T23:59:59Z"},
+            "valid_from",
+        ),
+        ("DELETE", f"{base}/article-versions/ham%2F1?from=0001-01-01T00:00:00Z", None, "from"),
+    ):
+        refused = await api.client.request(method, path, json=body)
+        assert (refused.status_code, refused.json()["field"]) == (422, field), refused.text

@@ -95,6 +95,12 @@ async def test_no_credentials_no_figures(api: Api, path: str) -> None:
     [
         ("/v1/lines/l1/days/2026-02-30", "day"),
         ("/v1/sites/p1/days/yesterday", "day"),
+        # Dates at datetime's limits: a 422, not an overflow's 500.
+        ("/v1/lines/l1/days/9999-12-31", "day"),
+        ("/v1/sites/p1/days/0001-01-01", "day"),
+        ("/v1/lines/l1/production?from=9999-12-31T23:00:00", "from"),
+        ("/v1/lines/l1/production?to=0001-01-01T00:30:00", "to"),
+        ("/v1/articles/salami-100/compliance?from=9999-12-31T23:00:00Z", "from"),
         (f"/v1/lines/l1/production?from={DAY}T00:00:00&to={DAY}T01:00:00&bucket=week", "bucket"),
         (f"/v1/lines/l1/production?from={DAY}T00:00:00&to=2026-03-09T00:00:00&bucket=minute", "to"),
         (f"/v1/lines/l1/production?from={DAY}T06:00:00&to={DAY}T05:00:00", "to"),

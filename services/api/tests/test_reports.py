@@ -238,6 +238,12 @@ async def test_another_tenants_line_and_site_are_404(
 async def test_bad_days_and_versions_are_422_naming_them(api: Api, tenant_key: Caller) -> None:
     bad = await tenant_key.client.get("/v1/lines/l1/days/2026-02-30/report.pdf")
     assert (bad.status_code, bad.json()["field"]) == (422, "day")
+    for far in (
+        "/v1/lines/l1/days/9999-12-31/report.csv",
+        "/v1/sites/p1/days/0001-01-01/report.pdf",
+    ):
+        bad = await tenant_key.client.get(far)
+        assert (bad.status_code, bad.json()["field"]) == (422, "day"), bad.text
     bad = await tenant_key.client.get(f"/v1/lines/l1/days/{DAY}/report.pdf?version=0")
     assert (bad.status_code, bad.json()["field"]) == (422, "version")
     async with httpx.AsyncClient(base_url=str(api.client.base_url)) as anonymous:

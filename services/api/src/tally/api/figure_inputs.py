@@ -27,6 +27,7 @@ from tally.api.admin import ApiDeps, _require_tenant, _save
 from tally.api.paths import ArticlePath, LinePath, MachinePath, SitePath, TenantPath
 from tally.api.problems import conflict, not_found
 from tally.api.queries import Exists, article_exists, line_exists, machine_exists, site_exists
+from tally.api.ranges import in_calendar
 from tally.calendar import ShiftPlan
 from tally.registry import (
     ArticleVersion,
@@ -132,6 +133,7 @@ async def put_plan(
     deps: ApiDeps, call: Call[AdminCaller, SitePath, NoParams, PlanBody]
 ) -> SitePlan:
     path, body = call.path, call.body
+    _within(body.valid_from, "valid_from")
     plan = SitePlan(tenant=path.tenant, site=path.site, plan=body.plan, valid_from=body.valid_from)
     database = call.database_for(path.tenant)
     await _existing(database, path.tenant, site=path.site)
@@ -142,6 +144,7 @@ async def put_plan(
 
 async def remove_plan(deps: ApiDeps, call: Call[AdminCaller, SitePath, FromDay]) -> None:
     path = call.path
+    _within(call.query.valid_from, "from")
     database = call.database_for(path.tenant)
     await _existing(database, path.tenant, site=path.site)
     await _save(database, deps.registry.remove_plan(path.tenant, path.site, call.query.valid_from))
@@ -196,6 +199,7 @@ async def move_machine(
     deps: ApiDeps, call: Call[AdminCaller, MachinePath, NoParams, MoveBody]
 ) -> MachineMove:
     path, body = call.path, call.body
+    _within(body.valid_from, "valid_from")
     move = MachineMove(
         tenant=path.tenant, machine=path.machine, line=body.line, valid_from=body.valid_from
     )
@@ -207,6 +211,7 @@ async def move_machine(
 
 async def remove_move(deps: ApiDeps, call: Call[AdminCaller, MachinePath, AtTime]) -> None:
     path = call.path
+    _within(call.query.at, "at")
     database = call.database_for(path.tenant)
     await _existing(database, path.tenant, machine=path.machine)
     write = deps.registry.remove_move(path.tenant, path.machine, call.query.at)
@@ -236,6 +241,7 @@ async def put_version(
     deps: ApiDeps, call: Call[AdminCaller, ArticlePath, NoParams, VersionBody]
 ) -> ArticleVersion:
     path, body = call.path, call.body
+    _within(body.valid_from, "valid_from")
     version = ArticleVersion(
         tenant=path.tenant,
         article=path.article,
@@ -253,6 +259,7 @@ async def put_version(
 
 async def remove_version(deps: ApiDeps, call: Call[AdminCaller, ArticlePath, FromTime]) -> None:
     path = call.path
+    _within(call.query.valid_from, "from")
     database = call.database_for(path.tenant)
     await _existing(database, path.tenant, article=path.article)
     write = deps.registry.remove_article_version(path.tenant, path.article, call.query.valid_from)
@@ -289,6 +296,14 @@ _EXISTS: dict[str, Callable[[str, str], Bound[Exists]]] = {
     "machine": machine_exists,
     "article": article_exists,
 }
+
+
+def _within(at: date | datetime | None, field: str) -> None:
+    """A 422 naming `field` for a date or time at datetime's limits, which the database
+    would refuse without naming it, or the figures could not reckon with."""
+    if at is not None:
+        day = at.date() if isinstance(at, datetime) else at
+        in_calendar(day, field, at.isoformat())
 
 
 def _instant(t: float) -> datetime | None:

@@ -32,7 +32,7 @@ from tally.api.places import line_of, site_of
 from tally.api.problems import not_found
 from tally.api.production_view import production_view
 from tally.api.queries import article_exists, articles_of_tenant
-from tally.api.ranges import LONGEST, LONGEST_LOTS, Range, bounded
+from tally.api.ranges import LONGEST, LONGEST_LOTS, Range, bounded, in_calendar
 from tally.api.site_day_view import site_day_view
 from tally.api.site_list import sites_view, tenant_sites
 from tally.contracts.figures import Compliance, LineDay, Live, Production, SiteDay, Sites
@@ -56,6 +56,7 @@ async def sites_and_lines(deps: ApiDeps, call: Call[TenantCaller]) -> Sites:
 
 
 async def get_site_day(deps: ApiDeps, call: Call[TenantCaller, SiteDayPath]) -> SiteDay:
+    in_calendar(call.path.day, "day", call.path.day.isoformat())
     tenant = call.caller.tenant
     snapshot = await snapshot_of(deps, tenant)
 
@@ -71,6 +72,7 @@ async def site_day_of(tx: Tx, snapshot: RegistrySnapshot, site: str, day: date) 
 
 
 async def get_line_day(deps: ApiDeps, call: Call[TenantCaller, LineDayPath]) -> LineDay:
+    in_calendar(call.path.day, "day", call.path.day.isoformat())
     tenant = call.caller.tenant
     snapshot = await snapshot_of(deps, tenant)
 

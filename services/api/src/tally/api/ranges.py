@@ -9,7 +9,7 @@ what a bounded range still holds into answers of a reasonable size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tally.api.figure_paths import Bucket
@@ -24,6 +24,10 @@ LONGEST = {
 }
 # Hour-lots of an article: a month of them at most (hundreds of lots per day across lines).
 LONGEST_LOTS = timedelta(days=31)
+# The dates a request may name: far enough from datetime's own limits (years 1 and 9999) that
+# a day's or a range's arithmetic (time zones, defaults, pages) cannot overflow into a 500.
+EARLIEST = date(2, 1, 1)
+LATEST = date(9998, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,10 @@ def bounded(
 ) -> Range:
     """The range, or a 422 naming `from` or `to` and the longest span allowed for `what`.
     Neither given: `default`; one of them: a range as long as `default` from or to it."""
+    if start is not None:
+        in_calendar(start.date(), "from", start.isoformat())
+    if end is not None:
+        in_calendar(end.date(), "to", end.isoformat())
     length = default.end - default.start
     if start is None and end is None:
         return default
@@ -81,3 +89,14 @@ def too_long(end: datetime, longest: timedelta, what: str) -> Rejected:
         "to",
         end.isoformat(),
     )
+
+
+def in_calendar(day: date, field: str, value: str) -> None:
+    """A 422 naming `field` when `day` lies outside [EARLIEST, LATEST]."""
+    if not EARLIEST <= day <= LATEST:
+        raise invalid(
+            f"{field!r} ({value}) lies outside the dates this API reckons with "
+            f"({EARLIEST.isoformat()} to {LATEST.isoformat()}); send a date within them",
+            field,
+            value,
+        )

@@ -18,6 +18,7 @@ import msgspec
 from tally.api import report_production as production
 from tally.api.admin import ApiDeps
 from tally.api.problems import not_found
+from tally.api.ranges import in_calendar
 from tally.api.report_queries import site_by_id, site_of_line
 from tally.contracts.reports import ReportVersion, ReportVersions
 from tally.registry import Id
@@ -88,6 +89,7 @@ def _provisional(kind: Kind, name: str, day: date, content: bytes) -> File:
 
 async def _line_report(deps: ApiDeps, call: LineCall, kind: Kind) -> File:
     reports, tenant, path = _reports(deps), call.caller.tenant, call.path
+    in_calendar(path.day, "day", path.day.isoformat())
     database = call.database()
     if call.query.version is not None:
         site = await _site_of_line(database, tenant, path.line)
@@ -109,6 +111,7 @@ async def _line_report(deps: ApiDeps, call: LineCall, kind: Kind) -> File:
 
 async def _site_report(deps: ApiDeps, call: SiteCall, kind: Kind) -> File:
     reports, tenant, path = _reports(deps), call.caller.tenant, call.path
+    in_calendar(path.day, "day", path.day.isoformat())
     database = call.database()
     if call.query.version is not None:
         await _require_site(database, tenant, path.site)

@@ -29,6 +29,7 @@ from tally.api.line_day_view import line_day_view
 from tally.api.live_view import live_fingerprint, live_view
 from tally.api.places import SitePlace, line_of
 from tally.api.queries import articles_of_tenant
+from tally.api.ranges import in_calendar
 from tally.api.site_day_view import site_day_view
 from tally.api.site_list import tenant_sites
 from tally.contracts.figures import LineSummary, LiveLine
@@ -104,6 +105,8 @@ async def asset(deps: ApiDeps, call: Call[Anonymous, AssetPath]) -> File:
 
 async def site_page(deps: ApiDeps, call: Call[SessionCaller, NoParams, OverviewQuery]) -> Page:
     """A site's lines: live (today, with their states) unless an earlier day is asked for."""
+    if call.query.day is not None:
+        in_calendar(call.query.day, "day", call.query.day.isoformat())
     tenant = call.caller.tenant
     snapshot = await snapshot_of(deps, tenant)
     now = datetime.now(UTC)
@@ -139,6 +142,8 @@ def _live_cards(live: list[LiveLine], day: date) -> str:
 
 async def line_page(deps: ApiDeps, call: Call[SessionCaller, LinePagePath, DayQuery]) -> Page:
     """A line's production day (by default the day its live figures are on)."""
+    if call.query.day is not None:
+        in_calendar(call.query.day, "day", call.query.day.isoformat())
     tenant = call.caller.tenant
     snapshot = await snapshot_of(deps, tenant)
     now = datetime.now(UTC)
