@@ -59,6 +59,11 @@ class Telemetry(
     signals: Signals
     historical: bool = False
 
+    @property
+    def identity(self) -> str:
+        """The message identity, also the broker's de-duplication id."""
+        return f"{self.tenant}.{self.machine}.{self.boot_id}.{self.seq}"
+
     @classmethod
     def of(cls, tenant: str, machine: str, message: MachineMessage) -> Telemetry:
         """`message` as it crosses the broker, under the tenant and machine it came from."""
@@ -71,11 +76,6 @@ class Telemetry(
             signals=message.signals,
             historical=message.historical,
         )
-
-    @property
-    def identity(self) -> str:
-        """The message identity, also the broker's de-duplication id."""
-        return f"{self.tenant}.{self.machine}.{self.boot_id}.{self.seq}"
 
 
 class UploadResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
